@@ -1,0 +1,72 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import type { Driver, Session } from './database.ts';
+import { runQuery } from './database.ts';
+import { SessionLock } from './session-lock.ts';
+import { DatabaseQueryError } from './types.ts';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const DATE_OID = 1082;
+
+/** Same JS types as the pg driver (see postgres-driver.ts). */
+const parsers = {
+  [INT8_OID]: (value: string) => Number(value),
+  [NUMERIC_OID]: (value: string) => Number(value),
+  [DATE_OID]: (value: string) => value,
+};
+
+/** The embedded driver plus what `servePglite` needs to share its single session. */
+export interface PgliteDriver extends Driver {
+  readonly pglite: PGlite;
+  readonly lock: SessionLock;
+}
+
+function pgliteSession(pglite: PGlite): Session {
+  return {
+    query: <T>(sql: string, params: unknown[]) =>
+      runQuery(sql, async () => {
+        const result = await pglite.query<T>(sql, params);
+        const affected = result.affectedRows ?? 0;
+        return { rows: result.rows, rowCount: Math.max(affected, result.rows.length) };
+      }),
+    exec: async (sql: string) => {
+      try {
+        await pglite.exec(sql);
+      } catch (error) {
+        throw new DatabaseQueryError(sql, error);
+      }
+    },
+  };
+}
+
+/** Opens (creating if needed) the embedded database at dataDir, or in memory for `memory://`. */
+export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
+  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir, { parsers });
+  } catch (error) {
+    throw new Error(
+      `Cannot open the embedded PGlite database at ${dataDir}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Another process may hold it (PGlite is single-process: reach it through servePglite), or the folder is corrupt (delete it to start over).',
+      { cause: error },
+    );
+  }
+  const lock = new SessionLock();
+  const session = pgliteSession(pglite);
+  return {
+    kind: 'pglite',
+    pglite,
+    lock,
+    query: (sql, params) => lock.run(() => session.query(sql, params)),
+    exec: (sql) => lock.run(() => session.exec(sql)),
+    async acquireSession() {
+      const release = await lock.acquire();
+      return { session, release: () => release() };
+    },
+    async close() {
+      await lock.run(() => pglite.close());
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '#lib/db/index.ts';
+import { migrate, openDatabase } from '#lib/db/index.ts';
+import type { PgliteServer } from '#lib/db/serve-pglite.ts';
+import { servePglite } from '#lib/db/serve-pglite.ts';
+
+describe('servePglite', () => {
+  let db: Database;
+  let server: PgliteServer;
+
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    await migrate(db);
+    await db.query('CREATE TABLE bridge_probe (client int NOT NULL, n int NOT NULL)');
+    server = await servePglite(db, { host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  async function connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    return client;
+  }
+
+  it('listens on 127.0.0.1 only', () => {
+    expect(new URL(server.url).hostname).toBe('127.0.0.1');
+  });
+
+  it('serves three concurrent pg clients running transactions with cursors', async () => {
+    const clients = await Promise.all([connect(), connect(), connect()]);
+
+    const sums = await Promise.all(
+      clients.map(async (client, index) => {
+        await client.query('BEGIN');
+        await client.query(
+          'INSERT INTO bridge_probe (client, n) SELECT $1, g FROM generate_series(1, 50) g',
+          [index],
+        );
+        await client.query(
+          `DECLARE probe_${index} NO SCROLL CURSOR FOR SELECT n FROM bridge_probe WHERE client = $1`,
+          [index],
+        );
+        let sum = 0;
+        while (true) {
+          const { rows } = await client.query<{ n: number }>(`FETCH 7 FROM probe_${index}`);
+          if (rows.length === 0) break;
+          for (const row of rows) sum += row.n;
+        }
+        await client.query('COMMIT');
+        return sum;
+      }),
+    );
+    await Promise.all(clients.map((client) => client.end()));
+
+    const { rows } = await db.query<{ client: number; count: number }>(
+      'SELECT client, count(*) AS count FROM bridge_probe GROUP BY client ORDER BY client',
+    );
+    expect(sums).toEqual([1275, 1275, 1275]);
+    expect(rows).toEqual([
+      { client: 0, count: 50 },
+      { client: 1, count: 50 },
+      { client: 2, count: 50 },
+    ]);
+  });
+
+  it('makes other clients wait for an open transaction and then shows its committed rows', async () => {
+    const [writer, reader] = await Promise.all([connect(), connect()]);
+    const events: string[] = [];
+    await writer.query('BEGIN');
+    await writer.query("INSERT INTO workspaces (name) VALUES ('isolation probe')");
+
+    const read = reader
+      .query<{ count: string }>("SELECT count(*) AS count FROM workspaces WHERE name = 'isolation probe'")
+      .then((result) => {
+        events.push('read');
+        return result.rows[0]?.count;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    events.push('commit');
+    await writer.query('COMMIT');
+    const count = await read;
+    await Promise.all([writer.end(), reader.end()]);
+
+    expect(events).toEqual(['commit', 'read']);
+    expect(count).toBe('1');
+  });
+
+  it('rolls back the transaction of a client that disconnects and serves the next one', async () => {
+    const quitter = await connect();
+    // The abrupt close below surfaces as an 'error' event on this client; it is the point.
+    quitter.on('error', () => undefined);
+    await quitter.query('BEGIN');
+    await quitter.query("INSERT INTO workspaces (name) VALUES ('never committed')");
+    quitter.connection.stream.destroy();
+    const next = await connect();
+
+    const { rows } = await next.query(
+      "SELECT count(*)::int AS count FROM workspaces WHERE name = 'never committed'",
+    );
+    await next.end();
+    expect(rows).toEqual([{ count: 0 }]);
+  });
+
+  it('lets a pg-driver Database stream a cursor and query in-process at the same time', async () => {
+    const remote = await openDatabase({ url: server.url });
+    const inProcess = db.query<{ one: number }>('SELECT 1 AS one');
+    let total = 0;
+
+    for await (const chunk of remote.cursor<{ n: number }>(
+      'SELECT n FROM generate_series(1, 1000) n',
+      [],
+      128,
+    )) {
+      total += chunk.length;
+    }
+    await remote.close();
+
+    expect(total).toBe(1000);
+    expect((await inProcess).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('refuses to serve a PostgreSQL-backed database', async () => {
+    const fake = { ...db, kind: 'postgres' as const };
+
+    await expect(servePglite(fake)).rejects.toThrow(/embedded PGlite/);
+  });
+});
