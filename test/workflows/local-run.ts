@@ -1,0 +1,115 @@
+import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { AslDefinition } from '#lib/workflows/synthesize.ts';
+
+type Handler = (input: unknown) => unknown;
+type Execution = ReturnType<StateMachine['run']>;
+/** The library's event type (not exported by name). */
+export type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer Event> ? Event : never;
+type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+
+export interface LocalRunOptions {
+  /** Local stand-ins for Task states, keyed by state name (the library dispatches on names, not ARNs). */
+  tasks: Record<string, Handler>;
+  input?: unknown;
+  executionName?: string;
+}
+
+export interface LocalRunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  output: unknown;
+  error: string | undefined;
+  cause: string | undefined;
+  events: EventLog[];
+  /** Names of the states entered, in order (Map iteration states included). */
+  entered: string[];
+  /** How many times a state was entered. */
+  enteredCount: (stateName: string) => number;
+  /** The input of each entry into a state, in order. */
+  enteredInputs: (stateName: string) => unknown[];
+  /** How many Retry-field retries a state had. */
+  retriedCount: (stateName: string) => number;
+}
+
+export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:sfn-batch-test-job';
+
+/**
+ * Runs a synthesised definition in aws-local-stepfunctions with every Wait and
+ * Retry pause set to zero, and collects the execution events. The library mutates
+ * the definition, so it gets a copy; it also needs the Context Object fields the
+ * definitions read ($$.Execution.Id/Name, $$.StateMachine.Id), which it does not
+ * fill by default.
+ */
+export async function runLocally(
+  definition: AslDefinition,
+  options: LocalRunOptions,
+): Promise<LocalRunResult> {
+  const copy = structuredClone(definition);
+  const waitStates = collectStateNames(copy, 'Wait');
+  const taskStates = collectStateNames(copy, 'Task');
+  const machine = new StateMachine(copy as unknown as StateMachineDefinition, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const name = options.executionName ?? 'run-1';
+  const input = options.input ?? {};
+  const tasks: LocalHandlers = {};
+  for (const [stateName, handler] of Object.entries(options.tasks)) {
+    tasks[stateName] = async (taskInput) =>
+      (await handler(taskInput)) as Awaited<ReturnType<LocalHandlers[string]>>;
+  }
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: tasks,
+      waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
+      retryIntervalOverrides: Object.fromEntries(taskStates.map((state) => [state, 0])),
+    },
+    context: {
+      Execution: {
+        Id: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+        Name: name,
+        StartTime: '2026-11-21T02:15:00.123Z',
+        Input: input,
+        RoleArn: 'arn:aws:iam::000000000000:role/sfn-batch-test',
+      },
+      StateMachine: { Id: STATE_MACHINE_ARN, Name: 'sfn-batch-test-job' },
+    } as never,
+  });
+  const events: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) events.push(event);
+  })();
+  let output: unknown;
+  let status: LocalRunResult['status'] = 'SUCCEEDED';
+  try {
+    output = await execution.result;
+  } catch {
+    status = 'FAILED';
+  }
+  await collecting;
+  const failed = events.find((event) => event.type === 'ExecutionFailed');
+  const entered = events.flatMap((event) => (event.type === 'StateEntered' ? [event.state.name] : []));
+  return {
+    status,
+    output,
+    error: failed && 'Error' in failed ? failed.Error : undefined,
+    cause: failed && 'Cause' in failed ? String(failed.Cause) : undefined,
+    events,
+    entered,
+    enteredCount: (stateName) => entered.filter((entry) => entry === stateName).length,
+    enteredInputs: (stateName) =>
+      events.flatMap((event) =>
+        event.type === 'StateEntered' && event.state.name === stateName ? [event.state.input] : [],
+      ),
+    retriedCount: (stateName) =>
+      events.filter((event) => event.type === 'StateRetried' && event.state.name === stateName).length,
+  };
+}
+
+function collectStateNames(
+  definition: { States: Record<string, Record<string, unknown>> },
+  type: string,
+): string[] {
+  return Object.entries(definition.States).flatMap(([name, state]) => {
+    const processor = state.ItemProcessor as { States: Record<string, Record<string, unknown>> } | undefined;
+    return [...(state.Type === type ? [name] : []), ...(processor ? collectStateNames(processor, type) : [])];
+  });
+}
