@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { openLocalStorage } from './local-storage.ts';
+import { openS3Storage } from './s3-storage.ts';
+import type { ObjectStorage } from './types.ts';
+
+export { parseS3Url } from './s3-storage.ts';
+export type { ObjectStorage, StoredObject } from './types.ts';
+export { assertValidKey, InvalidObjectKeyError, ObjectNotFoundError } from './types.ts';
+
+/** Default local storage folder, relative to the working directory. */
+export const DEFAULT_OBJECTS_DIR = join('.data', 'objects');
+
+export interface StorageConfig {
+  /** `s3://bucket/prefix` → S3; otherwise a local folder. */
+  url?: string;
+  /** Local folder (default `.data/objects`). */
+  rootDir?: string;
+  /** S3 client settings, e.g. `{ endpoint, forcePathStyle: true }` for an S3-compatible server. */
+  s3?: S3ClientConfig;
+  /** A ready S3 client (tests); wins over `s3`. */
+  s3Client?: S3Client;
+}
+
+/**
+ * Opens object storage: S3 (streaming multipart uploads) for an `s3://bucket/prefix` url,
+ * else the local folder `rootDir` (default `.data/objects`).
+ */
+export function openStorage(config: StorageConfig): ObjectStorage {
+  if (config.url) return openS3Storage(config.url, config.s3, config.s3Client);
+  return openLocalStorage(config.rootDir ?? DEFAULT_OBJECTS_DIR);
+}
+
+const envSchema = z.object({
+  SFN_BATCH_STORAGE_URL: z
+    .string()
+    .trim()
+    .regex(/^s3:\/\/[^/]+/, 'SFN_BATCH_STORAGE_URL must look like s3://<bucket>/<optional prefix>')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  SFN_BATCH_DATA_DIR: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  SFN_BATCH_S3_ENDPOINT: z
+    .url('SFN_BATCH_S3_ENDPOINT must be a URL such as http://127.0.0.1:4569')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+});
+
+/**
+ * Reads SFN_BATCH_STORAGE_URL (S3), SFN_BATCH_DATA_DIR (local objects in `<dir>/objects`,
+ * default `.data/objects`) and SFN_BATCH_S3_ENDPOINT (an S3-compatible server, path-style).
+ */
+export function storageConfigFromEnv(env: NodeJS.ProcessEnv): StorageConfig {
+  const parsed = envSchema.safeParse({
+    SFN_BATCH_STORAGE_URL: env.SFN_BATCH_STORAGE_URL,
+    SFN_BATCH_DATA_DIR: env.SFN_BATCH_DATA_DIR,
+    SFN_BATCH_S3_ENDPOINT: env.SFN_BATCH_S3_ENDPOINT,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid storage environment ${issue?.path.join('.') ?? ''}: ${issue?.message ?? parsed.error.message}`,
+    );
+  }
+  const {
+    SFN_BATCH_STORAGE_URL: url,
+    SFN_BATCH_DATA_DIR: dataRoot,
+    SFN_BATCH_S3_ENDPOINT: endpoint,
+  } = parsed.data;
+  if (url) return endpoint ? { url, s3: { endpoint, forcePathStyle: true } } : { url };
+  return { rootDir: dataRoot ? join(dataRoot, 'objects') : DEFAULT_OBJECTS_DIR };
+}
