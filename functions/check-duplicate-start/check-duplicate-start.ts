@@ -1,0 +1,157 @@
+import { ListExecutionsCommand, type ListExecutionsCommandOutput } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import type { GuardDecision } from '#lib/contracts/execution-input.ts';
+import type { Logger } from '#lib/logger.ts';
+
+/** The part of `SFNClient` the guard uses, so tests can pass a fake. */
+export interface SfnListExecutions {
+  send(command: ListExecutionsCommand): Promise<ListExecutionsCommandOutput>;
+}
+
+/**
+ * Raised when the execution input (or the payload the state machine builds around
+ * it) is malformed. The name is stable: it is the `Error` the execution fails with.
+ */
+export class InvalidExecutionInputError extends Error {
+  override name = 'InvalidExecutionInput';
+}
+
+const isoInstant = z.iso.datetime({ offset: true });
+
+/** Execution input as a trigger may send it (see `ExecutionInput`); unknown keys are typos. */
+const executionInputSchema = z.strictObject({
+  scheduledTime: isoInstant.optional(),
+  trigger: z.enum(['schedule', 'manual', 'redrive']).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Payload of the guard Task state, built by the state machine from the context object. */
+const guardInputSchema = z.object({
+  job: z.string().min(1),
+  concurrency: z.enum(['forbid', 'allow']),
+  defaultParams: z.record(z.string(), z.unknown()),
+  stateMachineArn: z.string().startsWith('arn:'),
+  execution: z.object({ arn: z.string().startsWith('arn:'), name: z.string().min(1), startTime: isoInstant }),
+  input: executionInputSchema,
+});
+
+export type GuardInput = z.infer<typeof guardInputSchema>;
+
+const INPUT_EXAMPLE = '{"scheduledTime":"2026-11-01T03:00:00+09:00","trigger":"manual","params":{}}';
+
+export function parseGuardInput(event: unknown): GuardInput {
+  const parsed = guardInputSchema.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    throw new InvalidExecutionInputError(
+      `Execution input is invalid (${problems}). Start the execution with JSON like ${INPUT_EXAMPLE}; ` +
+        'every key is optional.',
+    );
+  }
+  return parsed.data;
+}
+
+interface RunningExecution {
+  executionArn: string;
+  name: string;
+  startMillis: number;
+}
+
+/** Earliest start first; the execution name breaks ties, so every execution computes the same order. */
+function compareStarts(a: RunningExecution, b: RunningExecution): number {
+  if (a.startMillis !== b.startMillis) return a.startMillis - b.startMillis;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+async function listRunningExecutions(
+  sfn: SfnListExecutions,
+  stateMachineArn: string,
+): Promise<RunningExecution[]> {
+  const running: RunningExecution[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }),
+    );
+    for (const execution of page.executions ?? []) {
+      if (!execution.executionArn || !execution.name || !execution.startDate) continue;
+      running.push({
+        executionArn: execution.executionArn,
+        name: execution.name,
+        startMillis: new Date(execution.startDate).getTime(),
+      });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return running;
+}
+
+/**
+ * Duplicate-start guard, the first state of every workflow. Under `forbid`, the
+ * execution runs only if it is the earliest-started RUNNING execution of its state
+ * machine (ties broken by execution name); otherwise it is skipped. Every
+ * execution applies the same total order, so two simultaneous starts cannot both
+ * run or both skip. It also fixes the effective scheduled time (the input's, or the
+ * execution start for manual runs) and params (job defaults merged with the input's).
+ *
+ * @throws InvalidExecutionInputError when the input is malformed.
+ */
+export async function checkDuplicateStart(
+  event: unknown,
+  dependencies: { sfn: SfnListExecutions; logger?: Logger },
+): Promise<GuardDecision> {
+  const input = parseGuardInput(event);
+  const scheduledTime = input.input.scheduledTime ?? input.execution.startTime;
+  const params = { ...input.defaultParams, ...input.input.params };
+  const base = { scheduledTime, params };
+
+  if (input.concurrency === 'allow') {
+    return {
+      ...base,
+      decision: 'run',
+      reason: 'concurrency policy is allow: overlapping runs are permitted',
+    };
+  }
+
+  const self: RunningExecution = {
+    executionArn: input.execution.arn,
+    name: input.execution.name,
+    startMillis: new Date(input.execution.startTime).getTime(),
+  };
+  // ListExecutions is eventually consistent and may not list this execution yet.
+  const others = (await listRunningExecutions(dependencies.sfn, input.stateMachineArn)).filter(
+    (execution) => execution.executionArn !== self.executionArn,
+  );
+  const winner = [self, ...others].sort(compareStarts)[0] ?? self;
+
+  let decision: GuardDecision;
+  if (winner.executionArn === self.executionArn) {
+    decision = {
+      ...base,
+      decision: 'run',
+      reason:
+        others.length === 0
+          ? 'no other execution of this job is running'
+          : `started before the ${others.length} other running execution(s) of this job, which will skip`,
+    };
+  } else {
+    decision = {
+      ...base,
+      decision: 'skip',
+      reason:
+        `execution ${winner.name} (started ${new Date(winner.startMillis).toISOString()}) of ${input.job} is ` +
+        'still running and the concurrency policy is forbid',
+      blockingExecutionArn: winner.executionArn,
+    };
+  }
+  dependencies.logger?.info('duplicate-start decision', {
+    job: input.job,
+    executionArn: self.executionArn,
+    decision: decision.decision,
+    reason: decision.reason,
+    runningCount: others.length,
+  });
+  return decision;
+}
