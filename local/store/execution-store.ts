@@ -1,0 +1,229 @@
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** Where a redrive resumes: the last top-level work state entered, with the input it received. */
+export interface ResumePoint {
+  state: string;
+  input: unknown;
+}
+
+const executionRecordSchema = z.object({
+  executionArn: z.string(),
+  stateMachineArn: z.string(),
+  job: z.string(),
+  name: z.string(),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+  startDate: z.string(),
+  stopDate: z.string().optional(),
+  input: z.string(),
+  output: z.string().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  redriveCount: z.number().int(),
+  redriveDate: z.string().optional(),
+  resumeFrom: z.object({ state: z.string(), input: z.unknown() }).optional(),
+  /** Process that is (or was) running the execution, for the cause written after a crash. */
+  runtimePid: z.number().int(),
+  updatedAt: z.string(),
+});
+export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
+
+/** One Step Functions history event, exactly as GetExecutionHistory returns it (timestamp in epoch seconds). */
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}
+
+const historyEventSchema = z
+  .object({ id: z.number(), previousEventId: z.number(), timestamp: z.number(), type: z.string() })
+  .catchall(z.unknown());
+
+const taskMetaSchema = z.object({
+  taskArn: z.string(),
+  container: z.string(),
+  command: z.array(z.string()),
+  cpu: z.string().optional(),
+  memory: z.string().optional(),
+  pid: z.number().int().optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  stoppedAt: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  stopCode: z.string().optional(),
+  stoppedReason: z.string().optional(),
+});
+export type TaskMeta = z.infer<typeof taskMetaSchema>;
+
+export interface TaskLogLine {
+  stream: 'stdout' | 'stderr';
+  at: string;
+  text: string;
+}
+
+interface StoredExecution {
+  record: ExecutionRecord;
+  history: HistoryEvent[];
+  dir: string;
+}
+
+/**
+ * Durable execution store under `<dataDir>/sfn/`. One folder per execution:
+ * `record.json` (replaced atomically: temp file + rename), `history.jsonl` (append-only),
+ * `definition.json` (the definition the execution started with, for redrive) and
+ * `tasks/<taskId>.json` + `tasks/<taskId>.log.jsonl` for each ECS task. Everything is
+ * also kept in memory; the files are read once at start.
+ */
+export class ExecutionStore {
+  readonly root: string;
+  private readonly executions = new Map<string, StoredExecution>();
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'sfn');
+    mkdirSync(path.join(this.root, 'executions'), { recursive: true });
+    this.load();
+  }
+
+  private load(): void {
+    const base = path.join(this.root, 'executions');
+    for (const machine of readdirSync(base)) {
+      for (const entry of readdirSync(path.join(base, machine))) {
+        const dir = path.join(base, machine, entry);
+        const recordFile = path.join(dir, 'record.json');
+        if (!existsSync(recordFile)) continue;
+        const record = executionRecordSchema.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+        const history: HistoryEvent[] = [];
+        const historyFile = path.join(dir, 'history.jsonl');
+        if (existsSync(historyFile)) {
+          for (const line of readFileSync(historyFile, 'utf8').split('\n')) {
+            // A crash mid-append can leave a torn last line; every complete line is kept.
+            if (line.trim() === '') continue;
+            try {
+              history.push(historyEventSchema.parse(JSON.parse(line)) as HistoryEvent);
+            } catch {
+              break;
+            }
+          }
+        }
+        this.executions.set(record.executionArn, { record, history, dir });
+      }
+    }
+  }
+
+  all(): ExecutionRecord[] {
+    return [...this.executions.values()].map((stored) => stored.record);
+  }
+
+  get(executionArn: string): ExecutionRecord | undefined {
+    return this.executions.get(executionArn)?.record;
+  }
+
+  create(record: ExecutionRecord, stateMachineName: string, definition: unknown): void {
+    const dir = path.join(this.root, 'executions', stateMachineName, encodeURIComponent(record.name));
+    mkdirSync(path.join(dir, 'tasks'), { recursive: true });
+    writeAtomically(path.join(dir, 'definition.json'), JSON.stringify(definition));
+    this.executions.set(record.executionArn, { record, history: [], dir });
+    this.update(record);
+  }
+
+  update(record: ExecutionRecord): void {
+    const stored = this.require(record.executionArn);
+    record.updatedAt = new Date().toISOString();
+    stored.record = record;
+    writeAtomically(path.join(stored.dir, 'record.json'), JSON.stringify(record, null, 2));
+  }
+
+  definition(executionArn: string): unknown {
+    return JSON.parse(readFileSync(path.join(this.require(executionArn).dir, 'definition.json'), 'utf8'));
+  }
+
+  /** Appends an event, assigning the next id; `previousEventId` defaults to the event before it. */
+  appendHistory(
+    executionArn: string,
+    type: string,
+    details: Record<string, unknown>,
+    previousEventId?: number,
+  ): HistoryEvent {
+    const stored = this.require(executionArn);
+    const id = stored.history.length + 1;
+    const event: HistoryEvent = {
+      timestamp: Date.now() / 1000,
+      type,
+      id,
+      previousEventId: previousEventId ?? id - 1,
+      ...details,
+    };
+    stored.history.push(event);
+    appendFileSync(path.join(stored.dir, 'history.jsonl'), `${JSON.stringify(event)}\n`);
+    return event;
+  }
+
+  history(executionArn: string): HistoryEvent[] {
+    return this.require(executionArn).history;
+  }
+
+  writeTask(executionArn: string, taskId: string, meta: TaskMeta): void {
+    const dir = path.join(this.require(executionArn).dir, 'tasks');
+    mkdirSync(dir, { recursive: true });
+    writeAtomically(path.join(dir, `${taskId}.json`), JSON.stringify(meta, null, 2));
+  }
+
+  appendTaskLog(executionArn: string, taskId: string, lines: TaskLogLine[]): void {
+    if (lines.length === 0) return;
+    const file = path.join(this.require(executionArn).dir, 'tasks', `${taskId}.log.jsonl`);
+    appendFileSync(file, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  }
+
+  /** The execution's ECS tasks in start order, each with its captured output. */
+  tasks(executionArn: string): Array<TaskMeta & { taskId: string; lines: TaskLogLine[] }> {
+    const dir = path.join(this.require(executionArn).dir, 'tasks');
+    if (!existsSync(dir)) return [];
+    const tasks = readdirSync(dir)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => {
+        const taskId = file.slice(0, -'.json'.length);
+        const meta = taskMetaSchema.parse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+        const logFile = path.join(dir, `${taskId}.log.jsonl`);
+        const lines: TaskLogLine[] = existsSync(logFile)
+          ? readFileSync(logFile, 'utf8')
+              .split('\n')
+              .filter((line) => line.trim() !== '')
+              .flatMap((line) => {
+                try {
+                  return [JSON.parse(line) as TaskLogLine];
+                } catch {
+                  return [];
+                }
+              })
+          : [];
+        return { ...meta, taskId, lines };
+      });
+    return tasks.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  private require(executionArn: string): StoredExecution {
+    const stored = this.executions.get(executionArn);
+    if (stored === undefined) throw new Error(`Execution ${executionArn} is not in the store ${this.root}`);
+    return stored;
+  }
+}
+
+/** Writes a file so that readers (and a crash) see either the old or the new content, never half. */
+export function writeAtomically(file: string, content: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, content);
+  renameSync(temp, file);
+}

@@ -1,0 +1,160 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
+import type { Definition } from '../../local/sfn/service.ts';
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+export const REGION = 'ap-northeast-1';
+export const ACCOUNT = '000000000000';
+
+export function makeJob(name: string, overrides: Partial<JobSpec> = {}): JobSpec {
+  return {
+    name,
+    sourceFile: `schedules/${name}.yml`,
+    description: `test job ${name}`,
+    owner: { team: 'records-platform', slackChannel: '#records-alerts' },
+    runbookUrl: `https://runbooks.example.com/${name}`,
+    schedule: 'cron(0 3 * * ? *)',
+    timezone: 'Asia/Tokyo',
+    enabled: true,
+    workflow: 'task',
+    container: 'test-task',
+    command: ['succeed'],
+    size: { cpu: 256, memory: 512 },
+    timeoutSeconds: 60,
+    concurrency: 'forbid',
+    spot: false,
+    retry: { maxAttempts: 3, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
+    notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 0 },
+    defaultInput: {},
+    export: undefined,
+    ...overrides,
+  };
+}
+
+/** One ECS task running the test container with `$.command`; optional Retry/Catch and timeout. */
+export function taskDefinition(
+  options: { timeoutSeconds?: number; spot?: boolean; retry?: unknown[] } = {},
+): Definition {
+  return {
+    StartAt: 'Run job task',
+    States: {
+      'Run job task': {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::ecs:runTask.sync',
+        Parameters: {
+          Cluster: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/sfn-batch-test`,
+          TaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/sfn-batch-test-test-task:1`,
+          CapacityProviderStrategy: [
+            { CapacityProvider: options.spot === true ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1 },
+          ],
+          Overrides: {
+            Cpu: '256',
+            Memory: '512',
+            ContainerOverrides: [
+              {
+                Name: 'test-task',
+                'Command.$': '$.command',
+                Environment: [{ Name: 'SFN_BATCH_INPUT', 'Value.$': 'States.JsonToString($)' }],
+              },
+            ],
+          },
+        },
+        ...(options.timeoutSeconds === undefined ? {} : { TimeoutSeconds: options.timeoutSeconds }),
+        ...(options.retry === undefined ? {} : { Retry: options.retry }),
+        End: true,
+      },
+    },
+  };
+}
+
+/** Lambda, then a Choice, then a Wait and a Pass: exercises non-Task history events. */
+export function lambdaDefinition(functionName: string): Definition {
+  return {
+    StartAt: 'Call function',
+    States: {
+      'Call function': {
+        Type: 'Task',
+        Resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
+        TimeoutSeconds: 30,
+        ResultPath: '$.result',
+        Next: 'Is it there?',
+      },
+      'Is it there?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.result.event.value', IsPresent: true, Next: 'Pause' }],
+        Default: 'Missing',
+      },
+      Pause: { Type: 'Wait', Seconds: 1, Next: 'Done' },
+      Done: { Type: 'Pass', End: true },
+      Missing: { Type: 'Fail', Error: 'Missing', Cause: 'no value' },
+    },
+  };
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'sfn-local-runtime-'));
+}
+
+export async function startTestRuntime(
+  jobs: Array<{ job: JobSpec; definition: Definition }>,
+  options: Partial<LocalRuntimeOptions> = {},
+): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    jobs: jobs.map((item) => item.job),
+    definitions: Object.fromEntries(jobs.map((item) => [item.job.name, item.definition])),
+    dataDir: options.dataDir ?? tempDataDir(),
+    port: 0,
+    stage: 'test',
+    region: REGION,
+    accountId: ACCOUNT,
+    taskEnvironment: {},
+    containersDir: path.join(FIXTURES, 'containers'),
+    functionsDir: path.join(FIXTURES, 'functions'),
+    stopTimeoutSeconds: 1,
+    timing: { waitMilliseconds: 10, retryIntervalMilliseconds: 10 },
+    warn: () => undefined,
+    ...options,
+  });
+}
+
+export function sfnClient(endpoint: string): SFNClient {
+  return new SFNClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+/** Polls DescribeExecution until the execution leaves RUNNING (or the test times out). */
+export async function waitForStatus(client: SFNClient, executionArn: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING') return described;
+    if (Date.now() > deadline) throw new Error(`${executionArn} still RUNNING after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}

@@ -1,0 +1,323 @@
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
+  GetExecutionHistoryCommand,
+  InvalidArn,
+  InvalidExecutionInput,
+  InvalidName,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  ListTagsForResourceCommand,
+  RedriveExecutionCommand,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import {
+  ACCOUNT,
+  lambdaDefinition,
+  makeJob,
+  REGION,
+  sfnClient,
+  startTestRuntime,
+  taskDefinition,
+  waitForStatus,
+} from './helpers.ts';
+
+describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn', () => {
+  let runtime: LocalRuntime;
+  let client: ReturnType<typeof sfnClient>;
+  let taskMachine: string;
+  let lambdaMachine: string;
+  let failingMachine: string;
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime(
+      [
+        { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
+        { job: makeJob('call-lambda'), definition: lambdaDefinition('echo') },
+        { job: makeJob('reject-input'), definition: lambdaDefinition('reject-input') },
+      ],
+      { lambdaEnvironment: { TEST_MARKER: 'from-lambda-environment' } },
+    );
+    client = sfnClient(runtime.endpoint);
+    taskMachine = runtime.stateMachineArn('run-task');
+    lambdaMachine = runtime.stateMachineArn('call-lambda');
+    failingMachine = runtime.stateMachineArn('reject-input');
+  });
+
+  afterAll(async () => {
+    await runtime.close();
+  });
+
+  it('starts an execution, runs it to SUCCEEDED and describes it', async () => {
+    // Prepare
+    const input = JSON.stringify({ value: 42 });
+    // Act
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: lambdaMachine, name: 'describe-me', input }),
+    );
+    const described = await waitForStatus(client, started.executionArn ?? '');
+    // Assess
+    expect(started.executionArn).toBe(
+      `arn:aws:states:${REGION}:${ACCOUNT}:execution:sfn-batch-test-call-lambda:describe-me`,
+    );
+    expect(started.startDate).toBeInstanceOf(Date);
+    expect(described.status).toBe('SUCCEEDED');
+    expect(described.input).toBe(input);
+    const output = JSON.parse(described.output ?? 'null');
+    expect(output.result.event).toEqual({ value: 42 });
+    expect(output.result.functionName).toBe('echo');
+    expect(output.result.marker).toBe('from-lambda-environment');
+    expect(output.result.endpoint).toBe(runtime.endpoint);
+    expect(output.result.remainingMillis).toBeGreaterThan(25_000);
+    expect(described.stopDate).toBeInstanceOf(Date);
+    expect(described.redriveStatus).toBe('NOT_REDRIVABLE');
+  });
+
+  it('records AWS history event types with ids and previous ids', async () => {
+    // Prepare
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: lambdaMachine, input: JSON.stringify({ value: 1 }) }),
+    );
+    await waitForStatus(client, started.executionArn ?? '');
+    // Act
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+    // Assess
+    const events = history.events ?? [];
+    expect(events.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'WaitStateEntered',
+      'WaitStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+    expect(events[1]?.previousEventId).toBe(1);
+    expect(events[1]?.stateEnteredEventDetails?.name).toBe('Call function');
+    expect(events[0]?.timestamp).toBeInstanceOf(Date);
+  });
+
+  it('pages GetExecutionHistory in reverse order', async () => {
+    // Prepare
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: lambdaMachine, input: JSON.stringify({ value: 2 }) }),
+    );
+    await waitForStatus(client, started.executionArn ?? '');
+    // Act
+    const first = await client.send(
+      new GetExecutionHistoryCommand({
+        executionArn: started.executionArn,
+        reverseOrder: true,
+        maxResults: 5,
+      }),
+    );
+    const second = await client.send(
+      new GetExecutionHistoryCommand({
+        executionArn: started.executionArn,
+        reverseOrder: true,
+        maxResults: 5,
+        nextToken: first.nextToken,
+      }),
+    );
+    // Assess
+    expect(first.events?.[0]?.type).toBe('ExecutionSucceeded');
+    expect(first.events).toHaveLength(5);
+    expect(second.events?.[0]?.id).toBe((first.events?.[4]?.id ?? 0) - 1);
+  });
+
+  it('surfaces a Lambda error name as the execution error, with the Lambda error shape as cause', async () => {
+    // Act
+    const started = await client.send(new StartExecutionCommand({ stateMachineArn: failingMachine }));
+    const described = await waitForStatus(client, started.executionArn ?? '');
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('InvalidExecutionInput');
+    expect(JSON.parse(described.cause ?? '{}')).toMatchObject({
+      errorType: 'InvalidExecutionInput',
+      errorMessage: 'params.month must be YYYY-MM',
+    });
+    expect(described.redriveStatus).toBe('REDRIVABLE');
+  });
+
+  it('returns the same execution for the same name and input while it runs, and refuses other reuse', async () => {
+    // Prepare
+    const input = JSON.stringify({ command: ['sleep', '60000'] });
+    const first = await client.send(
+      new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input }),
+    );
+    // Act
+    const again = await client.send(
+      new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input }),
+    );
+    const conflict = client.send(
+      new StartExecutionCommand({
+        stateMachineArn: taskMachine,
+        name: 'once',
+        input: JSON.stringify({ command: [] }),
+      }),
+    );
+    // Assess
+    expect(again.executionArn).toBe(first.executionArn);
+    expect(again.startDate?.getTime()).toBe(first.startDate?.getTime());
+    await expect(conflict).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await client.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+  });
+
+  it('raises typed errors for unknown executions, bad ARNs, names and inputs', async () => {
+    const missing = `arn:aws:states:${REGION}:${ACCOUNT}:execution:sfn-batch-test-run-task:nope`;
+    await expect(client.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toBeInstanceOf(
+      ExecutionDoesNotExist,
+    );
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' })),
+    ).rejects.toBeInstanceOf(InvalidArn);
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'has space' })),
+    ).rejects.toBeInstanceOf(InvalidName);
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'x'.repeat(81) })),
+    ).rejects.toBeInstanceOf(InvalidName);
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, input: '{not json' })),
+    ).rejects.toBeInstanceOf(InvalidExecutionInput);
+    await expect(
+      client.send(
+        new StartExecutionCommand({
+          stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sfn-batch-test-unknown`,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+  });
+
+  it('lists executions newest first, filtered by status, across pages', async () => {
+    // Prepare
+    const names = ['page-a', 'page-b', 'page-c'];
+    for (const name of names) {
+      const started = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn: lambdaMachine,
+          name,
+          input: JSON.stringify({ value: name }),
+        }),
+      );
+      await waitForStatus(client, started.executionArn ?? '');
+    }
+    // Act
+    const collected: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListExecutionsCommand({
+          stateMachineArn: lambdaMachine,
+          statusFilter: 'SUCCEEDED',
+          maxResults: 2,
+          nextToken,
+        }),
+      );
+      expect((page.executions ?? []).length).toBeLessThanOrEqual(2);
+      collected.push(...(page.executions ?? []).map((execution) => execution.name ?? ''));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    // Assess
+    const ours = collected.filter((name) => names.includes(name));
+    expect(ours).toEqual(['page-c', 'page-b', 'page-a']);
+    const failed = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: lambdaMachine, statusFilter: 'FAILED' }),
+    );
+    expect(failed.executions).toEqual([]);
+  });
+
+  it('stops a running execution as ABORTED with the given error and cause', async () => {
+    // Prepare
+    const started = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: taskMachine,
+        input: JSON.stringify({ command: ['sleep', '60000'] }),
+      }),
+    );
+    // Act
+    const stopped = await client.send(
+      new StopExecutionCommand({
+        executionArn: started.executionArn,
+        error: 'ManualStop',
+        cause: 'operator asked',
+      }),
+    );
+    const described = await client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    // Assess
+    expect(stopped.stopDate).toBeInstanceOf(Date);
+    expect(described).toMatchObject({ status: 'ABORTED', error: 'ManualStop', cause: 'operator asked' });
+    const history = await client.send(
+      new GetExecutionHistoryCommand({
+        executionArn: started.executionArn,
+        reverseOrder: true,
+        maxResults: 1,
+      }),
+    );
+    expect(history.events?.[0]?.type).toBe('ExecutionAborted');
+    expect(history.events?.[0]?.executionAbortedEventDetails).toEqual({
+      error: 'ManualStop',
+      cause: 'operator asked',
+    });
+  });
+
+  it('redrives a failed execution and refuses to redrive a succeeded one', async () => {
+    // Prepare
+    const failed = await client.send(new StartExecutionCommand({ stateMachineArn: failingMachine }));
+    await waitForStatus(client, failed.executionArn ?? '');
+    const succeeded = await client.send(
+      new StartExecutionCommand({ stateMachineArn: lambdaMachine, input: JSON.stringify({ value: 3 }) }),
+    );
+    await waitForStatus(client, succeeded.executionArn ?? '');
+    // Act
+    const redriven = await client.send(new RedriveExecutionCommand({ executionArn: failed.executionArn }));
+    const afterRedrive = await waitForStatus(client, failed.executionArn ?? '');
+    // Assess
+    expect(redriven.redriveDate).toBeInstanceOf(Date);
+    expect(afterRedrive).toMatchObject({ status: 'FAILED', redriveCount: 1 });
+    expect(afterRedrive.redriveDate).toBeInstanceOf(Date);
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn: failed.executionArn }));
+    expect(history.events?.map((event) => event.type)).toContain('ExecutionRedriven');
+    await expect(
+      client.send(new RedriveExecutionCommand({ executionArn: succeeded.executionArn })),
+    ).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+  });
+
+  it('lists and describes state machines with the job tags', async () => {
+    // Act
+    const listed = await client.send(new ListStateMachinesCommand({}));
+    const described = await client.send(new DescribeStateMachineCommand({ stateMachineArn: taskMachine }));
+    const tags = await client.send(new ListTagsForResourceCommand({ resourceArn: taskMachine }));
+    // Assess
+    expect(listed.stateMachines?.map((machine) => machine.name)).toEqual([
+      'sfn-batch-test-call-lambda',
+      'sfn-batch-test-reject-input',
+      'sfn-batch-test-run-task',
+    ]);
+    expect(described).toMatchObject({ name: 'sfn-batch-test-run-task', status: 'ACTIVE', type: 'STANDARD' });
+    expect(JSON.parse(described.definition ?? '{}').StartAt).toBe('Run job task');
+    expect(tags.tags).toEqual([
+      { key: 'team', value: 'records-platform' },
+      { key: 'slack-channel', value: '#records-alerts' },
+      { key: 'runbook', value: 'https://runbooks.example.com/run-task' },
+      { key: 'job', value: 'run-task' },
+    ]);
+  });
+});
