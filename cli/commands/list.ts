@@ -1,0 +1,62 @@
+import { type Command, Option } from 'commander';
+import type { DescriptionLanguage } from '../../lib/cron/index.ts';
+import { scheduleInWords, upcomingRuns } from '../../lib/schedule/runs.ts';
+import { formatInstant } from '../../lib/schedule/time-format.ts';
+import { loadCatalogue, parseInstant, renderTable, reportProblemsAfterOutput } from '../common.ts';
+
+export function register(program: Command): void {
+  program
+    .command('list')
+    .description('List jobs: schedule in words, time zone, enabled, and next run in the job zone')
+    .addOption(
+      new Option('--lang <lang>', 'language of the schedule description').choices(['en', 'ja']).default('en'),
+    )
+    .option('--json', 'print JSON instead of a table')
+    .option('--after <instant>', 'compute the next run after this ISO 8601 instant instead of now')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ batchctl list
+  $ batchctl list --lang ja
+  $ batchctl list --json | jq '.[] | select(.enabled == false) | .name'
+
+Disabled jobs show "-" as next run. Jobs whose files are invalid are left out and the
+problems are printed on stderr (exit code 1). Exit codes: 0 ok, 1 problems, 2 usage error.`,
+    )
+    .action(
+      async (options: { lang: DescriptionLanguage; json?: boolean; after?: string }, command: Command) => {
+        const catalogue = await loadCatalogue(command);
+        const now = options.after === undefined ? new Date() : parseInstant(options.after, '--after');
+        const rows = catalogue.jobs.map((job) => {
+          const next = job.enabled ? upcomingRuns(job, now, 1)[0] : undefined;
+          return { job, words: scheduleInWords(job.schedule, options.lang), next };
+        });
+        if (options.json) {
+          const json = rows.map(({ job, words, next }) => ({
+            name: job.name,
+            schedule: job.schedule,
+            description: words,
+            timezone: job.timezone,
+            enabled: job.enabled,
+            nextRun: next?.toISOString() ?? null,
+            nextRunLocal: next ? formatInstant(next, job.timezone) : null,
+          }));
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        } else {
+          const table = renderTable(
+            ['JOB', 'SCHEDULE', 'ZONE', 'ENABLED', 'NEXT RUN (job zone)'],
+            rows.map(({ job, words, next }) => [
+              job.name,
+              words,
+              job.timezone,
+              job.enabled ? 'yes' : 'no',
+              next ? formatInstant(next, job.timezone) : '-',
+            ]),
+          );
+          process.stdout.write(`${table}\n`);
+        }
+        reportProblemsAfterOutput(catalogue);
+      },
+    );
+}

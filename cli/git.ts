@@ -1,0 +1,60 @@
+/**
+ * Reads schedule files as they are at a git ref, for `batchctl diff`. git runs through
+ * execFile with an argv array (never a shell), so a ref cannot inject commands.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CliError, EXIT } from './common.ts';
+
+const execFileAsync = promisify(execFile);
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
+  return stdout;
+}
+
+/** Whether `ref` names a commit in the repository at `cwd`. */
+export async function refExists(cwd: string, ref: string): Promise<boolean> {
+  try {
+    await git(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The schedule files (`schedules/*.yml`) and container folder names at `ref`, with paths
+ * relative to the repository root (as the loader reports them).
+ */
+export async function readSchedulesAtRef(
+  root: string,
+  ref: string,
+): Promise<{ files: { path: string; text: string }[]; containers: string[] }> {
+  if (ref.startsWith('-') || !(await refExists(root, ref))) {
+    throw new CliError(
+      `"${ref}" is not a commit in ${root}; pass a branch, tag or commit as --base`,
+      EXIT.usage,
+    );
+  }
+  const top = (await git(root, ['rev-parse', '--show-toplevel'])).trim();
+  // The project may sit in a subfolder of the git repository.
+  const prefix = path.relative(top, root).split(path.sep).join('/');
+  const schedulesPath = prefix ? `${prefix}/schedules/` : 'schedules/';
+  const containersPath = prefix ? `${prefix}/containers/` : 'containers/';
+  const listing = await git(top, ['ls-tree', '-z', '--name-only', ref, '--', schedulesPath]);
+  const names = listing.split('\0').filter((name) => /\.ya?ml$/.test(name));
+  const files = await Promise.all(
+    names.map(async (name) => ({
+      path: prefix ? name.slice(prefix.length + 1) : name,
+      text: await git(top, ['show', `${ref}:${name}`]),
+    })),
+  );
+  const containerListing = await git(top, ['ls-tree', '-z', '-d', '--name-only', ref, '--', containersPath]);
+  const containers = containerListing
+    .split('\0')
+    .filter(Boolean)
+    .map((name) => path.posix.basename(name));
+  return { files, containers };
+}

@@ -1,0 +1,39 @@
+/**
+ * Formatting of run instants for people: `2026-11-22 00:05 Sun +09:00`, in a given IANA
+ * zone. Shared by batchctl (list, next, show, diff) so every view prints times alike.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      weekday: 'short',
+      timeZoneName: 'longOffset',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/**
+ * Formats `instant` as wall-clock time in `timeZone`: `YYYY-MM-DD HH:mm Ddd ±HH:MM`
+ * (seconds are added only when not zero, as `at()` expressions may have them).
+ */
+export function formatInstant(instant: Date, timeZone: string, options: { offset?: boolean } = {}): string {
+  const parts: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(instant)) parts[part.type] = part.value;
+  const seconds = parts.second && parts.second !== '00' ? `:${parts.second}` : '';
+  const offsetText = (parts.timeZoneName ?? 'GMT').replace(/^GMT/, '') || '+00:00';
+  const offset = options.offset === false ? '' : ` ${offsetText}`;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${parts.weekday}${offset}`;
+}
