@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { ExecutionInput } from '#lib/contracts/execution-input.ts';
-import { nextRuns, parseScheduleExpression } from '#lib/cron/index.ts';
-import type { ScheduleExpression } from '#lib/cron/parse.ts';
-import type { JobSpec } from '#lib/schedule/job-spec.ts';
+import type { ExecutionInput } from '../lib/contracts/execution-input.ts';
+import { nextRuns, parseScheduleExpression } from '../lib/cron/index.ts';
+import type { ScheduleExpression } from '../lib/cron/parse.ts';
+import type { JobSpec } from '../lib/schedule/job-spec.ts';
 
 /**
  * The local stand-in for EventBridge Scheduler: starts each enabled job at the

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { createLogger } from '#lib/logger.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { notifyConfigFromEnv } from './config.ts';
 import { notifyExecutionStatusChange, sfnExecutionApi } from './notify-failure.ts';
 

@@ -6,7 +6,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import type { NotifiableStatus, NotificationSettings } from '#lib/schedule/job-spec.ts';
+import type { NotifiableStatus, NotificationSettings } from '../../lib/schedule/job-spec.ts';
 
 /**
  * The notify Lambda's logic: turns a "Step Functions Execution Status Change" event

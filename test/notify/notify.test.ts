@@ -10,7 +10,7 @@ import {
   notifyExecutionStatusChange,
   type SlackMessage,
   summarizeCause,
-} from '#functions/notify-failure/notify-failure.ts';
+} from '../../functions/notify-failure/notify-failure.ts';
 
 const REGION = 'ap-northeast-1';
 const STATE_MACHINE = `arn:aws:states:${REGION}:123456789012:stateMachine:sfn-batch-prod-aggregate-daily`;

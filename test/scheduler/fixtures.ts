@@ -1,5 +1,5 @@
-import type { JobSpec } from '#lib/schedule/job-spec.ts';
-import type { SchedulerClock, SchedulerLog } from '#local/scheduler.ts';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import type { SchedulerClock, SchedulerLog } from '../../local/scheduler.ts';
 
 /** A JobSpec with ordinary defaults; tests override what they exercise. */
 export function jobSpec(overrides: Partial<JobSpec> & Pick<JobSpec, 'name' | 'schedule'>): JobSpec {

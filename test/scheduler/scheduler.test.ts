@@ -2,14 +2,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobSpec } from '#lib/schedule/job-spec.ts';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import {
   createScheduler,
   MAX_TIMER_DELAY_MS,
   type ScheduledStart,
   type SchedulerOptions,
   scheduledExecutionName,
-} from '#local/scheduler.ts';
+} from '../../local/scheduler.ts';
 import { FakeClock, jobSpec, RecordingLog } from './fixtures.ts';
 
 interface Started {
