@@ -1,0 +1,259 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GetExecutionHistoryCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import {
+  makeJob,
+  processExists,
+  sfnClient,
+  startTestRuntime,
+  taskDefinition,
+  tempDataDir,
+  waitForStatus,
+  waitUntil,
+} from './helpers.ts';
+
+interface LoggedTask {
+  taskArn: string;
+  container: string;
+  command: string[];
+  startedAt: string | null;
+  stoppedAt: string | null;
+  exitCode: number | null;
+  stopCode: string | null;
+  stoppedReason: string | null;
+  lines: Array<{ stream: string; text: string }>;
+}
+
+async function taskLogs(runtime: LocalRuntime, executionArn: string): Promise<LoggedTask[]> {
+  const response = await fetch(
+    `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
+  );
+  const body = (await response.json()) as { tasks: LoggedTask[] };
+  return body.tasks;
+}
+
+/** Waits until the task's container has logged its start line. */
+async function startedTask(runtime: LocalRuntime, executionArn: string): Promise<LoggedTask | undefined> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [task] = await taskLogs(runtime, executionArn);
+    if (task?.lines.some((line) => line.text.includes('task started'))) return task;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
+function containerPid(task: LoggedTask | undefined): number {
+  const started = task?.lines.find((line) => line.text.includes('task started'));
+  return (JSON.parse(started?.text ?? '{}') as { pid: number }).pid;
+}
+
+describe('ecs:runTask.sync dispatch to child processes', () => {
+  let runtime: LocalRuntime | undefined;
+
+  afterEach(async () => {
+    await runtime?.close();
+    runtime = undefined;
+  });
+
+  async function start(definition = taskDefinition({ timeoutSeconds: 30 }), options = {}) {
+    runtime = await startTestRuntime([{ job: makeJob('run-task'), definition }], options);
+    const client = sfnClient(runtime.endpoint);
+    const stateMachineArn = runtime.stateMachineArn('run-task');
+    const run = async (command: string[]) => {
+      const started = await client.send(
+        new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ command }) }),
+      );
+      return started.executionArn ?? '';
+    };
+    return { client, run, runtime };
+  }
+
+  it('returns the stopped task description in PascalCase and keeps the container output', async () => {
+    // Prepare
+    const { client, run, runtime } = await start();
+    // Act
+    const executionArn = await run(['succeed']);
+    const described = await waitForStatus(client, executionArn);
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    const task = JSON.parse(described.output ?? '{}');
+    expect(task).toMatchObject({
+      LastStatus: 'STOPPED',
+      DesiredStatus: 'STOPPED',
+      StopCode: 'EssentialContainerExited',
+      StoppedReason: 'Essential container in task exited',
+      Cpu: '256',
+      Memory: '512',
+      LaunchType: 'FARGATE',
+      CapacityProviderName: 'FARGATE',
+      ClusterArn: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-test',
+      TaskDefinitionArn: 'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-test-test-task:1',
+      Group: 'family:sfn-batch-test-test-task',
+      Containers: [{ Name: 'test-task', ExitCode: 0, LastStatus: 'STOPPED' }],
+    });
+    expect(typeof task.CreatedAt).toBe('number');
+    expect(task.StoppedAt).toBeGreaterThanOrEqual(task.StartedAt);
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
+    expect(history.events?.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(history.events?.[2]?.taskScheduledEventDetails).toMatchObject({
+      resourceType: 'ecs',
+      resource: 'runTask.sync',
+      timeoutInSeconds: 30,
+    });
+    const [logged] = await taskLogs(runtime, executionArn);
+    expect(logged).toMatchObject({ container: 'test-task', command: ['succeed'], exitCode: 0 });
+    const started = JSON.parse(logged?.lines[0]?.text ?? '{}');
+    expect(JSON.parse(started.input)).toEqual({ command: ['succeed'] });
+    expect(logged?.lines).toContainEqual(
+      expect.objectContaining({ stream: 'stderr', text: 'a line on stderr' }),
+    );
+  });
+
+  it('fails with States.TaskFailed and the task description as Cause on a non-zero exit', async () => {
+    // Prepare
+    const { client, run } = await start();
+    // Act
+    const described = await waitForStatus(client, await run(['exit', '3']));
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('States.TaskFailed');
+    const cause = JSON.parse(described.cause ?? '{}');
+    expect(cause).toMatchObject({
+      StopCode: 'EssentialContainerExited',
+      LastStatus: 'STOPPED',
+      Containers: [{ ExitCode: 3, Name: 'test-task' }],
+    });
+  });
+
+  it('kills the task process group on a state timeout and leaves no orphan', async () => {
+    // Prepare
+    const { client, run, runtime } = await start(taskDefinition({ timeoutSeconds: 1 }));
+    const pidFile = path.join(tempDataDir(), 'grandchild.pid');
+    // Act
+    const executionArn = await run(['with-grandchild', pidFile]);
+    const described = await waitForStatus(client, executionArn);
+    // Assess
+    expect(described.status).toBe('FAILED');
+    expect(described.error).toBe('States.Timeout');
+    expect(await waitUntil(() => existsSync(pidFile))).toBe(true);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const [logged] = await taskLogs(runtime, executionArn);
+    const pid = containerPid(logged);
+    expect(await waitUntil(() => !processExists(pid) && !processExists(grandchild))).toBe(true);
+    const [stopped] = await taskLogs(runtime, executionArn);
+    expect(stopped?.stopCode).toBe('UserInitiated');
+    expect(stopped?.stoppedReason).toContain(executionArn);
+    expect(stopped?.exitCode).toBe(137);
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
+    expect(history.events?.map((event) => event.type)).toContain('TaskTimedOut');
+  });
+
+  it('stops the running task when the execution is stopped', async () => {
+    // Prepare
+    const { client, run, runtime } = await start();
+    const executionArn = await run(['sleep', '60000']);
+    const pid = containerPid(await startedTask(runtime, executionArn));
+    expect(processExists(pid)).toBe(true);
+    // Act
+    await client.send(
+      new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'not needed today' }),
+    );
+    // Assess
+    expect(await waitUntil(() => !processExists(pid))).toBe(true);
+    await waitUntil(() => false, 100);
+    const [stopped] = await taskLogs(runtime, executionArn);
+    expect(stopped).toMatchObject({ stopCode: 'UserInitiated', exitCode: 143 });
+    expect(stopped?.stoppedReason).toContain(executionArn);
+    expect(stopped?.lines.map((line) => line.text)).toContain('stopping on SIGTERM');
+  });
+
+  it('fails RunTask with ECS.AmazonECSException on injected capacity errors, without a task', async () => {
+    // Prepare
+    const { client, run, runtime } = await start(undefined, { faults: { capacityUnavailable: 1 } });
+    // Act
+    const executionArn = await run(['succeed']);
+    const described = await waitForStatus(client, executionArn);
+    // Assess
+    expect(described.error).toBe('ECS.AmazonECSException');
+    expect(described.cause).toContain('Capacity is unavailable at this time');
+    expect(await taskLogs(runtime, executionArn)).toEqual([]);
+  });
+
+  it('stops injected TaskFailedToStart tasks before any process starts', async () => {
+    // Prepare
+    const { client, run, runtime } = await start(undefined, { faults: { cannotPullContainerError: 1 } });
+    // Act
+    const executionArn = await run(['succeed']);
+    const described = await waitForStatus(client, executionArn);
+    // Assess
+    expect(described.error).toBe('States.TaskFailed');
+    const cause = JSON.parse(described.cause ?? '{}');
+    expect(cause.StopCode).toBe('TaskFailedToStart');
+    expect(cause.StoppedReason).toMatch(/^CannotPullContainerError: /);
+    expect(cause.Containers[0].ExitCode).toBeUndefined();
+    const [logged] = await taskLogs(runtime, executionArn);
+    expect(logged).toMatchObject({ startedAt: null, lines: [], stopCode: 'TaskFailedToStart' });
+  });
+
+  it('retries injected capacity errors to success with the state Retry', async () => {
+    // Prepare
+    const definition = taskDefinition({
+      timeoutSeconds: 30,
+      retry: [
+        { ErrorEquals: ['ECS.AmazonECSException'], IntervalSeconds: 1, MaxAttempts: 10, BackoffRate: 2 },
+      ],
+    });
+    const { client, run } = await start(definition, { faults: { capacityUnavailable: 0.5, seed: 7 } });
+    // Act
+    const executionArn = await run(['succeed']);
+    const described = await waitForStatus(client, executionArn);
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
+    const types = history.events?.map((event) => event.type) ?? [];
+    expect(types.filter((type) => type === 'TaskFailed').length).toBeGreaterThan(0);
+    expect(types.filter((type) => type === 'TaskSucceeded')).toHaveLength(1);
+  });
+
+  it('interrupts Spot tasks mid-run with StopCode SpotInterruption', async () => {
+    // Prepare
+    const { client, run } = await start(taskDefinition({ timeoutSeconds: 30, spot: true }), {
+      faults: { spotInterruption: 1 },
+    });
+    // Act
+    const described = await waitForStatus(client, await run(['sleep', '60000']));
+    // Assess
+    expect(described.error).toBe('States.TaskFailed');
+    const cause = JSON.parse(described.cause ?? '{}');
+    expect(cause).toMatchObject({ StopCode: 'SpotInterruption', CapacityProviderName: 'FARGATE_SPOT' });
+    expect(cause.StoppedReason).toBe('Your Spot Task was interrupted.');
+  });
+
+  it('queues tasks over the concurrency cap instead of running them at once', async () => {
+    // Prepare
+    const { client, run, runtime } = await start(undefined, { maxConcurrentTasks: 1 });
+    // Act
+    const first = await run(['sleep', '300']);
+    const second = await run(['sleep', '300']);
+    await waitForStatus(client, first);
+    await waitForStatus(client, second);
+    // Assess
+    const [a] = await taskLogs(runtime, first);
+    const [b] = await taskLogs(runtime, second);
+    const intervals = [a, b]
+      .map((task) => [Date.parse(task?.startedAt ?? ''), Date.parse(task?.stoppedAt ?? '')] as const)
+      .sort((x, y) => x[0] - y[0]);
+    expect(intervals[1]?.[0]).toBeGreaterThanOrEqual(intervals[0]?.[1] ?? Number.NaN);
+  });
+});
