@@ -3,6 +3,19 @@ import type { ScheduleExpression } from './parse.ts';
 
 export type DescriptionLanguage = 'en' | 'ja';
 
+interface CronstrueOptions {
+  locale: string;
+  dayOfWeekStartIndexZero: boolean;
+  use24HourTimeFormat: boolean;
+  throwExceptionOnParseError: boolean;
+}
+
+// cronstrue ships CommonJS. Node's ESM loader hands over module.exports ({ toString,
+// default }), while vite/vitest hand over the default class; both carry a toString.
+const cronstrueDescriber = cronstrue as unknown as {
+  toString(expression: string, options: CronstrueOptions): string;
+};
+
 const RATE_UNIT_JA = { minute: '分', hour: '時間', day: '日' } as const;
 
 /**
@@ -16,8 +29,7 @@ export function describeSchedule(expr: ScheduleExpression, lang: DescriptionLang
     case 'cron': {
       const f = expr.fields;
       const quartz = `0 ${f.minutes} ${f.hours} ${f.dayOfMonth} ${f.month} ${f.dayOfWeek} ${f.year}`;
-      // cronstrue ships CommonJS: under NodeNext its default import is module.exports.
-      return cronstrue.default.toString(quartz, {
+      return cronstrueDescriber.toString(quartz, {
         locale: lang,
         dayOfWeekStartIndexZero: false,
         use24HourTimeFormat: true,

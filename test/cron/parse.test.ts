@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CronExpression } from '#lib/cron/index.ts';
-import { parseScheduleExpression, ScheduleExpressionError } from '#lib/cron/index.ts';
+import type { CronExpression } from '../../lib/cron/index.ts';
+import { parseScheduleExpression, ScheduleExpressionError } from '../../lib/cron/index.ts';
 
 function parseCron(text: string): CronExpression {
   const expr = parseScheduleExpression(text);

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { describeSchedule, parseScheduleExpression } from '../../lib/cron/index.ts';
+
+const en = (text: string): string => describeSchedule(parseScheduleExpression(text), 'en');
+const ja = (text: string): string => describeSchedule(parseScheduleExpression(text), 'ja');
+
+describe('describeSchedule', () => {
+  it('describes AWS day-of-week numbers 2-6 as Monday through Friday', () => {
+    expect(en('cron(0 9 ? * 2-6 *)')).toBe('At 09:00, Monday through Friday');
+    expect(ja('cron(0 9 ? * 2-6 *)')).toContain('月曜日 から 金曜日 まで');
+  });
+
+  it('describes 1 as Sunday and 7 and L as Saturday', () => {
+    expect(en('cron(30 23 ? * 1 *)')).toBe('At 23:30, only on Sunday');
+    expect(en('cron(0 9 ? * 7 *)')).toBe('At 09:00, only on Saturday');
+    expect(en('cron(0 9 ? * L *)')).toBe('At 09:00, only on Saturday');
+  });
+
+  it('describes month starts, month ends and nth weekdays in English', () => {
+    expect(en('cron(0 0 1 * ? *)')).toBe('At 00:00, on day 1 of the month');
+    expect(en('cron(0 0 L * ? *)')).toBe('At 00:00, on the last day of the month');
+    expect(en('cron(0 9 ? * 2#1 *)')).toBe('At 09:00, on the first Monday of the month');
+    expect(en('cron(0 9 ? * 6L *)')).toBe('At 09:00, on the last Friday of the month');
+    expect(en('cron(0 9 15W * ? *)')).toBe('At 09:00, on the weekday nearest day 15 of the month');
+    expect(en('cron(0/5 8-17 ? * MON-FRI *)')).toBe(
+      'Every 5 minutes, between 08:00 and 17:59, Monday through Friday',
+    );
+  });
+
+  it('describes cron() in Japanese', () => {
+    expect(ja('cron(0 0 1 * ? *)')).toContain('月の 1 日目');
+    expect(ja('cron(0 0 1 * ? *)')).toContain('00:00');
+    expect(ja('cron(0 9 ? * 6L *)')).toContain('月の最後の 金曜日');
+    expect(ja('cron(0/15 * * * ? *)')).toBe('15 分ごと');
+  });
+
+  it('describes rate() and at() in both languages', () => {
+    expect(en('rate(1 minute)')).toBe('Every minute');
+    expect(en('rate(12 hours)')).toBe('Every 12 hours');
+    expect(ja('rate(12 hours)')).toBe('12 時間ごと');
+    expect(ja('rate(1 day)')).toBe('1 日ごと');
+    expect(en('at(2026-12-01T09:00:00)')).toBe('Once at 2026-12-01 09:00:00');
+    expect(ja('at(2026-12-01T09:00:00)')).toBe('2026-12-01 09:00:00 に 1 回だけ');
+  });
+});
