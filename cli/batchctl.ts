@@ -5,8 +5,13 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
+import { register as registerLogs } from './commands/logs.ts';
 import { register as registerNext } from './commands/next.ts';
+import { register as registerPs } from './commands/ps.ts';
+import { register as registerRedrive } from './commands/redrive.ts';
+import { register as registerRun } from './commands/run.ts';
 import { register as registerShow } from './commands/show.ts';
+import { register as registerStop } from './commands/stop.ts';
 import { register as registerValidate } from './commands/validate.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './common.ts';
 
@@ -36,6 +41,11 @@ registerList(program);
 registerNext(program);
 registerShow(program);
 registerDiff(program);
+registerRun(program);
+registerPs(program);
+registerStop(program);
+registerRedrive(program);
+registerLogs(program);
 
 try {
   await program.parseAsync(process.argv);

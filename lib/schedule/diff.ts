@@ -13,6 +13,8 @@ export interface FieldChange {
   field: string;
   before: string | undefined;
   after: string | undefined;
+  /** The job sets the field itself on neither side: the change comes from `_defaults.yml`. */
+  viaDefaults: boolean;
 }
 
 export interface ChangedJob {
@@ -50,7 +52,10 @@ export function diffCatalogues(base: ScheduleCatalogue, head: ScheduleCatalogue)
   for (const [name, after] of [...head.effective].sort(([a], [b]) => a.localeCompare(b))) {
     const before = base.effective.get(name);
     if (!before) continue;
-    const changes = compareValues(flatten(before), flatten(after));
+    const changes = compareValues(flatten(before), flatten(after)).map((change) => ({
+      ...change,
+      viaDefaults: before.origins[change.field] !== 'job' && after.origins[change.field] !== 'job',
+    }));
     if (changes.length === 0) unchanged++;
     else
       changed.push({
@@ -88,16 +93,37 @@ export function renderDiffReport(
     lines.push('```', ...base.problems.map(formatProblem), '```', '');
   }
 
-  if (diff.changed.length > 0) {
+  const shared = groupDefaultsChanges(diff.changed);
+  if (shared.length > 0) {
+    lines.push('### Changed through `_defaults.yml`', '');
+    lines.push('| field | before | after | jobs |', '|---|---|---|---|');
+    for (const group of shared) {
+      const jobs = group.jobs.map((name) => `\`${name}\``).join(', ');
+      lines.push(
+        `| ${group.field} | ${cell(group.before)} | ${cell(group.after)} | ${group.jobs.length}: ${jobs} |`,
+      );
+    }
+    lines.push('');
+  }
+  // A job gets its own section for its own changes, and for any timing change (even one
+  // that comes from the defaults) because its run times are what a reviewer must check.
+  const ownSections = diff.changed
+    .map((job) => ({
+      job,
+      changes: job.changes.filter((change) => !change.viaDefaults || TIMING_FIELDS.has(change.field)),
+    }))
+    .filter(({ changes }) => changes.length > 0);
+  if (ownSections.length > 0) {
     lines.push('### Changed', '');
-    for (const job of diff.changed) {
+    for (const { job, changes } of ownSections) {
       const before = base.effective.get(job.name);
       const after = head.effective.get(job.name);
       if (!before || !after) continue;
       lines.push(`#### \`${job.name}\``, '', escapeText(after.spec.description), '');
       lines.push('| field | before | after |', '|---|---|---|');
-      for (const change of job.changes) {
-        lines.push(`| ${change.field} | ${cell(change.before)} | ${cell(change.after)} |`);
+      for (const change of changes) {
+        const note = change.viaDefaults ? ' (from `_defaults.yml`)' : '';
+        lines.push(`| ${change.field}${note} | ${cell(change.before)} | ${cell(change.after)} |`);
       }
       lines.push('');
       if (job.timingChanged)
@@ -124,6 +150,31 @@ export function renderDiffReport(
     lines.push('No job changes.', '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+interface DefaultsChangeGroup {
+  field: string;
+  before: string | undefined;
+  after: string | undefined;
+  jobs: string[];
+}
+
+function groupDefaultsChanges(changed: ChangedJob[]): DefaultsChangeGroup[] {
+  const groups = new Map<string, DefaultsChangeGroup>();
+  for (const job of changed) {
+    for (const change of job.changes.filter((c) => c.viaDefaults && !TIMING_FIELDS.has(c.field))) {
+      const key = JSON.stringify([change.field, change.before ?? null, change.after ?? null]);
+      const group = groups.get(key) ?? {
+        field: change.field,
+        before: change.before,
+        after: change.after,
+        jobs: [],
+      };
+      group.jobs.push(job.name);
+      groups.set(key, group);
+    }
+  }
+  return [...groups.values()];
 }
 
 function renderRunComparison(before: JobSpec, after: JobSpec, now: Date, count: number): string[] {
@@ -193,7 +244,10 @@ function flatten(job: EffectiveJob): Map<string, string> {
   return result;
 }
 
-function compareValues(before: Map<string, string>, after: Map<string, string>): FieldChange[] {
+function compareValues(
+  before: Map<string, string>,
+  after: Map<string, string>,
+): Omit<FieldChange, 'viaDefaults'>[] {
   const fields = [...new Set([...before.keys(), ...after.keys()])];
   return fields
     .filter((field) => before.get(field) !== after.get(field))

@@ -1,0 +1,232 @@
+import { readFile } from 'node:fs/promises';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
+import type { ExecutionInput } from '../../lib/contracts/execution-input.ts';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { suggestClosest } from '../../lib/schedule/suggest.ts';
+import { CliError, EXIT, findJob, loadCatalogue } from '../common.ts';
+import {
+  describeApiError,
+  formatDurationBetween,
+  jobStateMachineArn,
+  resolveTarget,
+  type TargetOptions,
+  withTargetOptions,
+} from '../sfn-client.ts';
+
+/** Execution names: 1-80 characters; keep to `[A-Za-z0-9_-]` so CloudWatch logging works. */
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+const INPUT_KEYS = ['scheduledTime', 'params'] as const;
+
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/**
+ * Checks a manual run's input against the job before anything starts, and returns
+ * the execution input to send. The rule for `params`: a manual run may override the
+ * keys the job declares in `defaultInput` in its schedule file, each with a value of
+ * the same JSON type (a `null` default accepts any type). Any other key is refused
+ * (usually a typo); to accept a new parameter, declare it with its default in the
+ * schedule file. Returns every problem at once, not just the first.
+ */
+export function validateManualInput(
+  job: JobSpec,
+  value: unknown,
+): { input: ExecutionInput; problems: string[] } {
+  const problems: string[] = [];
+  const input: ExecutionInput = { trigger: 'manual' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return {
+      input,
+      problems: [`the input must be a JSON object such as {"params": {}}, got ${jsonType(value)}`],
+    };
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if ((INPUT_KEYS as readonly string[]).includes(key)) continue;
+    const suggestion = suggestClosest(key, INPUT_KEYS);
+    const hint =
+      key === 'trigger'
+        ? ' (batchctl sets trigger to "manual" itself)'
+        : suggestion
+          ? ` Did you mean "${suggestion}"?`
+          : '';
+    problems.push(`unknown input key "${key}"; allowed keys are scheduledTime and params.${hint}`);
+  }
+  if (record.scheduledTime !== undefined) {
+    const text = record.scheduledTime;
+    if (
+      typeof text !== 'string' ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ||
+      Number.isNaN(Date.parse(text))
+    ) {
+      problems.push(
+        `scheduledTime must be an ISO 8601 instant with a zone, such as "2026-11-01T00:00:00+09:00", got ${JSON.stringify(text)}`,
+      );
+    } else {
+      input.scheduledTime = new Date(text).toISOString();
+    }
+  }
+  if (record.params !== undefined) {
+    const params = record.params;
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      problems.push(`params must be a JSON object, got ${jsonType(params)}`);
+    } else {
+      const known = Object.keys(job.defaultInput);
+      for (const [key, given] of Object.entries(params)) {
+        if (!Object.hasOwn(job.defaultInput, key)) {
+          const suggestion = suggestClosest(key, known);
+          problems.push(
+            `params.${key} is not a parameter of ${job.name}; ${known.length > 0 ? `it accepts ${known.join(', ')}` : 'it declares no parameters'} (defaultInput in ${job.sourceFile}).${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
+          );
+          continue;
+        }
+        const expected = jsonType(job.defaultInput[key]);
+        if (expected !== 'null' && jsonType(given) !== expected) {
+          problems.push(
+            `params.${key} must be a ${expected} like its default ${JSON.stringify(job.defaultInput[key])}, got ${JSON.stringify(given)}`,
+          );
+        }
+      }
+      input.params = params as Record<string, unknown>;
+    }
+  }
+  return { input, problems };
+}
+
+async function readInputOption(text: string | undefined): Promise<unknown> {
+  if (text === undefined) return {};
+  let source = text;
+  let origin = '--input';
+  if (text.startsWith('@')) {
+    origin = text.slice(1);
+    try {
+      source = await readFile(origin, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read the input file ${origin}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    throw new CliError(`${origin} is not valid JSON (${(error as Error).message}); nothing was started`);
+  }
+}
+
+/** `<job>-manual-<yyyyMMddTHHmmssZ>`: readable, sortable and unique per second. */
+export function manualExecutionName(job: string, now: Date): string {
+  const compact = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${job}-manual-${compact}`;
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** Polls until the execution leaves RUNNING (PENDING_REDRIVE counts as running). */
+export async function waitForExecution(
+  send: (command: DescribeExecutionCommand) => Promise<DescribeExecutionCommandOutput>,
+  executionArn: string,
+  intervalMs: number,
+): Promise<DescribeExecutionCommandOutput> {
+  for (;;) {
+    const described = await send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status && TERMINAL.has(described.status)) return described;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** One or two lines for a finished execution: status, duration, and error/cause when it did not succeed. */
+export function describeOutcome(described: DescribeExecutionCommandOutput): string {
+  const lines = [
+    `${described.name}: ${described.status} after ${formatDurationBetween(described.startDate, described.stopDate)}`,
+  ];
+  if (described.status !== 'SUCCEEDED') {
+    if (described.error) lines.push(`  error: ${described.error}`);
+    if (described.cause)
+      lines.push(
+        `  cause: ${described.cause.length > 600 ? `${described.cause.slice(0, 600)}…` : described.cause}`,
+      );
+  } else if (described.output && described.output.length <= 600) {
+    lines.push(`  output: ${described.output}`);
+  }
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  withTargetOptions(
+    program
+      .command('run')
+      .description("Start a job's workflow now, with validated input")
+      .argument('<job>', 'job name (the schedule file name without .yml)')
+      .option('--input <json|@file>', 'execution input: {"scheduledTime"?: ISO instant, "params"?: {...}}')
+      .option(
+        '--name <name>',
+        'execution name (default <job>-manual-<UTC time>); reusing a name is idempotent while it runs',
+      )
+      .option('--wait', 'wait for the end and exit non-zero unless it SUCCEEDED'),
+  )
+    .addHelpText(
+      'after',
+      `
+params may override the keys a job declares in defaultInput (its schedule file), with a
+value of the same JSON type; other keys are refused before anything starts.
+scheduledTime sets the period a run covers (e.g. which month an export writes).
+
+Examples:
+  $ batchctl run aggregate-record-stats-daily --wait
+  $ batchctl run export-monthly-records --input '{"scheduledTime":"2026-11-01T00:00:00+09:00"}'
+  $ batchctl run export-monthly-records --input @input.json --stage prod
+
+Exit codes: 0 started (or SUCCEEDED with --wait), 1 bad input, API error or run did not succeed, 2 usage.`,
+    )
+    .action(
+      async (
+        name: string,
+        options: TargetOptions & { input?: string; name?: string; wait?: boolean },
+        command: Command,
+      ) => {
+        const job = findJob(await loadCatalogue(command), name);
+        const { input, problems } = validateManualInput(job, await readInputOption(options.input));
+        if (problems.length > 0) {
+          throw new CliError(
+            `input refused for ${job.name}; nothing was started:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+          );
+        }
+        const executionName = options.name ?? manualExecutionName(job.name, new Date());
+        if (!EXECUTION_NAME.test(executionName)) {
+          throw new CliError(
+            `--name must be 1-80 characters of A-Z a-z 0-9 _ -, got "${executionName}"`,
+            EXIT.usage,
+          );
+        }
+        const target = await resolveTarget(options);
+        try {
+          const stateMachineArn = await jobStateMachineArn(target, job.name);
+          const started = await target.client.send(
+            new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+          );
+          process.stdout.write(`started ${executionName}\n  ${started.executionArn}\n`);
+          if (!options.wait || !started.executionArn) return;
+          const described = await waitForExecution(
+            (describe) => target.client.send(describe),
+            started.executionArn,
+            target.kind === 'aws' ? 5000 : 500,
+          );
+          process.stdout.write(`${describeOutcome(described)}\n`);
+          if (described.status !== 'SUCCEEDED') process.exitCode = EXIT.problem;
+        } catch (error) {
+          throw describeApiError(error, target);
+        }
+      },
+    );
+}

@@ -1,0 +1,175 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO, runBatchctl } from './run-batchctl.ts';
+
+const BROKEN_ROOT = path.join(REPO, 'test', 'schedule', 'fixtures', 'broken');
+
+describe('batchctl validate', () => {
+  it('exits 0 on the demo catalogue', async () => {
+    // Act
+    const result = await runBatchctl(['validate']);
+
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^OK: \d+ jobs valid\.\n$/);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('exits 1 and prints every located problem of every file', async () => {
+    // Act
+    const result = await runBatchctl(['validate', '--root', BROKEN_ROOT]);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    const lines = result.stderr.split('\n').filter((line) => /^schedules\/\S+:\d+:\d+ {2}/.test(line));
+    expect(lines).toHaveLength(10);
+    expect(result.stderr).toContain(
+      'schedules/many-mistakes.yml:4:1  enabeld: unknown key "enabeld" (did you mean "enabled"?)',
+    );
+    expect(result.stderr).toContain(
+      'schedules/many-mistakes.yml:6:9  memory: 4096 MiB is not valid with cpu 256 on Fargate; cpu 256 allows 512, 1024, 2048 MiB. Example: 512',
+    );
+    expect(result.stderr).toContain('10 problems in 4 files; 0 valid jobs.');
+  });
+});
+
+describe('batchctl list', () => {
+  it('prints one row per job with the schedule in words and the next run in the job zone', async () => {
+    // Act
+    const result = await runBatchctl(['list', '--after', '2026-11-21T23:30:00Z']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const row = result.stdout.split('\n').find((line) => line.startsWith('export-monthly-records-us '));
+    expect(row).toMatch(
+      /At 00:00, on day 1 of the month\s+America\/New_York\s+yes\s+2026-12-01 00:00 Tue -05:00$/,
+    );
+    const disabled = result.stdout.split('\n').find((line) => line.startsWith('purge-orphaned-photos '));
+    expect(disabled).toMatch(/\sno\s+-$/);
+  });
+
+  it('prints JSON with the next run as a UTC instant', async () => {
+    // Act
+    const result = await runBatchctl(['list', '--json', '--lang', 'ja', '--after', '2026-11-21T23:30:00Z']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const jobs = JSON.parse(result.stdout) as { name: string; nextRun: string | null; timezone: string }[];
+    expect(jobs.find((job) => job.name === 'export-monthly-records')).toMatchObject({
+      timezone: 'Asia/Tokyo',
+      nextRun: '2026-11-30T15:00:00.000Z',
+    });
+  });
+
+  it('rejects an unsupported language with exit code 2', async () => {
+    // Act
+    const result = await runBatchctl(['list', '--lang', 'fr']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("argument 'fr' is invalid");
+  });
+});
+
+describe('batchctl next', () => {
+  it('prints the next runs in the job zone and in UTC, skipping the missing DST hour', async () => {
+    // Act
+    const result = await runBatchctl([
+      'next',
+      'purge-deleted-records-uk',
+      '--after',
+      '2027-03-26T00:00:00Z',
+      '-n',
+      '3',
+    ]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.split('\n').slice(1, 5)).toEqual([
+      '#  Europe/London                UTC',
+      '1  2027-03-26 01:30 Fri +00:00  2027-03-26 01:30 Fri',
+      '2  2027-03-27 01:30 Sat +00:00  2027-03-27 01:30 Sat',
+      '3  2027-03-29 01:30 Mon +01:00  2027-03-29 00:30 Mon',
+    ]);
+  });
+
+  it('exits 2 for an unknown job and suggests the closest name', async () => {
+    // Act
+    const result = await runBatchctl(['next', 'export-monthly-record']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      'batchctl: unknown job "export-monthly-record". Did you mean "export-monthly-records"?\n',
+    );
+  });
+
+  it('exits 2 for a count that is not a positive number', async () => {
+    // Act
+    const result = await runBatchctl(['next', 'analyze-tables', '-n', 'many']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--count must be a whole number from 1 to 1000, got "many"');
+  });
+
+  it('exits 1 with the located problems when the job file is invalid', async () => {
+    // Act
+    const result = await runBatchctl(['next', 'many-mistakes', '--root', BROKEN_ROOT]);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('job "many-mistakes" has invalid settings:');
+    expect(result.stderr).toContain('schedules/many-mistakes.yml:7:10  timeout:');
+  });
+});
+
+describe('batchctl show', () => {
+  it('prints effective values and marks the ones from _defaults.yml', async () => {
+    // Act
+    const result = await runBatchctl(['show', 'generate-usage-invoices']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe('# schedules/generate-usage-invoices.yml (effective values)');
+    expect(lines).toContain('schedule: cron(0 6 1 * ? *)');
+    expect(lines).toContain('  maxAttempts: 5');
+    expect(lines.find((line) => line.startsWith('  interval: 30s'))).toMatch(/# _defaults\.yml$/);
+    expect(lines.find((line) => line.startsWith('timezone: Asia/Tokyo'))).toMatch(/# _defaults\.yml$/);
+    expect(lines.find((line) => line.startsWith('input: {}'))).toMatch(/# built-in default$/);
+  });
+});
+
+describe('batchctl usage', () => {
+  it('documents the exit codes and examples in --help and exits 0', async () => {
+    // Act
+    const result = await runBatchctl(['--help']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Exit codes:');
+    expect(result.stdout).toContain('2  usage error');
+    expect(result.stdout).toContain('$ batchctl diff --base origin/main');
+  });
+
+  it.each(['validate', 'list', 'next', 'show', 'diff'])('has help with examples for %s', async (command) => {
+    // Act
+    const result = await runBatchctl([command, '--help']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Examples:');
+    expect(result.stdout).toContain(`$ batchctl ${command}`);
+    expect(result.stdout).toMatch(/Exit codes/);
+  });
+
+  it('exits 2 for an unknown command', async () => {
+    // Act
+    const result = await runBatchctl(['frobnicate']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
