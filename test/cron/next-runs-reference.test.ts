@@ -21,9 +21,18 @@ const EXPRESSION_COUNT = 420;
 const ZONES_PER_EXPRESSION = 2;
 const SEED = 20_261_121;
 
+// Run in every zone on top of the random ones: they hit each DST change on every day.
+const DST_SENTINELS = [
+  'cron(0/30 * * * ? *)',
+  'cron(30 1 * * ? *)',
+  'cron(0 2 * * ? *)',
+  'cron(0 0 * * ? *)',
+  'cron(15 2,3 ? * SUN *)',
+];
+
 const random = seededRandom(SEED);
 const expressions = Array.from({ length: EXPRESSION_COUNT }, () => randomCronExpression(random));
-const assignments = new Map<string, string[]>(ZONES.map((zone) => [zone, []]));
+const assignments = new Map<string, string[]>(ZONES.map((zone) => [zone, [...DST_SENTINELS]]));
 expressions.forEach((text, i) => {
   for (let k = 0; k < ZONES_PER_EXPRESSION; k++) {
     const zone = ZONES[(i * ZONES_PER_EXPRESSION + k) % ZONES.length] ?? 'UTC';
