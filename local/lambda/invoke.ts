@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,15 +67,23 @@ export class LambdaInvoker {
     Object.assign(process.env, this.options.environment);
     let loading = this.handlers.get(file);
     if (loading === undefined) {
-      loading = import(pathToFileURL(file).href).then((module: { handler?: unknown }) => {
-        if (typeof module.handler !== 'function') {
-          throw new TaskStateError(
-            'Lambda.ResourceNotFoundException',
-            `${file} does not export a handler function (export const handler = ...)`,
-          );
-        }
-        return module.handler as Handler;
-      });
+      // One module instance per environment: handlers build their clients from process.env at load,
+      // so a second runtime in the same process (another port) must not reuse the first one's clients.
+      const instance = createHash('sha256')
+        .update(JSON.stringify(this.options.environment))
+        .digest('hex')
+        .slice(0, 12);
+      loading = import(`${pathToFileURL(file).href}?environment=${instance}`).then(
+        (module: { handler?: unknown }) => {
+          if (typeof module.handler !== 'function') {
+            throw new TaskStateError(
+              'Lambda.ResourceNotFoundException',
+              `${file} does not export a handler function (export const handler = ...)`,
+            );
+          }
+          return module.handler as Handler;
+        },
+      );
       this.handlers.set(file, loading);
     }
     const handler = await loading;

@@ -101,12 +101,15 @@ export function tempDataDir(): string {
 }
 
 export async function startTestRuntime(
-  jobs: Array<{ job: JobSpec; definition: Definition }>,
+  jobs: Array<{ job: JobSpec; definition?: Definition }>,
   options: Partial<LocalRuntimeOptions> = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
     jobs: jobs.map((item) => item.job),
-    definitions: Object.fromEntries(jobs.map((item) => [item.job.name, item.definition])),
+    // Jobs without a definition get the real one, synthesised from statemachines/.
+    definitions: Object.fromEntries(
+      jobs.flatMap((item) => (item.definition === undefined ? [] : [[item.job.name, item.definition]])),
+    ),
     dataDir: options.dataDir ?? tempDataDir(),
     port: 0,
     stage: 'test',
