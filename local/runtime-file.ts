@@ -1,0 +1,73 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * `<dataDir>/runtime.json`: written by `npm start` while it runs, read by batchctl to
+ * find the local Step Functions endpoint. The data folder is `SFN_BATCH_DATA_DIR`, or
+ * `.data` in the current folder (the same rule as the database's PGlite folder).
+ */
+
+export const runtimeFileSchema = z.object({
+  endpoint: z.url(),
+  pid: z.number().int().positive(),
+  startedAt: z.iso.datetime(),
+  stage: z.string().min(1),
+  consoleUrl: z.url().optional(),
+});
+export type RuntimeFile = z.infer<typeof runtimeFileSchema>;
+
+/** The local data folder: `SFN_BATCH_DATA_DIR`, else `./.data`. */
+export function resolveDataDir(environment: NodeJS.ProcessEnv = process.env): string {
+  const configured = environment.SFN_BATCH_DATA_DIR?.trim();
+  return path.resolve(configured ? configured : '.data');
+}
+
+export function runtimeFilePath(dataDir: string): string {
+  return path.join(dataDir, 'runtime.json');
+}
+
+export async function writeRuntimeFile(dataDir: string, content: RuntimeFile): Promise<void> {
+  await writeFile(runtimeFilePath(dataDir), `${JSON.stringify(content, null, 2)}\n`);
+}
+
+/** Removes runtime.json if it is still ours (a newer runtime may have replaced it). */
+export async function removeRuntimeFile(dataDir: string, pid: number): Promise<void> {
+  const current = await readRuntimeFile(dataDir).catch(() => undefined);
+  if (current === undefined || current.pid === pid) await rm(runtimeFilePath(dataDir), { force: true });
+}
+
+/** The parsed file, `undefined` when there is none; throws naming the file when it is malformed. */
+export async function readRuntimeFile(dataDir: string): Promise<RuntimeFile | undefined> {
+  const file = runtimeFilePath(dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON; delete it and restart npm start`);
+  }
+  const parsed = runtimeFileSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new Error(
+      `${file} is malformed (${parsed.error.issues[0]?.message ?? 'unknown'}); delete it and restart npm start`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Whether a process with this id exists (signal 0 only checks). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

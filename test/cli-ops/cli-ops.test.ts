@@ -1,0 +1,294 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateManualInput } from '../../cli/commands/run.ts';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { loadJobSpecs } from '../../lib/schedule/load.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { writeRuntimeFile } from '../../local/runtime-file.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NODE = path.join(REPO, 'node_modules', '.bin', 'node');
+// The local runtime suite's test container: `succeed`, `exit <code>`, `sleep <ms>`.
+const TEST_CONTAINERS = path.join(REPO, 'test', 'local-runtime', 'fixtures', 'containers');
+
+const SUCCEEDING = 'aggregate-record-stats-daily';
+const FAILING = 'analyze-tables';
+const SLOW = 'refresh-search-index';
+
+function taskDefinition(command: string[]) {
+  return {
+    StartAt: 'Run job task',
+    States: {
+      'Run job task': {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::ecs:runTask.sync',
+        Parameters: {
+          Cluster: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-test',
+          TaskDefinition:
+            'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-test-test-task:1',
+          Overrides: {
+            ContainerOverrides: [
+              {
+                Name: 'test-task',
+                Command: command,
+                Environment: [{ Name: 'SFN_BATCH_INPUT', 'Value.$': 'States.JsonToString($)' }],
+              },
+            ],
+          },
+        },
+        TimeoutSeconds: 120,
+        End: true,
+      },
+    },
+  };
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function batchctl(dataDir: string, args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [path.join(REPO, 'cli', 'batchctl.ts'), ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir, SFN_BATCH_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// Spawns batchctl as a child process per call (about a second each): it proves the real CLI end to end.
+describe('batchctl run, ps, stop, redrive and logs against a local runtime', () => {
+  let runtime: LocalRuntime;
+  let dataDir: string;
+  let client: SFNClient;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-cli-ops-'));
+    const catalogue = await loadJobSpecs();
+    const pick = (name: string): JobSpec => {
+      const job = catalogue.find((candidate) => candidate.name === name);
+      if (!job) throw new Error(`schedules/${name}.yml is missing; the suite uses it`);
+      return job;
+    };
+    runtime = await startLocalRuntime({
+      jobs: [pick(SUCCEEDING), pick(FAILING), pick(SLOW)],
+      definitions: {
+        [SUCCEEDING]: taskDefinition(['succeed']),
+        [FAILING]: taskDefinition(['exit', '3']),
+        [SLOW]: taskDefinition(['sleep', '600000']),
+      },
+      dataDir: path.join(dataDir, 'runtime'),
+      port: 0,
+      stage: 'test',
+      taskEnvironment: {},
+      containersDir: TEST_CONTAINERS,
+      stopTimeoutSeconds: 1,
+      warn: () => undefined,
+    });
+    await writeRuntimeFile(dataDir, {
+      endpoint: runtime.endpoint,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      stage: 'test',
+    });
+    client = new SFNClient({
+      endpoint: runtime.endpoint,
+      region: 'ap-northeast-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function executionCount(job: string): Promise<number> {
+    const listed = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: runtime.stateMachineArn(job) }),
+    );
+    return listed.executions?.length ?? 0;
+  }
+
+  it('runs a job and waits for SUCCEEDED', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['run', SUCCEEDING, '--wait']);
+
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`${SUCCEEDING}-manual-\\d{8}T\\d{6}Z: SUCCEEDED after`));
+    expect(result.code).toBe(0);
+  });
+
+  it('exits non-zero with the error when the waited run fails', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['run', FAILING, '--wait', '--name', 'analyze-tables-fails']);
+
+    // Assess
+    expect(result.stdout).toContain('analyze-tables-fails: FAILED');
+    expect(result.stdout).toContain('error: States.TaskFailed');
+    expect(result.code).toBe(1);
+  });
+
+  it('refuses an input with an unknown parameter and starts nothing', async () => {
+    // Prepare
+    const before = await executionCount(SUCCEEDING);
+
+    // Act
+    const result = await batchctl(dataDir, [
+      'run',
+      SUCCEEDING,
+      '--input',
+      '{"params":{"granularity":"weekly"},"scheduledTime":"yesterday"}',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`input refused for ${SUCCEEDING}; nothing was started`);
+    expect(result.stderr).toContain('params.granularity is not a parameter');
+    expect(result.stderr).toContain('scheduledTime must be an ISO 8601 instant');
+    expect(await executionCount(SUCCEEDING)).toBe(before);
+  });
+
+  it('reads the input from a file given with @', async () => {
+    // Prepare
+    const file = path.join(dataDir, 'input.json');
+    writeFileSync(file, '{"scheduledTime":"2026-11-01T00:00:00+09:00"}');
+
+    // Act
+    const result = await batchctl(dataDir, [
+      'run',
+      SUCCEEDING,
+      '--input',
+      `@${file}`,
+      '--name',
+      'from-file',
+      '--wait',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const described = await client.send(
+      new DescribeExecutionCommand({
+        executionArn: `${runtime.stateMachineArn(SUCCEEDING).replace(':stateMachine:', ':execution:')}:from-file`,
+      }),
+    );
+    expect(JSON.parse(described.input ?? '{}')).toEqual({
+      trigger: 'manual',
+      scheduledTime: '2026-10-31T15:00:00.000Z',
+    });
+  });
+
+  it('lists a running execution, stops it by name prefix, and redrives it', async () => {
+    // Prepare
+    const started = await batchctl(dataDir, ['run', SLOW, '--name', 'refresh-search-index-slow-run']);
+
+    // Act
+    const running = await batchctl(dataDir, ['ps', '--job', SLOW]);
+    const stopped = await batchctl(dataDir, ['stop', 'refresh-search-index-slow']);
+    const listed = await batchctl(dataDir, ['ps', '--all']);
+    const redriven = await batchctl(dataDir, ['redrive', 'refresh-search-index-slow-run']);
+    const stopAgain = await batchctl(dataDir, ['stop', 'refresh-search-index-slow-run']);
+
+    // Assess
+    expect(started.code).toBe(0);
+    expect(running.stdout).toMatch(
+      /RUNNING\s+refresh-search-index\s+\S+ \S+\s+\S+.*refresh-search-index-slow-run/,
+    );
+    expect(stopped.stdout).toMatch(/^stopped arn:aws:states:.*:refresh-search-index-slow-run/);
+    expect(listed.stdout).toMatch(/ABORTED\s+refresh-search-index/);
+    expect(listed.stdout).toMatch(/SUCCEEDED\s+aggregate-record-stats-daily/);
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout).toContain('redriven arn:aws:states:');
+    expect(stopAgain.code).toBe(0);
+  });
+
+  it("prints a task's output", async () => {
+    // Act
+    const result = await batchctl(dataDir, ['logs', 'analyze-tables-fails']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"message":"task started"');
+    expect(result.stdout).toContain('err | a line on stderr');
+    expect(result.stdout).toContain('=== stopped');
+    expect(result.stdout).toContain('exit code 3');
+  });
+
+  it('says which executions an ambiguous prefix matches', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['stop', 'a']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/"a" matches \d+ executions/);
+  });
+
+  it('tells the user to start the runtime when none is running', async () => {
+    // Prepare
+    const empty = mkdtempSync(path.join(tmpdir(), 'sfn-batch-cli-ops-empty-'));
+
+    // Act
+    const result = await batchctl(empty, ['ps']);
+    rmSync(empty, { recursive: true, force: true });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no local runtime is running');
+    expect(result.stderr).toContain('npm start');
+  });
+});
+
+describe('manual input validation', () => {
+  const job = {
+    name: 'export-x',
+    sourceFile: 'schedules/export-x.yml',
+    defaultInput: { limit: 10, workspaces: [] },
+  } as unknown as JobSpec;
+
+  it('accepts known params with the default value type', () => {
+    expect(validateManualInput(job, { params: { limit: 5 } })).toEqual({
+      input: { trigger: 'manual', params: { limit: 5 } },
+      problems: [],
+    });
+  });
+
+  it('refuses a wrong value type and suggests the closest parameter name', () => {
+    // Act
+    const { problems } = validateManualInput(job, {
+      params: { limit: '5', workspace: ['w1'] },
+      trigger: 'schedule',
+    });
+
+    // Assess
+    expect(problems).toEqual([
+      'unknown input key "trigger"; allowed keys are scheduledTime and params. (batchctl sets trigger to "manual" itself)',
+      'params.limit must be a number like its default 10, got "5"',
+      'params.workspace is not a parameter of export-x; it accepts limit, workspaces (defaultInput in schedules/export-x.yml). Did you mean "workspaces"?',
+    ]);
+  });
+
+  it('refuses an input that is not an object', () => {
+    expect(validateManualInput(job, [1]).problems).toEqual([
+      'the input must be a JSON object such as {"params": {}}, got array',
+    ]);
+  });
+});
