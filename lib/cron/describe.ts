@@ -29,12 +29,13 @@ export function describeSchedule(expr: ScheduleExpression, lang: DescriptionLang
     case 'cron': {
       const f = expr.fields;
       const quartz = `0 ${f.minutes} ${f.hours} ${f.dayOfMonth} ${f.month} ${f.dayOfWeek} ${f.year}`;
-      return cronstrueDescriber.toString(quartz, {
+      const text = cronstrueDescriber.toString(quartz, {
         locale: lang,
         dayOfWeekStartIndexZero: false,
         use24HourTimeFormat: true,
         throwExceptionOnParseError: true,
       });
+      return lang === 'ja' ? tidyJapanese(text) : text;
     }
     case 'rate': {
       const base = expr.unit.replace(/s$/, '') as keyof typeof RATE_UNIT_JA;
@@ -46,4 +47,30 @@ export function describeSchedule(expr: ScheduleExpression, lang: DescriptionLang
       return lang === 'ja' ? `${date} ${time} に 1 回だけ` : `Once at ${date} ${time}`;
     }
   }
+}
+
+/**
+ * cronstrue's Japanese locale is a word-for-word rendering ("次において実施09:00次の最終日に").
+ * These rewrites turn its fixed phrases into plain Japanese without changing the meaning.
+ */
+const JAPANESE_REWRITES: [RegExp, string][] = [
+  [/^次において実施/, ''],
+  [/次の最終日に/g, '月の最終日'],
+  [/次に月のうち (\d) 番目 (\S+曜日)/g, '第 $1 $2'],
+  [/月の最後の (\S+曜日) に/g, '月の最後の$1'],
+  [/月の (\d+) 日の直近の平日 に/g, '月の $1 日に最も近い平日'],
+  [/月の最後の平日に/g, '月の最後の平日'],
+  [/(\d{4}) でのみ/g, '$1 年のみ'],
+  [/ (にのみ|でのみ)/g, 'のみ'],
+  [/,と /g, '、'],
+  [/, /g, '、'],
+  // cronstrue joins some segments with nothing in between.
+  [/(日目|のみ|平日|最終日|曜日|まで)(?=[0-9月第])/g, '$1、'],
+  [/^(\d{2}:\d{2})(?=[^、\s])/, '$1、'],
+  // A bare time means every day, which English says with "At" and Japanese must say.
+  [/^(\d{2}:\d{2})$/, '毎日 $1'],
+];
+
+function tidyJapanese(text: string): string {
+  return JAPANESE_REWRITES.reduce((acc, [pattern, replacement]) => acc.replace(pattern, replacement), text);
 }

@@ -7,7 +7,7 @@ const ja = (text: string): string => describeSchedule(parseScheduleExpression(te
 describe('describeSchedule', () => {
   it('describes AWS day-of-week numbers 2-6 as Monday through Friday', () => {
     expect(en('cron(0 9 ? * 2-6 *)')).toBe('At 09:00, Monday through Friday');
-    expect(ja('cron(0 9 ? * 2-6 *)')).toContain('月曜日 から 金曜日 まで');
+    expect(ja('cron(0 9 ? * 2-6 *)')).toBe('09:00、月曜日 から 金曜日 まで');
   });
 
   it('describes 1 as Sunday and 7 and L as Saturday', () => {
@@ -27,10 +27,18 @@ describe('describeSchedule', () => {
     );
   });
 
-  it('describes cron() in Japanese', () => {
-    expect(ja('cron(0 0 1 * ? *)')).toContain('月の 1 日目');
-    expect(ja('cron(0 0 1 * ? *)')).toContain('00:00');
-    expect(ja('cron(0 9 ? * 6L *)')).toContain('月の最後の 金曜日');
+  it('describes cron() in plain Japanese', () => {
+    expect(ja('cron(0 0 * * ? *)')).toBe('毎日 00:00');
+    expect(ja('cron(0 0 1 * ? *)')).toBe('00:00、月の 1 日目');
+    expect(ja('cron(0 0 L * ? *)')).toBe('00:00、月の最終日');
+    expect(ja('cron(0 9 ? * 2-6 *)')).toBe('09:00、月曜日 から 金曜日 まで');
+    expect(ja('cron(0 9 ? * MON *)')).toBe('09:00、月曜日のみ');
+    expect(ja('cron(0 9 ? * 2#1 *)')).toBe('09:00、第 1 月曜日');
+    expect(ja('cron(0 9 ? * 6L *)')).toBe('09:00、月の最後の金曜日');
+    expect(ja('cron(0 9 15W * ? *)')).toBe('09:00、月の 15 日に最も近い平日');
+    expect(ja('cron(0 9 LW * ? *)')).toBe('09:00、月の最後の平日');
+    expect(ja('cron(0 0 1 1,4,7,10 ? *)')).toBe('00:00、月の 1 日目、1月、4月、7月、10月のみ');
+    expect(ja('cron(0 9 ? * 1,7 2027)')).toBe('09:00、日曜日と 土曜日のみ、2027 年のみ');
     expect(ja('cron(0/15 * * * ? *)')).toBe('15 分ごと');
   });
 
