@@ -64,7 +64,7 @@ export interface JobRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** Parsed JSON log lines from stdout. */
+  /** Parsed JSON log lines (stdout and stderr, in arrival order per stream). */
   logs: Array<Record<string, unknown>>;
 }
 
@@ -102,23 +102,28 @@ export function runContainer(world: Pick<JobWorld, 'url' | 'dataDir'>, argv: str
   return new Promise<JobRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    let pending = '';
     const logs: Array<Record<string, unknown>> = [];
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    // Powertools writes WARN/ERROR lines to stderr and the rest to stdout; collect both.
+    const collect = (stream: NodeJS.ReadableStream, append: (chunk: string) => void) => {
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        append(chunk);
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.startsWith('{')) continue;
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          logs.push(parsed);
+          options.onLog?.(parsed, child);
+        }
+      });
+    };
+    collect(child.stdout, (chunk) => {
       stdout += chunk;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        logs.push(parsed);
-        options.onLog?.(parsed, child);
-      }
     });
-    child.stderr.on('data', (chunk: string) => {
+    collect(child.stderr, (chunk) => {
       stderr += chunk;
     });
     child.on('error', reject);
