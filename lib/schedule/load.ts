@@ -244,7 +244,10 @@ function parseSource(file: { path: string; text: string }, problems: SchedulePro
       line: position.line,
       column: position.col,
       field: enclosingKey(doc, error.pos[0]) ?? 'yaml',
-      message: `YAML syntax: ${firstLine(error.message)}`,
+      message:
+        error.code === 'MULTIPLE_DOCS'
+          ? 'YAML syntax: a schedule file holds one job, but this one has several documents (---)'
+          : `YAML syntax: ${firstLine(error.message)}`,
       example: yamlHint(error.code, error.message),
     });
   }
