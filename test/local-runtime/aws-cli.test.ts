@@ -90,14 +90,14 @@ describe('local Step Functions API driven by the AWS CLI v2', () => {
     expect(started.code).toBe(0);
     expect(executionArn).toMatch(/:execution:sfn-batch-test-call-lambda:from-the-cli$/);
     expect(described.status).toBe('SUCCEEDED');
-    expect(JSON.parse(described.output ?? '{}').result.event).toEqual({ value: 'cli' });
+    expect(JSON.parse(described.output ?? '{}').result.event.input).toEqual({ value: 'cli' });
     expect(JSON.parse(listed.stdout).executions.map((execution: { name: string }) => execution.name)).toEqual(
       ['from-the-cli'],
     );
     const events = JSON.parse(history.stdout).events as Array<{ type: string; id: number }>;
     expect(events[0]?.type).toBe('ExecutionStarted');
     expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
-  });
+  }, 120_000);
 
   it('reports an unknown execution as ExecutionDoesNotExist with a failing exit code', async () => {
     // Act
@@ -109,5 +109,5 @@ describe('local Step Functions API driven by the AWS CLI v2', () => {
     // Assess
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('ExecutionDoesNotExist');
-  });
+  }, 60_000);
 });

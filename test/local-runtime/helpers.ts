@@ -80,13 +80,19 @@ export function lambdaDefinition(functionName: string): Definition {
       'Call function': {
         Type: 'Task',
         Resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
+        Parameters: {
+          'input.$': '$',
+          'executionArn.$': '$$.Execution.Id',
+          'startTime.$': '$$.Execution.StartTime',
+          'stateMachineArn.$': '$$.StateMachine.Id',
+        },
         TimeoutSeconds: 30,
         ResultPath: '$.result',
         Next: 'Is it there?',
       },
       'Is it there?': {
         Type: 'Choice',
-        Choices: [{ Variable: '$.result.event.value', IsPresent: true, Next: 'Pause' }],
+        Choices: [{ Variable: '$.result.event.input.value', IsPresent: true, Next: 'Pause' }],
         Default: 'Missing',
       },
       Pause: { Type: 'Wait', Seconds: 1, Next: 'Done' },

@@ -71,7 +71,12 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
     expect(described.status).toBe('SUCCEEDED');
     expect(described.input).toBe(input);
     const output = JSON.parse(described.output ?? 'null');
-    expect(output.result.event).toEqual({ value: 42 });
+    expect(output.result.event).toEqual({
+      input: { value: 42 },
+      executionArn: started.executionArn,
+      startTime: described.startDate?.toISOString(),
+      stateMachineArn: lambdaMachine,
+    });
     expect(output.result.functionName).toBe('echo');
     expect(output.result.marker).toBe('from-lambda-environment');
     expect(output.result.endpoint).toBe(runtime.endpoint);
