@@ -112,24 +112,19 @@ export function dateMatches(fields: string[], year: number, month: number, day: 
   return dom === '?' ? dayOfWeekMatches(dow, year, month, day) : dayOfMonthMatches(dom, year, month, day);
 }
 
-export interface WallMinute {
-  utcMs: number;
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  /** The wall time as minutes since 1970 if it were UTC: orders wall times. */
-  wallKey: number;
-}
-
 /**
- * Every UTC minute in [startMs, endMs) with its wall-clock time in `timeZone`.
- * Intl is asked at the first and last minute of each UTC hour; when they are 59
- * minutes apart on the wall clock too, no offset change happened inside that hour and
- * the minutes between follow; otherwise every minute of the hour is asked.
+ * Calls `visit` for every UTC minute in [startMs, endMs) with its wall-clock time in
+ * `timeZone`, as minutes since 1970 on a UTC-like wall clock (so wall times order and
+ * subtract like numbers). Intl is asked at the first and last minute of each UTC hour;
+ * when they are 59 minutes apart on the wall clock too, no offset change happened inside
+ * that hour and the minutes between follow; otherwise every minute of the hour is asked.
  */
-export function* wallMinutes(timeZone: string, startMs: number, endMs: number): Generator<WallMinute> {
+export function forEachWallMinute(
+  timeZone: string,
+  startMs: number,
+  endMs: number,
+  visit: (utcMs: number, wallKey: number) => void,
+): void {
   const format = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -149,17 +144,7 @@ export function* wallMinutes(timeZone: string, startMs: number, endMs: number): 
     const steady = wallKeyAt(hourMs + 59 * 60_000) === first + 59;
     for (let i = 0; i < 60; i++) {
       const utcMs = hourMs + i * 60_000;
-      const wallKey = steady ? first + i : wallKeyAt(utcMs);
-      const d = new Date(wallKey * 60_000);
-      yield {
-        utcMs,
-        year: d.getUTCFullYear(),
-        month: d.getUTCMonth() + 1,
-        day: d.getUTCDate(),
-        hour: d.getUTCHours(),
-        minute: d.getUTCMinutes(),
-        wallKey,
-      };
+      visit(utcMs, steady ? first + i : wallKeyAt(utcMs));
     }
   }
 }
@@ -180,23 +165,28 @@ export function referenceFires(
   const minuteOk = all.map((f) => Array.from({ length: 60 }, (_, m) => matchesList(f[0] ?? '', m, 0, 59)));
   const fires: number[][] = texts.map(() => []);
   let latestWallKey = Number.NEGATIVE_INFINITY;
-  let dateKey = '';
+  let currentDay = Number.NaN;
   let dateMatching: number[] = [];
-  for (const w of wallMinutes(timeZone, startMs, endMs)) {
-    const isRepeat = w.wallKey <= latestWallKey;
-    latestWallKey = Math.max(latestWallKey, w.wallKey);
-    if (isRepeat) continue;
-    const key = `${w.year}-${w.month}-${w.day}`;
-    if (key !== dateKey) {
-      dateKey = key;
+  forEachWallMinute(timeZone, startMs, endMs, (utcMs, wallKey) => {
+    const isRepeat = wallKey <= latestWallKey;
+    latestWallKey = Math.max(latestWallKey, wallKey);
+    if (isRepeat) return;
+    const day = Math.floor(wallKey / 1440);
+    const minuteOfDay = wallKey - day * 1440;
+    if (day !== currentDay) {
+      currentDay = day;
+      const date = new Date(day * 86_400_000);
+      const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
       dateMatching = [];
       all.forEach((f, i) => {
-        if (dateMatches(f, w.year, w.month, w.day)) dateMatching.push(i);
+        if (dateMatches(f, y, m, d)) dateMatching.push(i);
       });
     }
+    const hour = Math.floor(minuteOfDay / 60);
+    const minute = minuteOfDay % 60;
     for (const i of dateMatching) {
-      if (hourOk[i]?.[w.hour] && minuteOk[i]?.[w.minute]) fires[i]?.push(w.utcMs);
+      if (hourOk[i]?.[hour] && minuteOk[i]?.[minute]) fires[i]?.push(utcMs);
     }
-  }
+  });
   return fires;
 }
