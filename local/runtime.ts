@@ -16,6 +16,7 @@ import {
   type StateMachineEntry,
   StepFunctionsService,
   type TimingOverrides,
+  unsupportedFeatures,
 } from './sfn/service.ts';
 import { ExecutionStore, writeAtomically } from './store/execution-store.ts';
 
@@ -80,6 +81,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const definition =
         options.definitions?.[job.name] ??
         (synthesizeDefinition(job, localSynthesisContext(stage, region, accountId)) as Definition);
+      const unsupported = unsupportedFeatures(definition);
+      if (unsupported.length > 0) {
+        throw new Error(
+          `${job.sourceFile}: the ${job.workflow} workflow uses what the local interpreter (aws-local-stepfunctions) cannot run: ${unsupported.join('; ')}`,
+        );
+      }
       const tags = [
         { key: 'team', value: job.owner.team },
         { key: 'slack-channel', value: job.owner.slackChannel },

@@ -816,6 +816,25 @@ export function prepareDefinition(definition: Definition, startAt: string | unde
   return copy;
 }
 
+/**
+ * Features aws-local-stepfunctions 3.x does not interpret: a definition using them would
+ * run wrongly rather than fail, so the runtime refuses it at start with the reason.
+ */
+export function unsupportedFeatures(definition: Definition): string[] {
+  const problems: string[] = [];
+  if (definition.QueryLanguage === 'JSONata')
+    problems.push('QueryLanguage JSONata (only JSONPath is interpreted)');
+  for (const [name, state] of indexStates(definition)) {
+    if (state.QueryLanguage === 'JSONata') problems.push(`state "${name}": QueryLanguage JSONata`);
+    if (state.Assign !== undefined) problems.push(`state "${name}": Assign (workflow variables)`);
+    const processor = state.ItemProcessor as { ProcessorConfig?: { Mode?: unknown } } | undefined;
+    if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED' || state.ItemReader !== undefined) {
+      problems.push(`state "${name}": Distributed Map (ItemReader / Mode DISTRIBUTED)`);
+    }
+  }
+  return problems;
+}
+
 /** Every state by name, including those inside Map and Parallel states (the interpreter's overrides are by name). */
 function indexStates(definition: { States?: unknown }): Map<string, StateDefinition> {
   const index = new Map<string, StateDefinition>();
