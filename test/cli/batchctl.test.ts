@@ -173,3 +173,29 @@ describe('batchctl usage', () => {
     expect(result.stderr).toContain("unknown command 'frobnicate'");
   });
 });
+
+describe('batchctl validate output formats', () => {
+  it('prints GitHub annotations that point at the offending lines', async () => {
+    // Act
+    const result = await runBatchctl(['validate', '--root', BROKEN_ROOT, '--format', 'github']);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    const annotations = result.stdout.trim().split('\n');
+    expect(annotations).toHaveLength(10);
+    expect(annotations).toContain(
+      '::error file=schedules/many-mistakes.yml,line=7,col=10,title=schedule timeout::must be a duration such as 30m, got 90. Example: 30m',
+    );
+  });
+
+  it('prints JSON with every problem and exits 1', async () => {
+    // Act
+    const result = await runBatchctl(['validate', '--root', BROKEN_ROOT, '--format', 'json']);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(result.stdout) as { valid: boolean; problems: { field: string }[] };
+    expect(report.valid).toBe(false);
+    expect(report.problems.map((problem) => problem.field)).toContain('retry.maxAttempts');
+  });
+});
