@@ -1,0 +1,15 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { databaseConfigFromEnv, openDatabase } from '#lib/db/index.ts';
+import { createLogger } from '#lib/logger.ts';
+import { openStorage, storageConfigFromEnv } from '#lib/storage/index.ts';
+import { enqueueExports } from './enqueue-exports.ts';
+
+const logger = createLogger('enqueue-exports');
+const storage = openStorage(storageConfigFromEnv(process.env));
+// Opened once per Lambda container and reused by warm invocations.
+const database = openDatabase(databaseConfigFromEnv(process.env));
+
+export const handler = middy(async (event: unknown) =>
+  enqueueExports(event, { db: await database, storage, logger }),
+).use(injectLambdaContext(logger, { resetKeys: true }));
