@@ -1,0 +1,200 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { parseDuration } from '../lib/schedule/duration.ts';
+import type { FaultInjectionConfig } from './runtime.ts';
+import { resolveDataDir } from './runtime-file.ts';
+
+/**
+ * `npm start` settings, parsed once from the command line and the environment. Inner
+ * code gets a typed {@link StartConfig} and never reads argv or `process.env`.
+ */
+
+export interface StartConfig {
+  help: boolean;
+  /** Limit the scheduler to these jobs (all state machines still exist for manual runs). */
+  only: string[] | undefined;
+  schedule: boolean;
+  /** Start the scheduler's clock at this instant (then it runs forward at real speed). */
+  at: Date | undefined;
+  port: number;
+  catchUpSeconds: number;
+  faults: FaultInjectionConfig | undefined;
+  /** Where the faults came from, for the status block. */
+  faultsSource: string | undefined;
+  dataDir: string;
+  /** Demo records created when the database is empty. */
+  seedRecords: number;
+  slackWebhookUrl: string | undefined;
+  maxConcurrentTasks: number | undefined;
+}
+
+/** A settings problem: printed as-is, exit code 2. */
+export class StartConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartConfigError';
+  }
+}
+
+export const USAGE = `Usage: npm start -- [options]
+
+Runs the whole system on this machine: the records database (embedded PostgreSQL under
+.data/, seeded with demo data on first start), the Step Functions API on 127.0.0.1, the
+local ECS/Lambda stand-ins and the scheduler.
+
+Options:
+  --only <job,...>       schedule only these jobs (all jobs can still be run by hand)
+  --no-schedule          do not start the scheduler
+  --at <iso-instant>     start the scheduler clock at this instant, e.g. 2026-12-01T00:00:00+09:00
+                         (watch a month-start burst now; scheduler.json is not used)
+  --port <n>             Step Functions API port (default 8083; 0 picks a free one)
+  --catch-up <duration>  start a run missed while stopped if it is at most this old, once
+                         (like Kubernetes startingDeadlineSeconds), e.g. 2h; default: skip
+  --faults <file.json>   fault injection settings (see below)
+  --help                 show this help
+
+Environment:
+  SFN_BATCH_DATA_DIR     local data folder (default .data)
+  DATABASE_URL           use this PostgreSQL instead of the embedded one
+  SFN_BATCH_FAULTS       fault injection JSON, e.g. {"capacityUnavailable":0.2,"seed":1}
+                         keys: capacityUnavailable, resourceInitializationError,
+                         cannotPullContainerError, eniProvisioningTimeout, spotInterruption
+                         (shares of task starts, 0..1), seed (integer)
+  SLACK_WEBHOOK_URL      post failure notifications here (default: print them)
+  SFN_BATCH_SEED_RECORDS demo records on first start (default 20000)
+  SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
+
+const share = z.number().min(0).max(1);
+export const faultsSchema = z.strictObject({
+  capacityUnavailable: share.optional(),
+  resourceInitializationError: share.optional(),
+  cannotPullContainerError: share.optional(),
+  eniProvisioningTimeout: share.optional(),
+  spotInterruption: share.optional(),
+  seed: z.number().int().optional(),
+});
+
+/** Parses fault settings text; the error names the source, the key and the rule. */
+export function parseFaults(text: string, source: string): FaultInjectionConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StartConfigError(`${source} is not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = faultsSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : 'settings';
+      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+      return `  - ${where}: ${issue.message}${keys}`;
+    });
+    throw new StartConfigError(
+      `${source} has invalid fault injection settings:\n${problems.join('\n')}\nExample: {"capacityUnavailable":0.2,"resourceInitializationError":0.1,"seed":7}`,
+    );
+  }
+  return parsed.data;
+}
+
+function positiveInteger(text: string, what: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+    throw new StartConfigError(`${what} must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+/** Parses argv (without node and script) and the environment. */
+export async function parseStartConfig(argv: string[], environment: NodeJS.ProcessEnv): Promise<StartConfig> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new StartConfigError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const only = values.only
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (values.only !== undefined && (only === undefined || only.length === 0)) {
+    throw new StartConfigError(
+      '--only needs job names separated by commas, e.g. --only export-monthly-records',
+    );
+  }
+  let at: Date | undefined;
+  if (values.at !== undefined) {
+    at = new Date(values.at);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(values.at) || Number.isNaN(at.getTime())) {
+      throw new StartConfigError(
+        `--at must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "${values.at}"`,
+      );
+    }
+  }
+  let catchUpSeconds = 0;
+  if (values['catch-up'] !== undefined) {
+    const seconds = parseDuration(values['catch-up']);
+    if (seconds === undefined) {
+      throw new StartConfigError(
+        `--catch-up must be a duration such as 30m, 2h or 1h30m, got "${values['catch-up']}"`,
+      );
+    }
+    catchUpSeconds = seconds;
+  }
+  let faults: FaultInjectionConfig | undefined;
+  let faultsSource: string | undefined;
+  if (values.faults !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(values.faults, 'utf8');
+    } catch (error) {
+      throw new StartConfigError(`cannot read --faults file ${values.faults}: ${(error as Error).message}`);
+    }
+    faults = parseFaults(text, values.faults);
+    faultsSource = values.faults;
+  } else if (environment.SFN_BATCH_FAULTS?.trim()) {
+    faults = parseFaults(environment.SFN_BATCH_FAULTS, 'SFN_BATCH_FAULTS');
+    faultsSource = 'SFN_BATCH_FAULTS';
+  }
+  const webhook = environment.SLACK_WEBHOOK_URL?.trim();
+  if (webhook && !z.url().safeParse(webhook).success) {
+    throw new StartConfigError(
+      'SLACK_WEBHOOK_URL must be a full URL such as https://hooks.slack.com/services/...',
+    );
+  }
+  return {
+    help: values.help === true,
+    only,
+    schedule: values['no-schedule'] !== true,
+    at,
+    port: values.port === undefined ? 8083 : positiveInteger(values.port, '--port', 0, 65535),
+    catchUpSeconds,
+    faults,
+    faultsSource,
+    dataDir: resolveDataDir(environment),
+    seedRecords: environment.SFN_BATCH_SEED_RECORDS?.trim()
+      ? positiveInteger(environment.SFN_BATCH_SEED_RECORDS, 'SFN_BATCH_SEED_RECORDS', 0, 10_000_000)
+      : 20_000,
+    slackWebhookUrl: webhook || undefined,
+    maxConcurrentTasks: environment.SFN_BATCH_MAX_TASKS?.trim()
+      ? positiveInteger(environment.SFN_BATCH_MAX_TASKS, 'SFN_BATCH_MAX_TASKS', 1, 1000)
+      : undefined,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      only: { type: 'string' },
+      'no-schedule': { type: 'boolean' },
+      at: { type: 'string' },
+      port: { type: 'string' },
+      'catch-up': { type: 'string' },
+      faults: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,358 @@
+/**
+ * `npm start`: the whole system on one machine. Prepares the records database,
+ * validates the schedules, serves the database to the child-process containers,
+ * starts the local Step Functions API (with its ECS and Lambda stand-ins) and the
+ * scheduler, and wires failure notifications. Ctrl-C stops everything cleanly.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  notifyExecutionStatusChange,
+  settingsFromTags,
+  sfnExecutionApi,
+} from '../functions/notify-failure/notify-failure.ts';
+import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
+import { servePglite } from '../lib/db/serve-pglite.ts';
+import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import { formatProblem, loadSchedules } from '../lib/schedule/load.ts';
+import { suggestClosest } from '../lib/schedule/suggest.ts';
+import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
+import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
+import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
+import { removeRuntimeFile, runtimeFilePath, writeRuntimeFile } from './runtime-file.ts';
+import { createScheduler, type Scheduler, type SchedulerClock } from './scheduler.ts';
+
+const STAGE = 'local';
+const REGION = 'ap-northeast-1';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+const clockTime = (date: Date) => date.toTimeString().slice(0, 8);
+
+/** Everything that must be closed on shutdown, in reverse order of opening. */
+const closers: Array<{ what: string; close: () => Promise<void> }> = [];
+
+async function main(): Promise<number> {
+  let config: StartConfig;
+  try {
+    config = await parseStartConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof StartConfigError) {
+      err(`npm start: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (config.help) {
+    out(USAGE);
+    return 0;
+  }
+
+  const { jobs, problems } = await loadSchedules();
+  if (problems.length > 0) {
+    err(
+      `npm start: ${problems.length} problem(s) in schedules/ (the same as "npm run batchctl -- validate"):`,
+    );
+    for (const problem of problems) err(formatProblem(problem));
+    return 1;
+  }
+  const scheduledJobs = selectScheduledJobs(jobs, config.only);
+
+  await mkdir(config.dataDir, { recursive: true });
+  const environment = { ...process.env, SFN_BATCH_DATA_DIR: config.dataDir };
+  const databaseConfig = databaseConfigFromEnv(environment);
+  const db = await openDatabase(databaseConfig);
+  closers.push({ what: 'database', close: () => db.close() });
+  const applied = await migrate(db);
+  if (applied.applied.length > 0) out(`database: applied migrations ${applied.applied.join(', ')}`);
+  if (await isDatabaseEmpty(db)) await seed(db, config.seedRecords);
+
+  let databaseUrl: string;
+  if (databaseConfig.url) databaseUrl = databaseConfig.url;
+  else {
+    // Containers are child processes: they reach the embedded database over the wire protocol.
+    const served = await servePglite(db, { host: '127.0.0.1', port: 0 });
+    closers.push({ what: 'database server', close: () => served.close() });
+    databaseUrl = served.url;
+  }
+  const sharedEnvironment: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    SFN_BATCH_DATA_DIR: config.dataDir,
+    ...pick(process.env, [
+      'SFN_BATCH_STORAGE_URL',
+      'SFN_BATCH_S3_ENDPOINT',
+      'LOG_LEVEL',
+      'POWERTOOLS_LOG_LEVEL',
+    ]),
+  };
+
+  let notify: ((event: unknown) => Promise<void>) | undefined;
+  const runtime = await startLocalRuntime({
+    jobs,
+    dataDir: config.dataDir,
+    port: config.port,
+    stage: STAGE,
+    region: REGION,
+    taskEnvironment: sharedEnvironment,
+    // In-process Lambdas log to this terminal: keep it to one line per execution unless asked.
+    lambdaEnvironment: {
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      ...sharedEnvironment,
+    },
+    ...(config.faults ? { faults: config.faults } : {}),
+    ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
+    onExecutionEvent: printExecutionEvent,
+    onStatusChangeEvent: async (event) => notify?.(event),
+    warn: (message) => err(`[local runtime] ${message}`),
+  });
+  closers.push({ what: 'local runtime', close: () => runtime.close() });
+  const client = new SFNClient({
+    endpoint: runtime.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  notify = notifier(client, runtime, jobs, config.slackWebhookUrl);
+
+  let scheduler: Scheduler | undefined;
+  if (config.schedule) {
+    scheduler = createScheduler({
+      jobs: scheduledJobs,
+      start: (job, request) => startScheduled(client, runtime, job, request),
+      log: {
+        info: (message) => out(`scheduler: ${message}`),
+        warn: (message) => out(`scheduler: ${message}`),
+        error: (message) => err(`scheduler: ${message}`),
+      },
+      catchUpSeconds: config.catchUpSeconds,
+      // --at simulates time: missed-run bookkeeping would compare simulated and real instants.
+      ...(config.at
+        ? { clock: shiftedClock(config.at) }
+        : { stateFile: path.join(config.dataDir, 'scheduler.json') }),
+    });
+    closers.push({ what: 'scheduler', close: () => scheduler?.stop() ?? Promise.resolve() });
+  }
+
+  const startedAt = new Date();
+  await writeRuntimeFile(config.dataDir, {
+    endpoint: runtime.endpoint,
+    pid: process.pid,
+    startedAt: startedAt.toISOString(),
+    stage: STAGE,
+  });
+  closers.push({ what: 'runtime.json', close: () => removeRuntimeFile(config.dataDir, process.pid) });
+
+  printStatusBlock(
+    config,
+    runtime,
+    databaseUrl,
+    databaseConfig.url !== undefined,
+    jobs,
+    scheduledJobs,
+    scheduler,
+  );
+  // Started after the status block so the burst of an `--at` month start prints below it.
+  await scheduler?.start();
+  if (scheduler) printUpcoming(scheduler);
+  return -1;
+}
+
+function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSpec[] {
+  if (!only) return jobs;
+  const names = jobs.map((job) => job.name);
+  const unknown = only.filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    const hints = unknown.map((name) => {
+      const suggestion = suggestClosest(name, names);
+      return `"${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    });
+    throw new StartConfigError(
+      `--only names unknown jobs: ${hints.join(', ')}. Run "npm run batchctl -- list".`,
+    );
+  }
+  return jobs.filter((job) => only.includes(job.name));
+}
+
+async function seed(db: Database, records: number): Promise<void> {
+  const started = Date.now();
+  let lastPrinted = -1;
+  const summary = await seedDemoData(db, {
+    records,
+    onProgress: ({ phase, done, total }) => {
+      const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
+      const step = Math.floor(percent / 25);
+      if (phase === 'records' && step !== lastPrinted) {
+        lastPrinted = step;
+        out(`database: seeding demo data… ${done}/${total} records`);
+      }
+    },
+  });
+  out(
+    `database: seeded ${summary.records} records, ${summary.workspaces} workspaces, ${summary.templates} templates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** `--at`: the clock starts at that instant and runs forward at real speed. */
+function shiftedClock(at: Date): SchedulerClock {
+  const offset = at.getTime() - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
+}
+
+async function startScheduled(
+  client: SFNClient,
+  runtime: LocalRuntime,
+  job: JobSpec,
+  request: { name: string; input: unknown },
+): Promise<void> {
+  try {
+    await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArn(job.name),
+        name: request.name,
+        input: JSON.stringify(request.input),
+      }),
+    );
+  } catch (error) {
+    // The deterministic name makes a second fire of the same instant a no-op, as on AWS.
+    if (error instanceof ExecutionAlreadyExists)
+      out(`scheduler: ${request.name} was already started; not started again`);
+    else throw error;
+  }
+}
+
+function printExecutionEvent(event: ExecutionEvent): void {
+  if (event.type === 'started') {
+    out(`${clockTime(event.startDate)}  started   ${event.job.padEnd(36)} ${event.name}`);
+    return;
+  }
+  const stop = event.stopDate ?? new Date();
+  const seconds = Math.max(0, Math.round((stop.getTime() - event.startDate.getTime()) / 1000));
+  const duration =
+    seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
+  const error = event.error ? `  ${event.error}` : '';
+  out(
+    `${clockTime(stop)}  ${event.status.padEnd(9)} ${event.job.padEnd(36)} ${event.name} (${duration})${error}`,
+  );
+}
+
+/**
+ * The local stand-in for the EventBridge rule → notify Lambda: the same event goes
+ * through the same notify logic. Settings come from the job specs (on AWS, from the
+ * state machine tags); without SLACK_WEBHOOK_URL the message is printed here.
+ */
+function notifier(client: SFNClient, runtime: LocalRuntime, jobs: JobSpec[], webhookUrl: string | undefined) {
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+  const api = sfnExecutionApi(client);
+  const logger = {
+    info: (message: string) => out(`notify: ${message}`),
+    warn: (message: string) => out(`notify: ${message}`),
+    error: (message: string) => err(`notify: ${message}`),
+  };
+  return async (event: unknown): Promise<void> => {
+    const outcome = await notifyExecutionStatusChange(event, {
+      api,
+      logger,
+      webhookUrl,
+      links: { kind: 'local', endpoint: runtime.endpoint, consoleUrl: undefined },
+      notificationSettings: (job, tags) => {
+        const spec = byName.get(job);
+        return spec ? spec.notifications : settingsFromTags(job, tags);
+      },
+    });
+    if (outcome.action === 'posted') out(`notify: posted to Slack (${outcome.reason})`);
+  };
+}
+
+function printStatusBlock(
+  config: StartConfig,
+  runtime: LocalRuntime,
+  databaseUrl: string,
+  externalDatabase: boolean,
+  jobs: JobSpec[],
+  scheduledJobs: JobSpec[],
+  scheduler: Scheduler | undefined,
+): void {
+  const enabled = scheduledJobs.filter((job) => job.enabled).length;
+  const lines = [
+    '',
+    'sfn-batch local runtime is up',
+    `  Step Functions API  ${runtime.endpoint}   (AWS SDK/CLI: --endpoint-url ${runtime.endpoint})`,
+    '  Console             not part of this build; use "npm run batchctl -- ps" or the AWS CLI against the API',
+    `  Database            ${externalDatabase ? 'DATABASE_URL (external PostgreSQL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}, served to tasks at ${databaseUrl}`}`,
+    `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
+    `  Jobs                ${jobs.length} state machines; ${
+      scheduler
+        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
+        : 'scheduler off (--no-schedule)'
+    }`,
+    `  Notifications       ${config.slackWebhookUrl ? 'Slack webhook (SLACK_WEBHOOK_URL)' : 'printed here (set SLACK_WEBHOOK_URL to post to Slack)'}`,
+  ];
+  if (config.faults)
+    lines.push(`  Fault injection     ${JSON.stringify(config.faults)} from ${config.faultsSource}`);
+  lines.push('  Run a job now       npm run batchctl -- run <job> --wait        Stop with Ctrl-C', '');
+  out(lines.join('\n'));
+}
+
+function printUpcoming(scheduler: Scheduler): void {
+  const upcoming = scheduler.upcoming(5);
+  if (upcoming.length === 0) {
+    out('No scheduled runs ahead.\n');
+    return;
+  }
+  out('Next runs (local time):');
+  for (const run of upcoming) {
+    out(`  ${run.at.toLocaleString('sv-SE', { hour12: false }).slice(0, 16)}  ${run.job}`);
+  }
+  out('');
+}
+
+function pick(environment: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of keys) {
+    const value = environment[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  return picked;
+}
+
+let shuttingDown = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) {
+    err(`received ${signal} again: exiting without waiting for tasks`);
+    process.exit(130);
+  }
+  shuttingDown = true;
+  out(`\n${signal}: stopping (running tasks get SIGTERM, as ECS would)…`);
+  let failed = false;
+  for (const closer of closers.reverse()) {
+    try {
+      await closer.close();
+    } catch (error) {
+      failed = true;
+      err(`could not close the ${closer.what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  out('stopped.');
+  process.exit(failed ? 1 : 0);
+}
+
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  const code = await main();
+  if (code >= 0) {
+    for (const closer of closers.reverse()) await closer.close().catch(() => undefined);
+    process.exit(code);
+  }
+} catch (error) {
+  if (error instanceof StartConfigError) err(`npm start: ${error.message}`);
+  else err(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  for (const closer of closers.reverse()) await closer.close().catch(() => undefined);
+  process.exit(error instanceof StartConfigError ? 2 : 1);
+}

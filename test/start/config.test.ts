@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { parseFaults, parseStartConfig, StartConfigError } from '../../local/config.ts';
+
+describe('npm start settings', () => {
+  it('reads flags and environment into typed settings', async () => {
+    // Act
+    const config = await parseStartConfig(
+      [
+        '--only',
+        'a,b',
+        '--no-schedule',
+        '--at',
+        '2026-12-01T00:00:00+09:00',
+        '--port',
+        '0',
+        '--catch-up',
+        '1h30m',
+      ],
+      { SFN_BATCH_DATA_DIR: '/tmp/x', SFN_BATCH_FAULTS: '{"capacityUnavailable":0.2,"seed":3}' },
+    );
+
+    // Assess
+    expect(config).toMatchObject({
+      only: ['a', 'b'],
+      schedule: false,
+      port: 0,
+      catchUpSeconds: 5400,
+      dataDir: '/tmp/x',
+      faults: { capacityUnavailable: 0.2, seed: 3 },
+      faultsSource: 'SFN_BATCH_FAULTS',
+    });
+    expect(config.at?.toISOString()).toBe('2026-11-30T15:00:00.000Z');
+  });
+
+  it('names the key and the rule of invalid fault settings', () => {
+    expect(() => parseFaults('{"capacityUnavailable":1.5,"spotInteruption":0.1}', 'faults.json')).toThrow(
+      /faults\.json has invalid fault injection settings:\n {2}- capacityUnavailable: .*\n {2}- settings: .*\(spotInteruption\)/,
+    );
+  });
+
+  it('refuses an unknown flag with the usage text', async () => {
+    await expect(parseStartConfig(['--sheduler'], {})).rejects.toThrow(StartConfigError);
+    await expect(parseStartConfig(['--sheduler'], {})).rejects.toThrow(/Usage: npm start/);
+  });
+
+  it('refuses a catch-up window that is not a duration', async () => {
+    await expect(parseStartConfig(['--catch-up', '90'], {})).rejects.toThrow(
+      '--catch-up must be a duration such as 30m, 2h or 1h30m, got "90"',
+    );
+  });
+});
