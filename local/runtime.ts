@@ -146,7 +146,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         : { onStatusChangeEvent: options.onStatusChangeEvent }),
       warn,
     });
-    service.recoverInterruptedExecutions();
 
     const server = createApiServer(
       {
@@ -190,6 +189,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { port } = server.address() as AddressInfo;
     const endpoint = `http://127.0.0.1:${port}`;
     lambdaEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
+    // After listen: listeners of the ABORTED status changes may call the API back.
+    service.recoverInterruptedExecutions();
 
     let closing: Promise<void> | undefined;
     return {

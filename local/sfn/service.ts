@@ -564,22 +564,28 @@ export class StepFunctionsService {
   }
 
   private emitExecutionEvent(type: 'started' | 'finished', record: ExecutionRecord): void {
-    if (this.options.onExecutionEvent === undefined) return;
-    try {
-      this.options.onExecutionEvent({
-        type,
-        executionArn: record.executionArn,
-        job: record.job,
-        name: record.name,
-        status: record.status,
-        startDate: new Date(record.startDate),
-        ...(record.stopDate === undefined ? {} : { stopDate: new Date(record.stopDate) }),
-        ...(record.error === undefined ? {} : { error: record.error }),
-        ...(record.cause === undefined ? {} : { cause: record.cause }),
-      });
-    } catch (error) {
-      this.options.warn(`onExecutionEvent failed for ${record.executionArn}: ${String(error)}`);
-    }
+    const listener = this.options.onExecutionEvent;
+    if (listener === undefined) return;
+    const event: ExecutionEvent = {
+      type,
+      executionArn: record.executionArn,
+      job: record.job,
+      name: record.name,
+      status: record.status,
+      startDate: new Date(record.startDate),
+      ...(record.stopDate === undefined ? {} : { stopDate: new Date(record.stopDate) }),
+      ...(record.error === undefined ? {} : { error: record.error }),
+      ...(record.cause === undefined ? {} : { cause: record.cause }),
+    };
+    // Delivered on a later turn (in order): events raised while the runtime starts (recovery)
+    // reach listeners after startLocalRuntime has returned and the API is listening.
+    setImmediate(() => {
+      try {
+        listener(event);
+      } catch (error) {
+        this.options.warn(`onExecutionEvent failed for ${record.executionArn}: ${String(error)}`);
+      }
+    });
   }
 
   private emitStatusChange(record: ExecutionRecord): void {
@@ -615,6 +621,7 @@ export class StepFunctionsService {
       },
     };
     const pending = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
       try {
         await listener(event);
       } catch (error) {

@@ -79,14 +79,24 @@ describe('durable executions across runtime restarts', () => {
     // Act
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
+    const notified: Array<{ detail: { executionArn: string; status: string; error: string } }> = [];
     runtime = await startTestRuntime(
       [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) }],
       {
         dataDir,
+        onStatusChangeEvent: async (event) => {
+          notified.push(event as (typeof notified)[number]);
+        },
       },
     );
     const client = sfnClient(runtime.endpoint);
     const aborted = await client.send(new DescribeExecutionCommand({ executionArn }));
+    expect(await waitUntil(() => notified.length > 0)).toBe(true);
+    expect(notified[0]?.detail).toMatchObject({
+      executionArn,
+      status: 'ABORTED',
+      error: 'LocalRuntimeStopped',
+    });
     // Assess
     expect(orphan).toBeDefined();
     expect(await waitUntil(() => !processExists(orphan ?? 0))).toBe(true);
