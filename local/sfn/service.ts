@@ -490,6 +490,12 @@ export class StepFunctionsService {
       this.runs.delete(record.executionArn);
       const current = this.options.store.get(record.executionArn);
       if (current !== undefined) this.finish(current, outcome);
+      // Step Functions stops .sync tasks still running when the execution ends (execution
+      // timeout, a failed Map abandoning its other iterations).
+      await this.options.ecs.stopTasksOf(
+        record.executionArn,
+        `Task stopped by Step Functions execution ${record.executionArn}: the execution ended (${outcome.status})`,
+      );
     })();
   }
 

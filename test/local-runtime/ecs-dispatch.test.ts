@@ -257,3 +257,31 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     expect(intervals[1]?.[0]).toBeGreaterThanOrEqual(intervals[0]?.[1] ?? Number.NaN);
   });
 });
+
+describe('execution timeout', () => {
+  it('times the execution out and stops its running task', async () => {
+    // Prepare
+    const definition = { ...taskDefinition({ timeoutSeconds: 60 }), TimeoutSeconds: 1 };
+    const runtime = await startTestRuntime([{ job: makeJob('run-task'), definition }]);
+    try {
+      const client = sfnClient(runtime.endpoint);
+      const started = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn: runtime.stateMachineArn('run-task'),
+          input: JSON.stringify({ command: ['sleep', '60000'] }),
+        }),
+      );
+      const executionArn = started.executionArn ?? '';
+      const pid = containerPid(await startedTask(runtime, executionArn));
+      // Act
+      const described = await waitForStatus(client, executionArn);
+      // Assess
+      expect(described).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+      expect(await waitUntil(() => !processExists(pid))).toBe(true);
+      const history = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true }));
+      expect(history.events?.[0]?.type).toBe('ExecutionTimedOut');
+    } finally {
+      await runtime.close();
+    }
+  });
+});
