@@ -54,7 +54,7 @@ export function describeSchedule(expr: ScheduleExpression, lang: DescriptionLang
  * These rewrites turn its fixed phrases into plain Japanese without changing the meaning.
  */
 const JAPANESE_REWRITES: [RegExp, string][] = [
-  [/^次において実施/, ''],
+  [/次において実施 ?/g, ''],
   [/次の最終日に/g, '月の最終日'],
   [/次に月のうち (\d) 番目 (\S+曜日)/g, '第 $1 $2'],
   [/月の最後の (\S+曜日) に/g, '月の最後の$1'],
@@ -65,7 +65,10 @@ const JAPANESE_REWRITES: [RegExp, string][] = [
   [/,と /g, '、'],
   [/, /g, '、'],
   // cronstrue joins some segments with nothing in between.
-  [/(日目|のみ|平日|最終日|曜日|まで)(?=[0-9月第])/g, '$1、'],
+  [/(日目|のみ|平日|最終日|曜日|まで|の間|に開始)(?=[0-9月第])/g, '$1、'],
+  [/(ごと|\d{2}:\d{2})(?=[日月火水木金土]曜日|第)/g, '$1、'],
+  [/、毎時(?=第)/g, '、'],
+  [/、(\s*、)+/g, '、'],
   [/^(\d{2}:\d{2})(?=[^、\s])/, '$1、'],
   // A bare time means every day, which English says with "At" and Japanese must say.
   [/^(\d{2}:\d{2})$/, '毎日 $1'],

@@ -24,7 +24,8 @@ export interface NextRunsOptions {
  *
  * May return fewer than `count` instants when the schedule ends.
  *
- * @throws RangeError when `timezone` is not an IANA zone name.
+ * @throws RangeError when `timezone` is not an IANA zone name, `after` is an invalid
+ *   Date, or `count` is not a whole number.
  */
 export function nextRuns(
   expr: ScheduleExpression,
@@ -36,8 +37,12 @@ export function nextRuns(
   if (!isValidTimeZone(timezone)) {
     throw new RangeError(`"${timezone}" is not an IANA time zone name (for example Asia/Tokyo or UTC)`);
   }
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new RangeError(`count must be a whole number of runs (0 or more), got ${count}`);
+  }
   const afterMs = after.getTime();
-  if (count <= 0 || Number.isNaN(afterMs)) return [];
+  if (Number.isNaN(afterMs)) throw new RangeError('after must be a valid Date');
+  if (count === 0) return [];
   switch (expr.kind) {
     case 'rate':
       return rateRuns(expr.intervalSeconds * 1000, afterMs, count, options.anchor?.getTime() ?? afterMs);

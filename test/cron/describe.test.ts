@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeSchedule, parseScheduleExpression } from '../../lib/cron/index.ts';
+import { randomCronExpression, seededRandom } from './random-expressions.ts';
 
 const en = (text: string): string => describeSchedule(parseScheduleExpression(text), 'en');
 const ja = (text: string): string => describeSchedule(parseScheduleExpression(text), 'ja');
@@ -49,5 +50,19 @@ describe('describeSchedule', () => {
     expect(ja('rate(1 day)')).toBe('1 日ごと');
     expect(en('at(2026-12-01T09:00:00)')).toBe('Once at 2026-12-01 09:00:00');
     expect(ja('at(2026-12-01T09:00:00)')).toBe('2026-12-01 09:00:00 に 1 回だけ');
+  });
+
+  it('describes every random valid expression in both languages without leftover locale artefacts', () => {
+    // Prepare
+    const random = seededRandom(7);
+    const texts = Array.from({ length: 500 }, () => randomCronExpression(random));
+
+    // Act
+    const japanese = texts.map(ja);
+    const english = texts.map(en);
+
+    // Assess
+    for (const text of english) expect(text).toMatch(/^[A-Z]/);
+    for (const text of japanese) expect(text).not.toMatch(/次において|次に月のうち|、、|、毎時第/);
   });
 });

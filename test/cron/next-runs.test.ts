@@ -145,6 +145,15 @@ describe('nextRuns: schedules that end or never fire', () => {
     ]);
   });
 
+  it('rejects an invalid start instant and a count that is not a whole number', () => {
+    const expr = parseScheduleExpression('cron(0 0 1 1 ? *)');
+    expect(() => nextRuns(expr, 'UTC', new Date('not a date'), 1)).toThrow(/after must be a valid Date/);
+    expect(() => nextRuns(expr, 'UTC', new Date(), Number.POSITIVE_INFINITY)).toThrow(
+      /count must be a whole number/,
+    );
+    expect(nextRuns(expr, 'UTC', new Date(), 0)).toEqual([]);
+  });
+
   it('rejects a time zone that is not an IANA name', () => {
     expect(() => runs('cron(0 0 1 1 ? *)', 'Mars/Olympus', FRIDAY_AFTERNOON, 1)).toThrow(
       /"Mars\/Olympus" is not an IANA time zone name/,
