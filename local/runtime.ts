@@ -22,6 +22,24 @@ import { ExecutionStore, writeAtomically } from './store/execution-store.ts';
 
 export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
 
+/*
+ * How the local runtime differs from AWS, on purpose or because of the interpreter
+ * (aws-local-stepfunctions 3.x):
+ * - Redrive restarts from the last top-level Task/Map/Parallel state the execution
+ *   entered, with that state's input (also when the failure was routed to a Fail state
+ *   by a Catch, so a redrive reruns the job). A Map is rerun as a whole, not only its
+ *   failed iterations; the export converter is idempotent per target.
+ * - Over maxConcurrentTasks, tasks wait in PROVISIONING instead of failing; the state's
+ *   timeout runs meanwhile, as for a PENDING task on AWS.
+ * - HeartbeatSeconds is ignored; TimeoutSecondsPath times the state out but cannot stop
+ *   the container (its value is not visible to the dispatcher); an in-process Lambda
+ *   keeps running after its state timed out. JSONata, variables (Assign) and Distributed
+ *   Map are refused at start.
+ * - One runtime per data directory (a lock file): executions left RUNNING by a process
+ *   that died are closed as ABORTED (error LocalRuntimeStopped) at the next start, and
+ *   their leftover task processes are killed.
+ */
+
 export interface LocalRuntimeOptions {
   jobs: JobSpec[];
   /** Durable state: executions, history, task logs under `<dataDir>/sfn/`. */
