@@ -1,0 +1,530 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is CloudFormation Fn::Sub syntax, not a JS template
+import type { JobSpec } from '../schedule/job-spec.ts';
+import { SERVICE_NAME } from '../schedule/job-spec.ts';
+import type { JsonObject, JsonValue } from './fill-template.ts';
+import {
+  CONTAINERS,
+  lambdaFunctionName,
+  stateMachineName,
+  WORKFLOW_LAMBDAS,
+  type WorkflowLambdaKey,
+} from './names.ts';
+import { type SynthesisContext, synthesizeDefinition } from './synthesize.ts';
+
+/** Stage-level switches, from serverless.yml `params`. */
+export interface DeploymentSettings {
+  stage: string;
+  /** Whether EventBridge Scheduler schedules may be enabled at all in this stage (jobs still opt out). */
+  schedulesEnabled: boolean;
+  /** Retention of every log group the stack creates. */
+  logRetentionDays: number;
+}
+
+/** What serverless.yml pulls in through `${file(./serverless/deployment.cjs):<key>}`. */
+export interface Deployment {
+  stateMachines: Record<string, JsonObject>;
+  functions: Record<string, JsonObject>;
+  resources: { Parameters: JsonObject; Resources: JsonObject; Outputs: JsonObject; extensions: JsonObject };
+}
+
+/** `aggregate-record-stats` → `AggregateRecordStats` (CloudFormation logical ID part). */
+export function pascalCase(kebab: string): string {
+  return kebab
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Logical ID of a job's state machine. */
+export function stateMachineLogicalId(job: string): string {
+  return `${pascalCase(job)}StateMachine`;
+}
+
+/** Logical ID serverless gives a function's `AWS::Lambda::Function`. */
+export function lambdaLogicalId(key: WorkflowLambdaKey): string {
+  return `${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`;
+}
+
+export function taskDefinitionLogicalId(container: string): string {
+  return `${pascalCase(container)}TaskDefinition`;
+}
+
+export function taskRoleLogicalId(container: string): string {
+  return `${pascalCase(container)}TaskRole`;
+}
+
+const sub = (text: string): JsonObject => ({ 'Fn::Sub': text });
+const getAtt = (logicalId: string, attribute = 'Arn'): JsonObject => ({
+  'Fn::GetAtt': [logicalId, attribute],
+});
+const ref = (logicalId: string): JsonObject => ({ Ref: logicalId });
+const ARN_PREFIX = 'arn:${AWS::Partition}';
+
+/** SSM parameter names of the deployment's secrets (SecureString, created out of band). */
+export function secretParameterNames(stage: string) {
+  return {
+    databaseUrl: `/${SERVICE_NAME}/${stage}/database-url`,
+    slackWebhookUrl: `/${SERVICE_NAME}/${stage}/slack-webhook-url`,
+  };
+}
+
+function ssmParameterArn(name: string): JsonObject {
+  return sub(`${ARN_PREFIX}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
+}
+
+/**
+ * Synthesis context of the CloudFormation stack. Subnets and security groups are
+ * list parameters; serverless-step-functions moves every intrinsic into a
+ * `Fn::Sub` variable inside a quoted JSON string, so a list is joined with `","`
+ * to come out as `["subnet-a","subnet-b"]` in the definition.
+ */
+export function cloudFormationSynthesisContext(stage: string): SynthesisContext {
+  const taskDefinitionArns: Record<string, JsonValue> = {};
+  for (const container of CONTAINERS) taskDefinitionArns[container] = ref(taskDefinitionLogicalId(container));
+  return {
+    stage,
+    checkDuplicateStartFunctionArn: getAtt(lambdaLogicalId('checkDuplicateStart')),
+    enqueueExportsFunctionArn: getAtt(lambdaLogicalId('enqueueExports')),
+    clusterArn: getAtt('JobsCluster'),
+    taskDefinitionArns,
+    subnets: [{ 'Fn::Join': ['","', ref('SubnetIds')] }],
+    securityGroups: [{ 'Fn::Join': ['","', ref('SecurityGroupIds')] }],
+    assignPublicIp: ref('AssignPublicIp'),
+  };
+}
+
+/** Step Functions tag values allow letters, digits, spaces and `_ . : / = + - @` only. */
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
+/** Tags the notify Lambda reads to address an alert (owner, runbook, which statuses notify). */
+function stateMachineTags(job: JobSpec): JsonObject {
+  const tags: JsonObject = {
+    job: job.name,
+    team: job.owner.team,
+    'slack-channel': job.owner.slackChannel.replace(/^#/, ''),
+    'notify-on': job.notifications.on.join(' '),
+    'warn-after-consecutive-skips': String(job.notifications.warnAfterConsecutiveSkips),
+    'source-file': job.sourceFile,
+  };
+  if (job.runbookUrl) tags.runbook = job.runbookUrl;
+  for (const [key, value] of Object.entries(tags)) {
+    // A value Step Functions would reject is left out rather than failing the deploy.
+    if (typeof value !== 'string' || !TAG_VALUE.test(value)) delete tags[key];
+  }
+  return tags;
+}
+
+/** Execution input EventBridge Scheduler sends: the scheduled instant, not the (possibly late) start time. */
+export function scheduledInput(job: JobSpec): JsonObject {
+  return {
+    scheduledTime: '<aws.scheduler.scheduled-time>',
+    trigger: 'schedule',
+    params: job.defaultInput as JsonObject,
+  };
+}
+
+function stateMachine(job: JobSpec, settings: DeploymentSettings): JsonObject {
+  const enabled = job.enabled && settings.schedulesEnabled;
+  return {
+    id: stateMachineLogicalId(job.name),
+    name: stateMachineName(settings.stage, job.name),
+    type: 'STANDARD',
+    role: getAtt('StateMachinesRole'),
+    definition: synthesizeDefinition(job, cloudFormationSynthesisContext(settings.stage)),
+    tags: stateMachineTags(job),
+    events: [
+      {
+        schedule: {
+          method: 'scheduler',
+          rate: job.schedule,
+          timezone: job.timezone,
+          enabled,
+          name: stateMachineName(settings.stage, job.name),
+          input: scheduledInput(job),
+        },
+      },
+    ],
+  };
+}
+
+function lambdaLogGroupArn(stage: string, key: WorkflowLambdaKey): JsonObject {
+  return sub(
+    `${ARN_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${lambdaFunctionName(stage, key)}:*`,
+  );
+}
+
+function stateMachineArnPattern(stage: string): JsonObject {
+  return sub(
+    `${ARN_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE_NAME}-${stage}-*`,
+  );
+}
+
+function executionArnPattern(stage: string): JsonObject {
+  return sub(
+    `${ARN_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE_NAME}-${stage}-*:*`,
+  );
+}
+
+function role(service: string, statements: JsonObject[], extra: JsonObject = {}): JsonObject {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: service },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+          },
+        ],
+      },
+      ...(statements.length > 0
+        ? {
+            Policies: [
+              {
+                PolicyName: 'least-privilege',
+                PolicyDocument: { Version: '2012-10-17', Statement: statements },
+              },
+            ],
+          }
+        : {}),
+      ...extra,
+    },
+  };
+}
+
+function lambdaRole(
+  stage: string,
+  key: WorkflowLambdaKey,
+  statements: JsonObject[],
+  extra: JsonObject = {},
+): JsonObject {
+  return role(
+    'lambda.amazonaws.com',
+    [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: lambdaLogGroupArn(stage, key),
+      },
+      ...statements,
+    ],
+    extra,
+  );
+}
+
+function exportsBucketStatements(): JsonObject[] {
+  return [
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: getAtt('ExportsBucket') },
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      Resource: sub('${ExportsBucket.Arn}/*'),
+    },
+  ];
+}
+
+function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['resources'] {
+  const { stage, logRetentionDays } = settings;
+  const cluster = `${SERVICE_NAME}-${stage}`;
+  const secrets = secretParameterNames(stage);
+  const taskLogGroup = `/ecs/${SERVICE_NAME}-${stage}`;
+  const ecsCondition = { ArnEquals: { 'ecs:cluster': getAtt('JobsCluster') } };
+  const Resources: JsonObject = {};
+
+  Resources.JobsCluster = {
+    Type: 'AWS::ECS::Cluster',
+    Properties: {
+      ClusterName: cluster,
+      CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    },
+  };
+  Resources.TaskLogGroup = {
+    Type: 'AWS::Logs::LogGroup',
+    Properties: { LogGroupName: taskLogGroup, RetentionInDays: logRetentionDays },
+  };
+  Resources.ExportsBucket = {
+    Type: 'AWS::S3::Bucket',
+    Properties: {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'abort-incomplete-uploads',
+            Status: 'Enabled',
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+          },
+        ],
+      },
+    },
+  };
+
+  Resources.TaskExecutionRole = role('ecs-tasks.amazonaws.com', [
+    // ecr:GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+    { Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
+    {
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      Resource: CONTAINERS.map((container) =>
+        sub(`${ARN_PREFIX}:ecr:\${AWS::Region}:\${AWS::AccountId}:repository/${SERVICE_NAME}/${container}`),
+      ),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: sub('${TaskLogGroup.Arn}'),
+    },
+    { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: ssmParameterArn(secrets.databaseUrl) },
+  ]);
+
+  for (const container of CONTAINERS) {
+    const roleId = taskRoleLogicalId(container);
+    Resources[roleId] = role('ecs-tasks.amazonaws.com', exportsBucketStatements());
+    Resources[taskDefinitionLogicalId(container)] = {
+      Type: 'AWS::ECS::TaskDefinition',
+      Properties: {
+        Family: `${SERVICE_NAME}-${stage}-${container}`,
+        RequiresCompatibilities: ['FARGATE'],
+        NetworkMode: 'awsvpc',
+        // Baseline size; every RunTask overrides cpu/memory with the job's own size.
+        Cpu: '256',
+        Memory: '512',
+        RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
+        ExecutionRoleArn: getAtt('TaskExecutionRole'),
+        TaskRoleArn: getAtt(roleId),
+        ContainerDefinitions: [
+          {
+            Name: container,
+            Image: sub(
+              `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/${SERVICE_NAME}/${container}:\${ContainerImageTag}`,
+            ),
+            Essential: true,
+            // SIGTERM first, SIGKILL after this grace period (timeouts and StopExecution).
+            StopTimeout: 30,
+            Environment: [
+              { Name: 'SFN_BATCH_STORAGE_URL', Value: sub('s3://${ExportsBucket}/') },
+              { Name: 'SFN_BATCH_STAGE', Value: stage },
+            ],
+            Secrets: [{ Name: 'DATABASE_URL', ValueFrom: ssmParameterArn(secrets.databaseUrl) }],
+            LogConfiguration: {
+              LogDriver: 'awslogs',
+              Options: {
+                'awslogs-group': ref('TaskLogGroup'),
+                'awslogs-region': ref('AWS::Region'),
+                'awslogs-stream-prefix': container,
+              },
+            },
+          },
+        ],
+      },
+    };
+  }
+
+  const taskArnPattern = sub(`${ARN_PREFIX}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/${cluster}/*`);
+  Resources.StateMachinesRole = role('states.amazonaws.com', [
+    {
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: (['checkDuplicateStart', 'enqueueExports'] as const).flatMap((key) => [
+        getAtt(lambdaLogicalId(key)),
+        sub(`\${${lambdaLogicalId(key)}.Arn}:*`),
+      ]),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ecs:RunTask'],
+      Resource: CONTAINERS.map((container) =>
+        sub(
+          `${ARN_PREFIX}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${SERVICE_NAME}-${stage}-${container}:*`,
+        ),
+      ),
+      Condition: ecsCondition,
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ecs:StopTask', 'ecs:DescribeTasks'],
+      Resource: taskArnPattern,
+      Condition: ecsCondition,
+    },
+    {
+      // RunTask tags the task on creation (PropagateTags), which needs TagResource.
+      Effect: 'Allow',
+      Action: ['ecs:TagResource'],
+      Resource: taskArnPattern,
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    },
+    {
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: [
+        getAtt('TaskExecutionRole'),
+        ...CONTAINERS.map((container) => getAtt(taskRoleLogicalId(container))),
+      ],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    {
+      // runTask.sync waits for the task through this Step Functions-managed rule.
+      Effect: 'Allow',
+      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      Resource: sub(
+        `${ARN_PREFIX}:events:\${AWS::Region}:\${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule`,
+      ),
+    },
+  ]);
+
+  Resources.CheckDuplicateStartRole = lambdaRole(stage, 'checkDuplicateStart', [
+    { Effect: 'Allow', Action: ['states:ListExecutions'], Resource: stateMachineArnPattern(stage) },
+  ]);
+  Resources.EnqueueExportsRole = lambdaRole(
+    stage,
+    'enqueueExports',
+    [
+      ...exportsBucketStatements(),
+      { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: ssmParameterArn(secrets.databaseUrl) },
+    ],
+    // ENI management for a Lambda in a VPC; this AWS managed policy is the documented way.
+    {
+      ManagedPolicyArns: [sub(`${ARN_PREFIX}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`)],
+    },
+  );
+  Resources.NotifyFailureRole = lambdaRole(stage, 'notifyFailure', [
+    {
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      Resource: executionArnPattern(stage),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['states:ListTagsForResource', 'states:ListExecutions'],
+      Resource: stateMachineArnPattern(stage),
+    },
+    { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: ssmParameterArn(secrets.slackWebhookUrl) },
+  ]);
+
+  const Parameters: JsonObject = {
+    SubnetIds: {
+      Type: 'List<AWS::EC2::Subnet::Id>',
+      Description: 'Subnets for Fargate tasks and the enqueue Lambda',
+    },
+    SecurityGroupIds: {
+      Type: 'List<AWS::EC2::SecurityGroup::Id>',
+      Description: 'Security groups for Fargate tasks and the enqueue Lambda',
+    },
+    AssignPublicIp: {
+      Type: 'String',
+      AllowedValues: ['ENABLED', 'DISABLED'],
+      Default: 'DISABLED',
+      Description: 'ENABLED only in public subnets without a NAT gateway (needed to pull images)',
+    },
+    ContainerImageTag: {
+      Type: 'String',
+      Default: 'latest',
+      Description: `Tag of the images in the ECR repositories ${CONTAINERS.map((c) => `${SERVICE_NAME}/${c}`).join(', ')}`,
+    },
+  };
+  const Outputs: JsonObject = {
+    ExportsBucketName: { Value: ref('ExportsBucket') },
+    JobsClusterArn: { Value: getAtt('JobsCluster') },
+  };
+  for (const job of jobs) {
+    Outputs[`${pascalCase(job.name)}StateMachineArn`] = { Value: ref(stateMachineLogicalId(job.name)) };
+  }
+  // serverless.yml `vpc` takes literal lists only; the list parameters go in through an extension.
+  const extensions: JsonObject = {};
+  for (const key of Object.keys(WORKFLOW_LAMBDAS) as WorkflowLambdaKey[]) {
+    // The Framework adds DependsOn for a function's role although Role's GetAtt already
+    // orders them; cfn-lint flags the redundancy (W3005), which is harmless.
+    extensions[lambdaLogicalId(key)] = { Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3005'] } } } };
+  }
+  extensions[lambdaLogicalId('enqueueExports')] = {
+    Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3005'] } } },
+    Properties: { VpcConfig: { SubnetIds: ref('SubnetIds'), SecurityGroupIds: ref('SecurityGroupIds') } },
+  };
+  return { Parameters, Resources, Outputs, extensions };
+}
+
+function functions(settings: DeploymentSettings): Record<string, JsonObject> {
+  const { stage } = settings;
+  const secrets = secretParameterNames(stage);
+  const result: Record<string, JsonObject> = {};
+  for (const [key, lambda] of Object.entries(WORKFLOW_LAMBDAS) as [
+    WorkflowLambdaKey,
+    (typeof WORKFLOW_LAMBDAS)[WorkflowLambdaKey],
+  ][]) {
+    result[key] = {
+      name: lambdaFunctionName(stage, key),
+      handler: `dist/functions/${lambda.folder}/handler.handler`,
+      role: getAtt(`${key.charAt(0).toUpperCase()}${key.slice(1)}Role`),
+      timeout: lambda.timeoutSeconds,
+      memorySize: lambda.memorySize,
+      package: { patterns: ['!**', `dist/functions/${lambda.folder}/**`] },
+    };
+  }
+  Object.assign(result.enqueueExports ?? {}, {
+    environment: {
+      SFN_BATCH_STORAGE_URL: sub('s3://${ExportsBucket}/'),
+      DATABASE_URL_PARAMETER: secrets.databaseUrl,
+    },
+  });
+  // A prefix keeps the pattern small at any catalogue size (patterns stop at a few KB);
+  // only this stage's state machines carry it.
+  const stateMachineArn = [
+    {
+      prefix: sub(
+        `${ARN_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE_NAME}-${stage}-`,
+      ),
+    },
+  ];
+  Object.assign(result.notifyFailure ?? {}, {
+    environment: {
+      SLACK_WEBHOOK_PARAMETER: secrets.slackWebhookUrl,
+      TASK_LOG_GROUP: `/ecs/${SERVICE_NAME}-${stage}`,
+    },
+    events: [
+      {
+        eventBridge: {
+          pattern: {
+            source: ['aws.states'],
+            'detail-type': ['Step Functions Execution Status Change'],
+            detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn },
+          },
+        },
+      },
+      {
+        // A separate rule for successes: the notify Lambda warns about repeated duplicate-start skips.
+        eventBridge: {
+          pattern: {
+            source: ['aws.states'],
+            'detail-type': ['Step Functions Execution Status Change'],
+            detail: { status: ['SUCCEEDED'], stateMachineArn },
+          },
+        },
+      },
+    ],
+  });
+  return result;
+}
+
+/**
+ * Everything serverless.yml declares per job and per stage, derived from the job
+ * specs: state machines (with synthesised definitions, tags and schedules), the
+ * Lambdas, and the CloudFormation resources with hand-written least-privilege IAM.
+ */
+export function buildDeployment(jobs: JobSpec[], settings: DeploymentSettings): Deployment {
+  const stateMachines: Record<string, JsonObject> = {};
+  for (const job of jobs) stateMachines[pascalCase(job.name)] = stateMachine(job, settings);
+  return { stateMachines, functions: functions(settings), resources: resources(jobs, settings) };
+}
