@@ -37,12 +37,12 @@ export function nextRuns(
   if (!isValidTimeZone(timezone)) {
     throw new RangeError(`"${timezone}" is not an IANA time zone name (for example Asia/Tokyo or UTC)`);
   }
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new RangeError(`count must be a whole number of runs (0 or more), got ${count}`);
+  if (!Number.isSafeInteger(count)) {
+    throw new RangeError(`count must be a whole number of runs, got ${count}`);
   }
   const afterMs = after.getTime();
   if (Number.isNaN(afterMs)) throw new RangeError('after must be a valid Date');
-  if (count === 0) return [];
+  if (count <= 0) return [];
   switch (expr.kind) {
     case 'rate':
       return rateRuns(expr.intervalSeconds * 1000, afterMs, count, options.anchor?.getTime() ?? afterMs);

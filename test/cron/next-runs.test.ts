@@ -145,13 +145,14 @@ describe('nextRuns: schedules that end or never fire', () => {
     ]);
   });
 
-  it('rejects an invalid start instant and a count that is not a whole number', () => {
+  it('rejects an invalid start instant and a count that is not a whole number, and returns [] for no runs', () => {
     const expr = parseScheduleExpression('cron(0 0 1 1 ? *)');
     expect(() => nextRuns(expr, 'UTC', new Date('not a date'), 1)).toThrow(/after must be a valid Date/);
     expect(() => nextRuns(expr, 'UTC', new Date(), Number.POSITIVE_INFINITY)).toThrow(
       /count must be a whole number/,
     );
     expect(nextRuns(expr, 'UTC', new Date(), 0)).toEqual([]);
+    expect(nextRuns(expr, 'UTC', new Date(), -1)).toEqual([]);
   });
 
   it('rejects a time zone that is not an IANA name', () => {
