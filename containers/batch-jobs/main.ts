@@ -86,6 +86,11 @@ async function main(): Promise<number> {
     const outcome = await runJob(invocation, { db, storage, logger, signal: controller.signal });
     if (outcome.status === 'interrupted') return stopExitCode ?? EXIT_SIGTERM;
     return outcome.status === 'succeeded' ? 0 : EXIT_FAILED;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error('job could not run', { error: message });
+    process.stderr.write(`batch-jobs: ${message}\n`);
+    return EXIT_FAILED;
   } finally {
     await db.close().catch((error: unknown) => logger.warn('closing the database failed', { error }));
   }

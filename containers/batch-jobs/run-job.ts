@@ -1,4 +1,5 @@
 import type { Database, DatabaseConfig } from '#lib/db/index.ts';
+import { DatabaseQueryError } from '#lib/db/index.ts';
 import type { Logger } from '#lib/logger.ts';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import type { Invocation } from './command-line.ts';
@@ -52,11 +53,22 @@ export class DatabaseUnavailableError extends Error {
 export async function runJob(invocation: Invocation, deps: RunDependencies): Promise<RunOutcome> {
   const { definition, input, params } = invocation;
   const { db, logger } = deps;
-  const ledger = await db.query<{ id: string }>(
-    `INSERT INTO batch_job_runs (command, job, execution_arn, scheduled_time, params, status)
-     VALUES ($1, $2, $3, $4, $5, 'running') RETURNING id::text AS id`,
-    [definition.command, input.job, input.executionArn, input.scheduledTime, JSON.stringify(params)],
-  );
+  const ledger = await db
+    .query<{ id: string }>(
+      `INSERT INTO batch_job_runs (command, job, execution_arn, scheduled_time, params, status)
+       VALUES ($1, $2, $3, $4, $5, 'running') RETURNING id::text AS id`,
+      [definition.command, input.job, input.executionArn, input.scheduledTime, JSON.stringify(params)],
+    )
+    .catch((error: unknown) => {
+      if (error instanceof DatabaseQueryError && error.code === '42P01') {
+        throw new Error(
+          'the database is not migrated (table batch_job_runs is missing): apply lib/db/migrations with migrate() ' +
+            '(npm start does it for the embedded database) before running jobs',
+          { cause: error },
+        );
+      }
+      throw error;
+    });
   const runId = ledger.rows[0]?.id;
   const finish = async (status: RunOutcome['status'], result: unknown, error: string | null) => {
     await db.query(
@@ -81,7 +93,9 @@ export async function runJob(invocation: Invocation, deps: RunDependencies): Pro
   } catch (error) {
     const durationMs = Math.round(performance.now() - started);
     if (error instanceof JobInterruptedError) {
-      await finish('interrupted', null, error.message);
+      await finish('interrupted', null, error.message).catch((ledgerError: unknown) =>
+        logger.warn('could not record the interruption in batch_job_runs', { error: ledgerError }),
+      );
       logger.warn('job interrupted', { reason: error.message, durationMs });
       return { status: 'interrupted' };
     }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '#lib/db/index.ts';
 import { servePglite } from '#lib/db/serve-pglite.ts';
@@ -78,6 +79,30 @@ describe('batch-jobs process contract', () => {
       [executionArn],
     );
     expect(rows).toEqual([{ status: 'succeeded', command: 'expire-share-links' }]);
+  });
+
+  it('exits 1, logs the cause and records a failed run when the job itself fails', async () => {
+    await env.db.query(
+      `INSERT INTO audit_logs (workspace_id, action, entity_type, at) VALUES ($1, 'record.created', 'record', '2026-01-05T10:00:00Z')`,
+      [world.tokyo.id],
+    );
+    await env.storage.putObject('audit-archive/2026/01/05.jsonl.gz', gzipSync('{"no":"id"}\n'));
+
+    const run = await runContainer(env, ['archive-audit-logs', '--older-than-days', '90'], {
+      scheduledTime: SCHEDULED,
+    });
+
+    expect(run.code).toBe(1);
+    const failure = run.logs.find((line) => line.message === 'job failed');
+    expect(JSON.stringify(failure?.error)).toContain(
+      'audit-archive/2026/01/05.jsonl.gz has a line without a numeric id',
+    );
+    const { rows } = await env.db.query(
+      `SELECT status FROM batch_job_runs WHERE command = 'archive-audit-logs'`,
+    );
+    expect(rows).toEqual([{ status: 'failed' }]);
+    const kept = await env.db.query(`SELECT count(*)::integer AS n FROM audit_logs WHERE at < '2026-01-06'`);
+    expect(kept.rows).toEqual([{ n: 1 }]);
   });
 
   it('stops at a batch boundary on SIGTERM, exits 143 and leaves every purged record audited', async () => {
