@@ -129,5 +129,8 @@ export function resolveInvocation(
 }
 
 function knownKeys(schema: z.ZodType): Set<string> | undefined {
-  return schema instanceof z.ZodObject ? new Set(Object.keys(schema.shape)) : undefined;
+  if (schema instanceof z.ZodObject) return new Set(Object.keys(schema.shape));
+  // An object schema followed by a transform (defaults that depend on another flag).
+  if (schema instanceof z.ZodPipe) return knownKeys(schema.in as z.ZodType);
+  return undefined;
 }

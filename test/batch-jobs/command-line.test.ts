@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { catalogue as realCatalogue } from '#containers/batch-jobs/catalogue.ts';
 import { resolveInvocation, UsageError } from '#containers/batch-jobs/command-line.ts';
 import { defineJob, type JobDefinition } from '#containers/batch-jobs/job-context.ts';
 import { batchSize, days, granularity } from '#containers/batch-jobs/params.ts';
@@ -41,6 +42,33 @@ function usageMessage(act: () => unknown): string {
 }
 
 describe('resolveInvocation', () => {
+  it('applies a per-shift default and validates an override in the real catalogue', () => {
+    const opening = resolveInvocation(
+      ['send-checklist-reminders', '--shift', 'closing'],
+      input(),
+      realCatalogue,
+    );
+    const message = usageMessage(() =>
+      resolveInvocation(
+        ['send-checklist-reminders', '--shift', 'closing', '--local-hours', '22-6'],
+        input(),
+        realCatalogue,
+      ),
+    );
+    const unknown = usageMessage(() =>
+      resolveInvocation(
+        ['send-checklist-reminders', '--shift', 'closing', '--hours', '1-2'],
+        input(),
+        realCatalogue,
+      ),
+    );
+
+    expect(opening.params).toEqual({ shift: 'closing', localHours: [18, 24] });
+    expect(message).toContain('--local-hours');
+    expect(message).toContain('FROM < TO');
+    expect(unknown).toContain('unknown flag --hours');
+  });
+
   it('parses the command, kebab-case flags and the task input into typed params', () => {
     const invocation = resolveInvocation(
       ['purge-deleted-records', '--retention-days', '30', '--batch-size=50'],

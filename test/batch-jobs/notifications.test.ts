@@ -24,7 +24,7 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
       [kind],
     );
 
-  it('reminds each site whose opening checklist is not yet submitted today, in its own time zone, once', async () => {
+  it('reminds each site whose opening checklist is not yet submitted today, only where it is morning, once', async () => {
     const { tokyo, london, templates } = world;
     // 08:00 in Tokyo on the 21st: Shinjuku is done, Shibuya is not; London's Camden is not.
     await insertRecord(env.db, {
@@ -34,10 +34,18 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
       createdAt: '2026-11-20T22:50:00Z',
       submittedAt: '2026-11-20T23:00:00Z',
     });
-    const scheduledTime = '2026-11-21T00:30:00Z';
+    const tokyoMorning = '2026-11-21T00:30:00Z'; // 09:30 in Tokyo, 00:30 in London
+    const londonMorning = '2026-11-21T10:30:00Z'; // 19:30 in Tokyo, 10:30 in London
 
-    const run = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], { scheduledTime });
-    const rerun = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], { scheduledTime });
+    const run = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], {
+      scheduledTime: tokyoMorning,
+    });
+    const rerun = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], {
+      scheduledTime: tokyoMorning,
+    });
+    const later = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], {
+      scheduledTime: londonMorning,
+    });
 
     const { rows } = await outbox('checklist-reminder');
     expect(rows.map((row) => [row.workspace_id, row.payload.siteId, row.payload.templateId])).toEqual([
@@ -49,8 +57,9 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     );
     expect(rows[0]?.recipient_ids).toEqual([tokyo.users.manager, tokyo.users.staff, tokyo.users.newcomer]);
     expect(rows[1]?.payload.deadline).toBe('2026-11-21T10:00:00+00:00');
-    expect(resultOf(run)).toMatchObject({ missing: 2, enqueued: 2 });
-    expect(resultOf(rerun)).toMatchObject({ missing: 2, enqueued: 0 });
+    expect(resultOf(run)).toMatchObject({ missing: 1, enqueued: 1 });
+    expect(resultOf(rerun)).toMatchObject({ missing: 1, enqueued: 0 });
+    expect(resultOf(later)).toMatchObject({ missing: 1, enqueued: 1 });
   });
 
   it('reminds weekly checklists per ISO week and leaves sites that submitted this week alone', async () => {

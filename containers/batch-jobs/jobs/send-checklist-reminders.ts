@@ -1,11 +1,34 @@
 import { z } from 'zod';
 import { defineJob, type JobContext, type JobResult, throwIfStopped } from '../job-context.ts';
 
-export const sendChecklistRemindersParams = z.object({
-  shift: z.enum(['opening', 'closing', 'weekly', 'monthly'], {
-    error: 'expected one of opening, closing, weekly, monthly',
-  }),
+const shift = z.enum(['opening', 'closing', 'weekly', 'monthly'], {
+  error: 'expected one of opening, closing, weekly, monthly',
 });
+
+const localHours = z
+  .string()
+  .regex(/^\d{1,2}-\d{1,2}$/, { error: 'expected local hours as FROM-TO, e.g. 6-12' })
+  .transform((value) => value.split('-').map(Number) as [number, number])
+  .refine(([from, to]) => from < to && to <= 24, { error: 'expected FROM < TO <= 24, e.g. 18-24' });
+
+/**
+ * Daily shifts remind a workspace only while the scheduled time falls in these local hours,
+ * so the one job can be scheduled per region (Tokyo 10:30, London 22:30, ...) without
+ * reminding another region's stores in the middle of their night or before they open.
+ */
+const DEFAULT_LOCAL_HOURS = { opening: '6-12', closing: '18-24', weekly: '0-24', monthly: '0-24' } as const;
+
+export const sendChecklistRemindersParams = z
+  .object({ shift, localHours: z.string().optional() })
+  .transform((params, ctx) => {
+    const parsed = localHours.safeParse(params.localHours ?? DEFAULT_LOCAL_HOURS[params.shift]);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: ['localHours'] });
+      return z.NEVER;
+    }
+    return { shift: params.shift, localHours: parsed.data };
+  });
 type Params = z.output<typeof sendChecklistRemindersParams>;
 
 // Which templates a shift reminds about: daily opening / closing checklists by category,
@@ -32,6 +55,8 @@ function reminderSql(shift: Params['shift']): string {
       JOIN sites s ON s.workspace_id = w.id AND s.deleted_at IS NULL
       CROSS JOIN LATERAL (SELECT batch_checklist_cadence(t.category, t.checklist_cadence) AS cadence) c
       WHERE t.workspace_id = $1 AND t.active AND t.deleted_at IS NULL AND ${SHIFT_FILTER[shift]}
+        AND extract(hour FROM $2::timestamptz AT TIME ZONE w.time_zone) >= $4
+        AND extract(hour FROM $2::timestamptz AT TIME ZONE w.time_zone) < $5
     ), missing AS (
       SELECT d.* FROM due d
       WHERE NOT EXISTS (
@@ -59,7 +84,8 @@ function reminderSql(shift: Params['shift']): string {
 
 /**
  * Enqueues one reminder per (template, site, due window) for checklists of the shift that
- * have no submitted record in the window containing the scheduled time.
+ * have no submitted record in the window containing the scheduled time, for workspaces whose
+ * local time is within the shift's reminder hours.
  */
 export async function sendChecklistReminders(ctx: JobContext<Params>): Promise<JobResult> {
   const { db, scheduledTime, params, signal } = ctx;
@@ -75,6 +101,8 @@ export async function sendChecklistReminders(ctx: JobContext<Params>): Promise<J
         workspace.id,
         scheduledTime,
         params.shift,
+        params.localHours[0],
+        params.localHours[1],
       ]);
       throwIfStopped(signal);
       return rows[0];
@@ -84,13 +112,13 @@ export async function sendChecklistReminders(ctx: JobContext<Params>): Promise<J
     totals.missing += counts?.missing ?? 0;
     totals.enqueued += counts?.enqueued ?? 0;
   }
-  return { shift: params.shift, ...totals };
+  return { shift: params.shift, localHours: params.localHours.join('-'), ...totals };
 }
 
 export const sendChecklistRemindersJob = defineJob({
   command: 'send-checklist-reminders',
   description: 'Enqueue reminders for checklists of a shift not yet submitted in their due window',
   params: sendChecklistRemindersParams,
-  example: 'send-checklist-reminders --shift opening',
+  example: 'send-checklist-reminders --shift closing --local-hours 18-24',
   run: sendChecklistReminders,
 });
