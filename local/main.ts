@@ -286,7 +286,7 @@ function printStatusBlock(
     `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
     `  Jobs                ${jobs.length} state machines; ${
       scheduler
-        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
+        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.at ? '' : config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
         : 'scheduler off (--no-schedule)'
     }`,
     `  Notifications       ${config.slackWebhookUrl ? 'Slack webhook (SLACK_WEBHOOK_URL)' : 'printed here (set SLACK_WEBHOOK_URL to post to Slack)'}`,

@@ -347,6 +347,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         const expression = parseScheduleExpression(job.schedule);
         const previous = persisted.jobs[job.name];
         const sameSchedule = previous?.schedule === job.schedule && previous.timezone === job.timezone;
+        const fresh = !previous || !sameSchedule;
         const handledThrough = previous && sameSchedule ? previous.handledThrough : now.toISOString();
         const state: JobState = {
           handledThrough:
@@ -358,11 +359,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         };
         const entry: ScheduledJob = { job, expression, state, next: undefined };
         scheduled.push(entry);
-        // A run exactly at start time (e.g. `--at` on a month start) is due now, not missed.
-        const after =
-          state.handledThrough === now.toISOString()
-            ? new Date(now.getTime() - 1)
-            : new Date(state.handledThrough);
+        // A job seen for the first time starts with runs due within the on-time tolerance
+        // (e.g. `--at` on a month start reaches here a few milliseconds after 00:00).
+        const after = fresh ? new Date(now.getTime() - ON_TIME_TOLERANCE_MS) : new Date(state.handledThrough);
         handleDue(entry, now, after);
       }
       await save();

@@ -99,6 +99,21 @@ describe('scheduler', () => {
     ]);
   });
 
+  it('starts the burst when the clock reaches the scheduler a moment after the month start', async () => {
+    // Prepare: `--at 2026-12-01T00:00+09:00`, but start() runs a few milliseconds later.
+    const { started, scheduler } = harness(monthStartJobs, '2026-12-01T00:00:00.040+09:00');
+
+    // Act
+    await scheduler.start();
+
+    // Assess
+    expect(started.map((run) => run.job).sort()).toEqual([
+      'aggregate-daily',
+      'export-monthly',
+      'sync-hourly',
+    ]);
+  });
+
   it('skips a local time that does not exist on the DST spring-forward day', async () => {
     // Prepare: 2027-03-14 02:30 does not exist in New York.
     const job = jobSpec({ name: 'nightly-ny', schedule: 'cron(30 2 * * ? *)', timezone: 'America/New_York' });

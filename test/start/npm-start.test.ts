@@ -72,13 +72,13 @@ describe('npm start', () => {
       output += chunk.toString();
     });
     exit = new Promise((resolve) => runtime.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 50_000;
+    const deadline = Date.now() + 150_000;
     while (!output.includes('Run a job now')) {
       if (runtime.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`no status block within 50 s:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`no status block within 150 s:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }, 60_000);
+  }, 180_000);
 
   afterAll(() => {
     if (runtime.exitCode === null) runtime.kill('SIGKILL');
@@ -106,6 +106,24 @@ describe('npm start', () => {
     expect(output).toMatch(/started {3}aggregate-record-stats-daily/);
     expect(output).toMatch(/SUCCEEDED aggregate-record-stats-daily/);
   }, 60_000);
+
+  it('runs the monthly export to SUCCEEDED and publishes xlsx files', async () => {
+    // Act
+    const result = await runBatchctl(dataDir, [
+      'run',
+      'export-monthly-records',
+      '--wait',
+      '--input',
+      '{"scheduledTime":"2026-11-01T00:00:00+09:00"}',
+    ]);
+
+    // Assess
+    expect(result.stdout).toMatch(/export-monthly-records-manual-\d{8}T\d{6}Z: SUCCEEDED after/);
+    expect(result.stdout).toContain('"label":"2026-10"');
+    expect(result.code).toBe(0);
+    const files = readdirSync(path.join(dataDir, 'objects', 'exports'), { recursive: true }).map(String);
+    expect(files.filter((file) => file.endsWith('2026-10.xlsx')).length).toBeGreaterThan(0);
+  }, 120_000);
 
   it('shuts down cleanly on SIGINT: exit 0, runtime.json removed, no process left', async () => {
     // Act
