@@ -225,6 +225,15 @@ describe('packaged CloudFormation template (prod)', () => {
     for (const [id, group] of groups) expect(group.Properties.RetentionInDays, id).toBe(90);
   });
 
+  it('stays within CloudFormation’s template size and resource count limits', () => {
+    // 1,000,000 bytes for a template uploaded through S3 (as the Framework does) and 500 resources.
+    // About 19 kB and 3 resources per job: room for roughly 50 jobs.
+    const bytes = Buffer.byteLength(JSON.stringify(template, null, 2));
+
+    expect(bytes).toBeLessThan(1_000_000);
+    expect(Object.keys(template.Resources).length).toBeLessThan(500);
+  });
+
   it('passes cfn-lint', () => {
     // A copy outside .serverless, so another packaging run cannot change it mid-check.
     const directory = mkdtempSync(path.join(tmpdir(), 'sfn-batch-cfn-lint-'));

@@ -275,6 +275,23 @@ describe('xlsx-export workflow', () => {
     expect(run.events.filter((event) => event.type === 'MapIterationFailed')).toHaveLength(0);
   });
 
+  it('names every failed batch but details only the first five in the cause', async () => {
+    const converter = converterFailingBatches(new Set([0, 1, 2, 3, 4, 5, 7]));
+
+    const run = await runLocally(synthesizeDefinition(makeExportJob(), context), {
+      tasks: {
+        [GUARD]: guardThat('run'),
+        [ENQUEUE]: enqueueReturning(8).handler,
+        [CONVERT]: converter.handler,
+      },
+    });
+
+    expect(run.error).toBe('ExportsFailed');
+    expect(run.cause).toContain('7 of 8 export batches failed');
+    expect(run.cause).toContain('batch indexes [0,1,2,3,4,5,7]');
+    expect(run.cause?.match(/"status":"FAILED"/g)).toHaveLength(5);
+  });
+
   it('passes the enqueue contract and ConvertBatchParams to each converter', async () => {
     const enqueue = enqueueReturning(2);
     const converter = converterFailingBatches(new Set());
