@@ -43,7 +43,9 @@ function redact(url: string): string {
 
 /** Opens a pool on a real PostgreSQL and checks that it answers. */
 export async function openPostgresDriver(url: string): Promise<Driver> {
-  const pool = new pg.Pool({ connectionString: url, types, max: 10 });
+  // Sessions in UTC, as PGlite's: date_trunc, ::date and period maths then give the same
+  // answers on both drivers whatever the server's default zone is.
+  const pool = new pg.Pool({ connectionString: url, types, max: 10, options: '-c TimeZone=UTC' });
   // An idle client that loses its connection emits here; without a listener the
   // process would crash. The next query then gets a fresh client or a clear error.
   pool.on('error', () => undefined);

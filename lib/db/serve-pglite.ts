@@ -31,9 +31,10 @@ export interface PgliteServer {
  * temporary tables) is shared between connections.
  *
  * Written here instead of using `@electric-sql/pglite-socket`: its 0.2.17 pins an exact
- * peer `@electric-sql/pglite@0.5.14` (we run 0.5.16) plus seven extension packages, and
- * it interleaves other clients' messages inside one client's Parse/Bind/Execute/Sync
- * group outside transactions, which clobbers the unnamed statement.
+ * peer `@electric-sql/pglite@0.5.14` (we run 0.5.16) plus seven extension packages, so
+ * npm refuses to install it; and it schedules each message separately, so outside a
+ * transaction another client's messages may run between one client's Parse and Sync and
+ * replace its unnamed statement. Here a Parse/Bind/Execute/Sync group runs as one turn.
  */
 export async function servePglite(
   db: Database,

@@ -87,8 +87,12 @@ const SHIFT_HOURS: Record<Shift | 'any', [number, number]> = {
   any: [6, 22],
 };
 
-/** True when no workspace exists yet (first start: seed the demo). */
+/** True when no workspace exists yet, or the schema is not migrated (first start: seed the demo). */
 export async function isDatabaseEmpty(db: Database): Promise<boolean> {
+  const { rows: tables } = await db.query<{ table: string | null }>(
+    "SELECT to_regclass('workspaces')::text AS table",
+  );
+  if (!tables[0]?.table) return true;
   const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM workspaces) AS found');
   return rows[0]?.found !== true;
 }

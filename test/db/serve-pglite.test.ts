@@ -67,6 +67,29 @@ describe('servePglite', () => {
     ]);
   });
 
+  it('keeps the parameterised statements of concurrent clients apart outside transactions', async () => {
+    const clients = await Promise.all([connect(), connect(), connect()]);
+
+    // Different statement text per client: if another client's Parse slipped in between
+    // this client's Parse and Bind, the unnamed statement would answer with its client number.
+    const answers = await Promise.all(
+      clients.map((client, index) =>
+        Promise.all(
+          Array.from({ length: 30 }, (_, query) =>
+            client
+              .query<{ who: number; c: number }>(`SELECT ${index} AS who, $1::int AS c`, [query])
+              .then((result) => `${result.rows[0]?.who}/${result.rows[0]?.c}`),
+          ),
+        ),
+      ),
+    );
+    await Promise.all(clients.map((client) => client.end()));
+
+    expect(answers).toEqual(
+      [0, 1, 2].map((index) => Array.from({ length: 30 }, (_, query) => `${index}/${query}`)),
+    );
+  });
+
   it('makes other clients wait for an open transaction and then shows its committed rows', async () => {
     const [writer, reader] = await Promise.all([connect(), connect()]);
     const events: string[] = [];

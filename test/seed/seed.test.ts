@@ -169,6 +169,17 @@ describe.each(DATABASE_KINDS)('demo data on %s', (kind) => {
   });
 });
 
+describe('isDatabaseEmpty', () => {
+  it('treats a database without the schema as empty', async () => {
+    const fresh = await openTestDatabase('pglite', { migrated: false });
+    try {
+      expect(await isDatabaseEmpty(fresh.db)).toBe(true);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});
+
 describe('SeededRandom', () => {
   it('repeats its sequence for the same seed and differs for another', () => {
     const sequence = (seed: string) => {
