@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GuardDecision } from '#lib/contracts/execution-input.ts';
 import type { EnqueueExportsOutput, ExportBatchDescriptor } from '#lib/contracts/export.ts';
+import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { localSynthesisContext, synthesizeDefinition } from '#lib/workflows/synthesize.ts';
 import { readTaskInput, runTaskApiError, stops } from './fake-ecs.ts';
 import { makeExportJob, makeTaskJob } from './job-fixtures.ts';
@@ -415,5 +416,43 @@ describe('xlsx-export workflow', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output).toMatchObject({ decision: 'skip' });
     expect(enqueue.inputs).toHaveLength(0);
+  });
+});
+
+describe('every job in schedules/', () => {
+  it('runs to success locally when its tasks succeed', async () => {
+    const jobs = await loadJobSpecs();
+    const outcomes: [string, string, string | undefined][] = [];
+
+    for (const job of jobs) {
+      const run = await runLocally(synthesizeDefinition(job, context), {
+        tasks: {
+          [GUARD]: guardThat('run'),
+          'Enqueue export targets': () => ({
+            runId: 'run-1',
+            period: { label: '2026-10', start: '2026-09-30T15:00:00Z', end: '2026-10-31T15:00:00Z' },
+            manifestKey: 'manifests/run-1.json',
+            targetCount: 1,
+            pendingTargetCount: 1,
+            recordCount: 10,
+            batches: [
+              {
+                runId: 'run-1',
+                manifestKey: 'manifests/run-1.json',
+                batchIndex: 0,
+                targetCount: 1,
+                recordCount: 10,
+              },
+            ],
+          }),
+          [RUN]: () => stops.succeeded(),
+          'Run converter task': () => stops.succeeded(),
+        },
+      });
+      outcomes.push([job.name, run.status, run.cause]);
+    }
+
+    expect(outcomes.filter(([, status]) => status !== 'SUCCEEDED')).toEqual([]);
+    expect(outcomes.length).toBe(jobs.length);
   });
 });
