@@ -421,9 +421,10 @@ export function buildRepeatedSkipsMessage(report: RepeatedSkipsReport, links: Li
 }
 
 function ownerText(team: string | undefined, channel: string | undefined): string {
+  // Tag values on AWS cannot hold `#`, so the channel arrives bare there and with `#` locally.
   const parts = [
     team ? `@${escapeMrkdwn(team)}` : undefined,
-    channel ? escapeMrkdwn(channel) : undefined,
+    channel ? escapeMrkdwn(`#${channel.replace(/^#/, '')}`) : undefined,
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(' · ') : 'unknown (no team tag)';
 }

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+
+const job: JobSpec = {
+  name: 'purge-deleted-records',
+  sourceFile: 'schedules/purge-deleted-records.yml',
+  description: 'test job',
+  owner: { team: 'records-platform', slackChannel: '#records-alerts' },
+  runbookUrl: 'https://wiki.example.com/runbooks/purge',
+  schedule: 'cron(0 3 * * ? *)',
+  timezone: 'Asia/Tokyo',
+  enabled: true,
+  workflow: 'task',
+  container: 'batch-jobs',
+  command: ['purge-deleted-records'],
+  size: { cpu: 256, memory: 512 },
+  timeoutSeconds: 60,
+  concurrency: 'forbid',
+  spot: false,
+  retry: { maxAttempts: 1, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
+  notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 2 },
+  defaultInput: {},
+  export: undefined,
+};
+
+// The real Lambda wiring (middy + Powertools + SDK client from the environment) against the
+// local runtime's Step Functions API and a real webhook server on 127.0.0.1.
+describe('notify-failure handler', () => {
+  let runtime: LocalRuntime;
+  let dataDir: string;
+  let webhook: Server;
+  const posts: unknown[] = [];
+  const events: unknown[] = [];
+  const savedEnvironment = { ...process.env };
+
+  beforeAll(async () => {
+    webhook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        posts.push(JSON.parse(body));
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-handler-'));
+    runtime = await startLocalRuntime({
+      jobs: [job],
+      definitions: {
+        [job.name]: {
+          StartAt: 'Run job task',
+          States: {
+            'Run job task': { Type: 'Pass', Next: 'Job failed' },
+            'Job failed': {
+              Type: 'Fail',
+              Error: 'JobFailed',
+              Cause: 'purge-deleted-records exited with code 3',
+            },
+          },
+        },
+      },
+      dataDir,
+      port: 0,
+      taskEnvironment: {},
+      onStatusChangeEvent: async (event) => void events.push(event),
+      warn: () => undefined,
+    });
+  });
+
+  afterAll(async () => {
+    process.env = savedEnvironment;
+    await runtime?.close();
+    webhook.closeAllConnections();
+    await new Promise((resolve) => webhook.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('posts the failure the local runtime emits, with details fetched from the API', async () => {
+    // Prepare
+    const client = new SFNClient({
+      endpoint: runtime.endpoint,
+      region: 'ap-northeast-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArn(job.name),
+        name: 'purge-fails',
+        input: '{}',
+      }),
+    );
+    for (;;) {
+      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+      if (described.status !== 'RUNNING' && events.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { port } = webhook.address() as AddressInfo;
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SFN: runtime.endpoint,
+      AWS_REGION: 'ap-northeast-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T0/B0/x`,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    vi.resetModules();
+    const { handler } = await import('../../functions/notify-failure/handler.ts');
+    const context = {
+      functionName: 'sfn-batch-local-notifyFailure',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:ap-northeast-1:000000000000:function:sfn-batch-local-notifyFailure',
+      memoryLimitInMB: '256',
+      awsRequestId: 'request-1',
+      logGroupName: '/aws/lambda/sfn-batch-local-notifyFailure',
+      logStreamName: 'stream',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => 30_000,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+
+    // Act
+    const outcome = await handler(events[0], context as unknown as Parameters<typeof handler>[1]);
+
+    // Assess
+    expect(outcome).toMatchObject({ action: 'posted' });
+    const message = JSON.stringify(posts[0]);
+    expect(message).toContain('purge-deleted-records FAILED (local): JobFailed');
+    expect(message).toContain('purge-deleted-records exited with code 3');
+    expect(message).toContain('*Failed state*\\nJob failed');
+    expect(message).toContain('@records-platform · #records-alerts');
+    expect(message).toContain('<https://wiki.example.com/runbooks/purge|Runbook>');
+  });
+});
