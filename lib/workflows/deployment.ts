@@ -303,6 +303,11 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
         Cpu: '256',
         Memory: '512',
         RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
+        Tags: [
+          { Key: 'service', Value: SERVICE_NAME },
+          { Key: 'stage', Value: stage },
+          { Key: 'container', Value: container },
+        ],
         ExecutionRoleArn: getAtt('TaskExecutionRole'),
         TaskRoleArn: getAtt(roleId),
         ContainerDefinitions: [

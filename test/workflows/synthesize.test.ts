@@ -101,6 +101,7 @@ describe('synthesizeDefinition', () => {
       Cluster: context.clusterArn,
       TaskDefinition: context.taskDefinitionArns['batch-jobs'],
       CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+      Tags: [{ Key: 'job', Value: 'aggregate-record-stats' }],
       NetworkConfiguration: { AwsvpcConfiguration: { Subnets: context.subnets, AssignPublicIp: 'DISABLED' } },
       Overrides: {
         Cpu: '2048',
