@@ -186,4 +186,20 @@ describe('aggregate-record-stats (child process, PostgreSQL)', () => {
       { workspace_id: world.london.id, period_start: '2026-11-01', submitted: 2 },
     ]);
   });
+
+  it('rolls up the previous ISO week, Monday to Sunday in each workspace time zone', async () => {
+    // Monday 09:30 in Tokyo, Monday 00:30 in London: the week of 16 to 22 November is complete in both.
+    await runOk(env, ['aggregate-record-stats', '--granularity', 'weekly'], {
+      scheduledTime: '2026-11-23T00:30:00Z',
+    });
+
+    const { rows } = await env.db.query(
+      `SELECT workspace_id, period_start, sum(submitted_count)::integer AS submitted FROM record_stats
+       WHERE granularity = 'weekly' GROUP BY 1, 2 ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { workspace_id: world.tokyo.id, period_start: '2026-11-16', submitted: 4 },
+      { workspace_id: world.london.id, period_start: '2026-11-16', submitted: 2 },
+    ]);
+  });
 });
