@@ -20,7 +20,13 @@ import { suggestClosest } from '../lib/schedule/suggest.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
-import { removeRuntimeFile, runtimeFilePath, writeRuntimeFile } from './runtime-file.ts';
+import {
+  isProcessAlive,
+  readRuntimeFile,
+  removeRuntimeFile,
+  runtimeFilePath,
+  writeRuntimeFile,
+} from './runtime-file.ts';
 import { createScheduler, type Scheduler, type SchedulerClock } from './scheduler.ts';
 
 const STAGE = 'local';
@@ -60,6 +66,13 @@ async function main(): Promise<number> {
   const scheduledJobs = selectScheduledJobs(jobs, config.only);
 
   await mkdir(config.dataDir, { recursive: true });
+  // Checked before the database opens: two PGlite instances on one folder corrupt it.
+  const running = await readRuntimeFile(config.dataDir).catch(() => undefined);
+  if (running && running.pid !== process.pid && isProcessAlive(running.pid)) {
+    throw new StartConfigError(
+      `another npm start already uses ${config.dataDir} (pid ${running.pid}, API ${running.endpoint}). Use that one, stop it, or set SFN_BATCH_DATA_DIR to another folder.`,
+    );
+  }
   const environment = { ...process.env, SFN_BATCH_DATA_DIR: config.dataDir };
   const databaseConfig = databaseConfigFromEnv(environment);
   const db = await openDatabase(databaseConfig);
@@ -352,7 +365,13 @@ try {
   }
 } catch (error) {
   if (error instanceof StartConfigError) err(`npm start: ${error.message}`);
-  else err(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    err(
+      `npm start: ${(error as Error).message}. Another npm start may be running; stop it, or pass --port 0 (any free port) or --port <n>.`,
+    );
+  } else if (error instanceof Error && /Another local runtime \(pid \d+\)/.test(error.message)) {
+    err(`npm start: ${error.message}`);
+  } else err(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   for (const closer of closers.reverse()) await closer.close().catch(() => undefined);
   process.exit(error instanceof StartConfigError ? 2 : 1);
 }
