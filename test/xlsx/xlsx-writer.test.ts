@@ -209,7 +209,12 @@ describe('writeXlsxSheet', () => {
     }
 
     // Act
-    const writing = writeXlsxSheet(sink, { sheetName: 'S', columns, timeZone: 'UTC' }, source(), controller.signal);
+    const writing = writeXlsxSheet(
+      sink,
+      { sheetName: 'S', columns, timeZone: 'UTC' },
+      source(),
+      controller.signal,
+    );
 
     // Assess
     await expect(writing).rejects.toThrow('stop requested');
