@@ -33,6 +33,8 @@ export interface SeedOptions {
   onProgress?: (progress: SeedProgress) => void;
   /** Rows per INSERT (default 2000). */
   batchSize?: number;
+  /** From this many records, secondary indexes are dropped for the load and rebuilt after (default 100,000). */
+  deferIndexesFrom?: number;
 }
 
 export interface SeedSummary {
@@ -86,6 +88,22 @@ const SHIFT_HOURS: Record<Shift | 'any', [number, number]> = {
   night: [0, 5],
   any: [6, 22],
 };
+
+/** Record count from which secondary indexes are dropped during the load and rebuilt after. */
+const DEFER_INDEXES_FROM = 100_000;
+
+/** Drops the non-constraint indexes of the tables (inside the caller's transaction) and returns their definitions. */
+async function dropSecondaryIndexes(db: Database, tables: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ name: string; definition: string }>(
+    `SELECT i.indexname AS name, i.indexdef AS definition
+       FROM pg_indexes i
+      WHERE i.schemaname = current_schema() AND i.tablename = ANY($1::text[])
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+    [tables],
+  );
+  for (const row of rows) await db.query(`DROP INDEX "${row.name.replaceAll('"', '""')}"`);
+  return rows.map((row) => row.definition);
+}
 
 /** True when no workspace exists yet, or the schema is not migrated (first start: seed the demo). */
 export async function isDatabaseEmpty(db: Database): Promise<boolean> {
@@ -243,6 +261,11 @@ export async function seedDemoData(db: Database, options: SeedOptions): Promise<
     await tx
       .transaction((inner) => inner.query('SET LOCAL session_replication_role = replica'))
       .catch(() => undefined);
+    // Big loads build secondary indexes once at the end instead of row by row.
+    const deferredIndexes =
+      total >= DEFER_INDEXES_FROM
+        ? await dropSecondaryIndexes(tx, ['records', 'record_photos', 'audit_logs'])
+        : [];
     const summary: SeedSummary = {
       workspaces: 0,
       sites: 0,
@@ -768,6 +791,7 @@ export async function seedDemoData(db: Database, options: SeedOptions): Promise<
         `SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT max(id) FROM ${table}), 1), (SELECT max(id) IS NOT NULL FROM ${table}))`,
       );
     }
+    for (const definition of deferredIndexes) await tx.query(definition);
     report({ phase: 'finish', done: total, total });
     return summary;
   });

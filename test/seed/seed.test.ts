@@ -157,6 +157,20 @@ describe.each(DATABASE_KINDS)('demo data on %s', (kind) => {
     expect(workspace.rows[0]?.id).toBe(await count(db, 'SELECT count(*) AS n FROM workspaces'));
   });
 
+  it('rebuilds the indexes it drops for a big load', async () => {
+    const indexes = () =>
+      db.query<{ definition: string }>(
+        "SELECT indexdef AS definition FROM pg_indexes WHERE tablename IN ('records', 'record_photos', 'audit_logs') ORDER BY 1",
+      );
+    const before = await indexes();
+    await resetDemoData(db);
+
+    await seedDemoData(db, { records: 500, seed: 'spec', now: NOW, deferIndexesFrom: 100 });
+
+    expect((await indexes()).rows).toEqual(before.rows);
+    expect(before.rows.length).toBeGreaterThan(5);
+  });
+
   it('refuses to seed a database that has data, and seeds again after a reset', async () => {
     await expect(seedDemoData(db, { records: 10, now: NOW })).rejects.toThrow(/--reset/);
 
