@@ -30,6 +30,8 @@ const job: JobSpec = {
   export: undefined,
 };
 
+const skippingJob: JobSpec = { ...job, name: 'refresh-search-index', command: ['refresh-search-index'] };
+
 // The real Lambda wiring (middy + Powertools + SDK client from the environment) against the
 // local runtime's Step Functions API and a real webhook server on 127.0.0.1.
 describe('notify-failure handler', () => {
@@ -54,8 +56,18 @@ describe('notify-failure handler', () => {
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-handler-'));
     runtime = await startLocalRuntime({
-      jobs: [job],
+      jobs: [job, skippingJob],
       definitions: {
+        [skippingJob.name]: {
+          StartAt: 'Skip duplicate start',
+          States: {
+            'Skip duplicate start': {
+              Type: 'Pass',
+              Result: { decision: 'skip', reason: 'another execution is running' },
+              End: true,
+            },
+          },
+        },
         [job.name]: {
           StartAt: 'Run job task',
           States: {
@@ -84,25 +96,26 @@ describe('notify-failure handler', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('posts the failure the local runtime emits, with details fetched from the API', async () => {
-    // Prepare
+  async function runToEnd(jobName: string, name: string): Promise<unknown> {
     const client = new SFNClient({
       endpoint: runtime.endpoint,
       region: 'ap-northeast-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     const { executionArn } = await client.send(
-      new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn(job.name),
-        name: 'purge-fails',
-        input: '{}',
-      }),
+      new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(jobName), name, input: '{}' }),
     );
     for (;;) {
       const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      if (described.status !== 'RUNNING' && events.length > 0) break;
+      const event = events.find((candidate) =>
+        JSON.stringify(candidate).includes(`"executionArn":"${executionArn}"`),
+      );
+      if (described.status !== 'RUNNING' && event) return event;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  async function loadHandler() {
     const { port } = webhook.address() as AddressInfo;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: runtime.endpoint,
@@ -128,9 +141,16 @@ describe('notify-failure handler', () => {
       fail: () => undefined,
       succeed: () => undefined,
     };
+    return (event: unknown) => handler(event, context as unknown as Parameters<typeof handler>[1]);
+  }
+
+  it('posts the failure the local runtime emits, with details fetched from the API', async () => {
+    // Prepare
+    const event = await runToEnd(job.name, 'purge-fails');
+    const invoke = await loadHandler();
 
     // Act
-    const outcome = await handler(events[0], context as unknown as Parameters<typeof handler>[1]);
+    const outcome = await invoke(event);
 
     // Assess
     expect(outcome).toMatchObject({ action: 'posted' });
@@ -140,5 +160,24 @@ describe('notify-failure handler', () => {
     expect(message).toContain('*Failed state*\\nJob failed');
     expect(message).toContain('@records-platform · #records-alerts');
     expect(message).toContain('<https://wiki.example.com/runbooks/purge|Runbook>');
+  });
+
+  it('warns on the third skipped start in a row (default threshold without the tag)', async () => {
+    // Prepare
+    const invoke = await loadHandler();
+    await runToEnd(skippingJob.name, 'skip-1');
+    const second = await runToEnd(skippingJob.name, 'skip-2');
+    const before = posts.length;
+
+    // Act
+    const afterTwo = await invoke(second);
+    const third = await runToEnd(skippingJob.name, 'skip-3');
+    const afterThree = await invoke(third);
+
+    // Assess
+    expect(afterTwo).toMatchObject({ action: 'ignored' });
+    expect(afterThree).toMatchObject({ action: 'posted' });
+    expect(posts.length).toBe(before + 1);
+    expect(JSON.stringify(posts.at(-1))).toContain('refresh-search-index: 3 consecutive starts skipped');
   });
 });
