@@ -341,16 +341,20 @@ function issueToProblems(
       const suggestion = suggestClosest(key, known);
       const hint = suggestion ? ` (did you mean "${suggestion}"?)` : ` (allowed: ${known.join(', ')})`;
       const target = findKey(source, issuePath, key) ?? (defaults && findKey(defaults, issuePath, key));
-      const example = suggestion ? exampleFor([...issuePath, suggestion]) : undefined;
+      const value = suggestion ? exampleFor([...issuePath, suggestion]) : undefined;
+      const under = issuePath.length > 0 ? ` under ${fieldName(issuePath)}` : '';
+      // Without a near match, the key is most likely a job parameter that belongs in `input`.
+      const example =
+        value !== undefined
+          ? `${suggestion}: ${value}${under}`
+          : issuePath.length === 0
+            ? `input: { ${key}: … } for a job parameter`
+            : undefined;
       return {
         ...(target ?? { file: source.path, line: 1, column: 1 }),
         field: fieldName([...issuePath, key]),
         message: `unknown key "${key}"${hint}; unknown keys are errors so that a typo cannot silently change a job`,
-        ...(example === undefined
-          ? {}
-          : {
-              example: `${suggestion}: ${example}${issuePath.length > 0 ? ` under ${fieldName(issuePath)}` : ''}`,
-            }),
+        ...(example === undefined ? {} : { example }),
       };
     });
   }

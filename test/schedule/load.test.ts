@@ -195,6 +195,7 @@ describe('parseScheduleSources', () => {
     // Assess
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/unknown key "priority" \(allowed: description, owner, .*export\)/);
+    expect(problems[0]?.example).toBe('input: { priority: … } for a job parameter');
   });
 
   it('merges _defaults.yml per key and records where each value came from', () => {
