@@ -198,5 +198,20 @@ describe('usage metering, invoices, compliance and search (child process, Postgr
       rows[0]?.record_id,
     ]);
     expect(after.rows).toEqual([]);
+
+    // A soft deletion that left updated_at alone is still swept out of the index.
+    const { rows: other } = await env.db.query<{ record_id: number }>(
+      'SELECT record_id FROM record_search LIMIT 1',
+    );
+    await env.db.query(`UPDATE records SET deleted_at = '2026-12-01T00:00:00Z' WHERE id = $1`, [
+      other[0]?.record_id,
+    ]);
+    const sweep = await runOk(env, ['refresh-search-index'], { scheduledTime: '2026-12-02T00:00:00Z' });
+
+    expect(resultOf(sweep)).toMatchObject({ changed: 0, removed: 1 });
+    const gone = await env.db.query('SELECT 1 FROM record_search WHERE record_id = $1', [
+      other[0]?.record_id,
+    ]);
+    expect(gone.rows).toEqual([]);
   });
 });

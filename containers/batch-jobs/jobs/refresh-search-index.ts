@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inBatches } from '../batches.ts';
-import { defineJob, type JobContext, type JobResult } from '../job-context.ts';
+import { defineJob, type JobContext, type JobResult, throwIfStopped } from '../job-context.ts';
 import { batchSize } from '../params.ts';
 
 export const refreshSearchIndexParams = z.object({ batchSize: batchSize() });
@@ -78,6 +78,15 @@ export async function refreshSearchIndex(ctx: JobContext<Params>): Promise<JobRe
       return rows[0]?.changed ?? 0;
     },
   );
+  // Soft deletion may not touch updated_at, so the watermark cannot see it: sweep the index
+  // for records deleted since (the partial index on records.deleted_at keeps this cheap).
+  throwIfStopped(signal);
+  const swept = await db.query(
+    `DELETE FROM record_search rs USING records r
+     WHERE r.id = rs.record_id AND r.deleted_at IS NOT NULL AND r.deleted_at <= $1`,
+    [scheduledTime],
+  );
+  totals.removed += swept.rowCount;
   return { changedUpTo: scheduledTime.toISOString(), changed, ...totals };
 }
 
