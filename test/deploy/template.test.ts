@@ -227,7 +227,7 @@ describe('packaged CloudFormation template (prod)', () => {
 
   it('stays within CloudFormation’s template size and resource count limits', () => {
     // 1,000,000 bytes for a template uploaded through S3 (as the Framework does) and 500 resources.
-    // About 19 kB and 3 resources per job: room for roughly 50 jobs.
+    // About 14 kB and 3 resources per job (definitions compacted by serverless/compact-definitions.cjs).
     const bytes = Buffer.byteLength(JSON.stringify(template, null, 2));
 
     expect(bytes).toBeLessThan(1_000_000);
