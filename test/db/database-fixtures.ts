@@ -21,13 +21,17 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 5000 });
+/** Runs fn on an admin connection to the test server; throws a message saying how to fix an unreachable server. */
+export async function withAdmin<T>(
+  fn: (client: pg.Client) => Promise<T>,
+  adminUrl = TEST_POSTGRES_URL,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
   } catch (error) {
     throw new Error(
-      `PostgreSQL for the data-layer tests is unreachable at ${TEST_POSTGRES_URL}: ${error instanceof Error ? error.message : String(error)}. ` +
+      `PostgreSQL for the data-layer tests is unreachable at ${adminUrl}: ${error instanceof Error ? error.message : String(error)}. ` +
         'Start it (CI: the postgres service; locally: trust auth, database test) or set TEST_POSTGRES_URL. These tests are required and do not skip.',
       { cause: error },
     );

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '#lib/db/index.ts';
 import { databaseConfigFromEnv, migrate } from '#lib/db/index.ts';
 import type { TestDatabase } from './database-fixtures.ts';
-import { DATABASE_KINDS, openTestDatabase } from './database-fixtures.ts';
+import { DATABASE_KINDS, openTestDatabase, withAdmin } from './database-fixtures.ts';
 
 async function insertWorkspace(db: Database, name = 'テスト食堂'): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
@@ -231,5 +231,15 @@ describe('databaseConfigFromEnv', () => {
 
   it('rejects a DATABASE_URL that is not a postgres URL, naming the variable', () => {
     expect(() => databaseConfigFromEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+  });
+});
+
+describe('test database fixture', () => {
+  it('fails with instructions instead of skipping when PostgreSQL is unreachable', async () => {
+    const unreachable = withAdmin(async () => 'connected', 'postgres://postgres@127.0.0.1:1/test');
+
+    await expect(unreachable).rejects.toThrow(
+      /unreachable at postgres:\/\/postgres@127\.0\.0\.1:1\/test.*do not skip/,
+    );
   });
 });
