@@ -44,11 +44,14 @@ export class ZipWriter {
   readonly #level: number;
   readonly #entries: EntryRecord[] = [];
   readonly #modified: { dosTime: number; dosDate: number };
+  readonly #zip64Above: number;
   #offset = 0;
   #busy = false;
 
-  constructor(sink: Writable, options: { level?: number; modified?: Date } = {}) {
+  /** `zip64Above` lowers the size at which ZIP64 records are used (tests exercise them with small files). */
+  constructor(sink: Writable, options: { level?: number; modified?: Date; zip64Above?: number } = {}) {
     this.#sink = sink;
+    this.#zip64Above = options.zip64Above ?? ZIP64_LIMIT;
     this.#level = options.level ?? constants.Z_BEST_SPEED;
     this.#modified = dosDateTime(options.modified ?? new Date());
   }
@@ -125,7 +128,7 @@ export class ZipWriter {
       end: async () => {
         deflate.end();
         await drained;
-        const zip64 = record.compressedSize > ZIP64_LIMIT || record.uncompressedSize > ZIP64_LIMIT;
+        const zip64 = record.compressedSize > this.#zip64Above || record.uncompressedSize > this.#zip64Above;
         const descriptor = Buffer.alloc(zip64 ? 24 : 16);
         descriptor.writeUInt32LE(0x08074b50, 0);
         descriptor.writeUInt32LE(record.crc, 4);
@@ -149,9 +152,9 @@ export class ZipWriter {
     const directoryOffset = this.#offset;
     for (const entry of this.#entries) {
       const needs64 =
-        entry.compressedSize > ZIP64_LIMIT ||
-        entry.uncompressedSize > ZIP64_LIMIT ||
-        entry.offset > ZIP64_LIMIT;
+        entry.compressedSize > this.#zip64Above ||
+        entry.uncompressedSize > this.#zip64Above ||
+        entry.offset > this.#zip64Above;
       const extra = needs64 ? Buffer.alloc(28) : Buffer.alloc(0);
       if (needs64) {
         extra.writeUInt16LE(0x0001, 0);
@@ -178,7 +181,8 @@ export class ZipWriter {
     }
     const directorySize = this.#offset - directoryOffset;
     const count = this.#entries.length;
-    if (directoryOffset > ZIP64_LIMIT || directorySize > ZIP64_LIMIT || count > 0xffff) {
+    const zip64End = directoryOffset > this.#zip64Above || directorySize > this.#zip64Above || count > 0xffff;
+    if (zip64End) {
       const zip64End = Buffer.alloc(56);
       const zip64EndOffset = this.#offset;
       zip64End.writeUInt32LE(0x06064b50, 0);
@@ -197,10 +201,11 @@ export class ZipWriter {
     }
     const end = Buffer.alloc(22);
     end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(Math.min(count, 0xffff), 8);
-    end.writeUInt16LE(Math.min(count, 0xffff), 10);
-    end.writeUInt32LE(Math.min(directorySize, ZIP64_LIMIT), 12);
-    end.writeUInt32LE(Math.min(directoryOffset, ZIP64_LIMIT), 16);
+    // With a ZIP64 end record, the classic one only points readers to it.
+    end.writeUInt16LE(zip64End ? 0xffff : count, 8);
+    end.writeUInt16LE(zip64End ? 0xffff : count, 10);
+    end.writeUInt32LE(zip64End ? ZIP64_LIMIT : directorySize, 12);
+    end.writeUInt32LE(zip64End ? ZIP64_LIMIT : directoryOffset, 16);
     await this.#emit(end);
     this.#sink.end();
     await finished(this.#sink);
