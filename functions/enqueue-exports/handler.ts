@@ -9,6 +9,8 @@ const logger = createLogger('enqueue-exports');
 const storage = openStorage(storageConfigFromEnv(process.env));
 // Opened once per Lambda container and reused by warm invocations.
 const database = openDatabase(databaseConfigFromEnv(process.env));
+// A failed connection surfaces in the invocation that awaits it, not as an unhandled rejection.
+database.catch(() => undefined);
 
 export const handler = middy(async (event: unknown) =>
   enqueueExports(event, { db: await database, storage, logger }),
