@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, runBatchctl } from './run-batchctl.ts';
@@ -197,5 +199,23 @@ describe('batchctl validate output formats', () => {
     const report = JSON.parse(result.stdout) as { valid: boolean; problems: { field: string }[] };
     expect(report.valid).toBe(false);
     expect(report.problems.map((problem) => problem.field)).toContain('retry.maxAttempts');
+  });
+});
+
+describe('bin/batchctl', () => {
+  it('runs the CLI on the project Node from any folder', async () => {
+    // Act
+    const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        path.join(REPO, 'bin', 'batchctl'),
+        ['--root', REPO, 'next', 'analyze-tables', '-n', '1', '--after', '2026-11-21T23:30:00Z'],
+        { cwd: tmpdir(), encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } },
+        (error, stdout) => resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout }),
+      );
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('1  2026-11-23 04:30 Mon +09:00  2026-11-22 19:30 Sun');
   });
 });
