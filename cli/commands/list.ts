@@ -36,7 +36,8 @@ problems are printed on stderr (exit code 1). Exit codes: 0 ok, 1 problems, 2 us
           const json = rows.map(({ job, words, next }) => ({
             name: job.name,
             schedule: job.schedule,
-            description: words,
+            scheduleInWords: words,
+            owner: job.owner.team,
             timezone: job.timezone,
             enabled: job.enabled,
             nextRun: next?.toISOString() ?? null,
