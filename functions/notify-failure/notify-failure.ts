@@ -435,8 +435,10 @@ function linkLine(
   runbookUrl: string | undefined,
   links: LinkTarget,
 ): string {
+  // Without a local console the only page an execution has is its task logs: link those once.
+  const hasExecutionPage = links.kind === 'aws' || links.consoleUrl !== undefined;
   const parts = [
-    executionLink(executionArn, 'Execution', links),
+    ...(hasExecutionPage ? [executionLink(executionArn, 'Execution', links)] : []),
     logsLink(executionArn, executionName, links),
   ];
   if (runbookUrl) parts.push(`<${runbookUrl}|Runbook>`);

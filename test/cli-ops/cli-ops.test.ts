@@ -233,6 +233,31 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     expect(result.stdout).toContain('exit code 3');
   });
 
+  it('follows the output of a running task until its execution ends', async () => {
+    // Prepare
+    await batchctl(dataDir, ['run', SLOW, '--name', 'refresh-search-index-followed']);
+
+    // Act
+    const following = batchctl(dataDir, ['logs', 'refresh-search-index-followed', '--follow']);
+    const executionArn = `${runtime.stateMachineArn(SLOW).replace(':stateMachine:', ':execution:')}:refresh-search-index-followed`;
+    // Stop only once the task has printed something, so there is output to follow.
+    for (;;) {
+      const logs = await fetch(
+        `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
+      );
+      if ((await logs.text()).includes('task started')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await batchctl(dataDir, ['stop', 'refresh-search-index-followed']);
+    const result = await following;
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"command":"sleep"');
+    expect(result.stdout).toContain('stopping on SIGTERM');
+    expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
+  });
+
   it('says which executions an ambiguous prefix matches', async () => {
     // Act
     const result = await batchctl(dataDir, ['stop', 'a']);
