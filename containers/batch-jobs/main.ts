@@ -17,7 +17,12 @@ const EXIT_USAGE = 2;
 const EXIT_SIGTERM = 143;
 const EXIT_SIGINT = 130;
 /** Fargate sends SIGKILL 30 s after SIGTERM by default (stopTimeout); give up a little earlier. */
-const STOP_GRACE_MS = Number(process.env.SFN_BATCH_STOP_GRACE_MS ?? 25_000);
+const STOP_GRACE_MS = stopGraceFromEnv(process.env.SFN_BATCH_STOP_GRACE_MS);
+
+function stopGraceFromEnv(value: string | undefined): number {
+  const parsed = Number(value);
+  return value !== undefined && Number.isInteger(parsed) && parsed > 0 ? parsed : 25_000;
+}
 
 async function main(): Promise<number> {
   let invocation: ReturnType<typeof resolveInvocation>;

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '#lib/db/index.ts';
 import { servePglite } from '#lib/db/serve-pglite.ts';
@@ -103,6 +104,44 @@ describe('batch-jobs process contract', () => {
     expect(rows).toEqual([{ status: 'failed' }]);
     const kept = await env.db.query(`SELECT count(*)::integer AS n FROM audit_logs WHERE at < '2026-01-06'`);
     expect(kept.rows).toEqual([{ n: 1 }]);
+  });
+
+  it('exits 143 within the stop grace period when SIGTERM finds the job blocked inside one statement', async () => {
+    const blocker = new pg.Client({ connectionString: env.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE records IN ACCESS EXCLUSIVE MODE');
+    try {
+      let job: { kill(signal: NodeJS.Signals): boolean } | undefined;
+      const running = runContainer(env, ['analyze-tables'], {
+        scheduledTime: SCHEDULED,
+        env: { SFN_BATCH_STOP_GRACE_MS: '300' },
+        onLog: (line, child) => {
+          if (line.message === 'job starting') job = child;
+        },
+      });
+      // Wait until the job's ANALYZE is queued behind the lock, then stop it.
+      for (let waited = 0; ; waited++) {
+        // Polled outside the blocker's transaction: pg_stat_activity is a snapshot per transaction.
+        const { rows } = await env.db.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE 'ANALYZE records%'`,
+        );
+        if (rows.length > 0 && job) break;
+        if (waited > 300) throw new Error('analyze-tables never blocked on the lock');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      job.kill('SIGTERM');
+      const run = await running;
+
+      expect(run.code).toBe(143);
+      expect(run.logs.map((line) => line.message)).toContain(
+        'job did not stop within the grace period; exiting',
+      );
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
   });
 
   it('stops at a batch boundary on SIGTERM, exits 143 and leaves every purged record audited', async () => {
