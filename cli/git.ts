@@ -3,6 +3,7 @@
  * execFile with an argv array (never a shell), so a ref cannot inject commands.
  */
 import { execFile } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CliError, EXIT } from './common.ts';
@@ -40,7 +41,11 @@ export async function readSchedulesAtRef(
   }
   const top = (await git(root, ['rev-parse', '--show-toplevel'])).trim();
   // The project may sit in a subfolder of the git repository.
-  const prefix = path.relative(top, root).split(path.sep).join('/');
+  // realpath: git prints the resolved top level (on macOS /tmp is /private/tmp).
+  const prefix = path
+    .relative(top, await realpath(root))
+    .split(path.sep)
+    .join('/');
   const schedulesPath = prefix ? `${prefix}/schedules/` : 'schedules/';
   const containersPath = prefix ? `${prefix}/containers/` : 'containers/';
   const listing = await git(top, ['ls-tree', '-z', '--name-only', ref, '--', schedulesPath]);
