@@ -33,6 +33,14 @@ export async function readSchedulesAtRef(
   root: string,
   ref: string,
 ): Promise<{ files: { path: string; text: string }[]; containers: string[] }> {
+  try {
+    await git(root, ['rev-parse', '--git-dir']);
+  } catch {
+    throw new CliError(
+      `${root} is not in a git repository; batchctl diff compares against git refs`,
+      EXIT.usage,
+    );
+  }
   if (ref.startsWith('-') || !(await refExists(root, ref))) {
     throw new CliError(
       `"${ref}" is not a commit in ${root}; pass a branch, tag or commit as --base`,

@@ -114,3 +114,22 @@ describe('batchctl diff in a git repository (spawns git and batchctl)', () => {
     expect(result.stderr).toContain('"no-such-branch;touch pwned" is not a commit');
   });
 });
+
+describe('batchctl diff outside a git repository', () => {
+  it('exits 2 and says that it needs git', async () => {
+    // Prepare
+    const folder = await mkdtemp(path.join(tmpdir(), 'batchctl-nogit-'));
+    await cp(path.join(REPO, 'schedules'), path.join(folder, 'schedules'), { recursive: true });
+
+    try {
+      // Act
+      const result = await runBatchctl(['diff'], { cwd: folder });
+
+      // Assess
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('is not in a git repository');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
