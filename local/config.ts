@@ -27,6 +27,8 @@ export interface StartConfig {
   seedRecords: number;
   slackWebhookUrl: string | undefined;
   maxConcurrentTasks: number | undefined;
+  /** Folder of schedule files (default: the repository's schedules/). */
+  schedulesDir: string | undefined;
 }
 
 /** A settings problem: printed as-is, exit code 2. */
@@ -52,6 +54,7 @@ Options:
   --catch-up <duration>  start a run missed while stopped if it is at most this old, once
                          (like Kubernetes startingDeadlineSeconds), e.g. 2h; default: skip
   --faults <file.json>   fault injection settings (see below)
+  --schedules <dir>      read the schedule files from this folder (default schedules/)
   --help                 show this help
 
 Environment:
@@ -176,6 +179,7 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
       ? positiveInteger(environment.SFN_BATCH_SEED_RECORDS, 'SFN_BATCH_SEED_RECORDS', 0, 10_000_000)
       : 20_000,
     slackWebhookUrl: webhook || undefined,
+    schedulesDir: values.schedules,
     maxConcurrentTasks: environment.SFN_BATCH_MAX_TASKS?.trim()
       ? positiveInteger(environment.SFN_BATCH_MAX_TASKS, 'SFN_BATCH_MAX_TASKS', 1, 1000)
       : undefined,
@@ -194,6 +198,7 @@ function parse(argv: string[]) {
       port: { type: 'string' },
       'catch-up': { type: 'string' },
       faults: { type: 'string' },
+      schedules: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -55,7 +55,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const { jobs, problems } = await loadSchedules();
+  const { jobs, problems } = await loadSchedules(config.schedulesDir);
   if (problems.length > 0) {
     err(
       `npm start: ${problems.length} problem(s) in schedules/ (the same as "npm run batchctl -- validate"):`,
