@@ -5,7 +5,8 @@ import { type JobWorld, openJobWorld, resultOf, runOk, snapshot } from './harnes
 
 const SCHEDULED = '2026-11-21T18:00:00Z';
 
-describe('housekeeping jobs (child process, PostgreSQL, local storage)', () => {
+// Each test starts the job as a child process two or three times (about a second each, more under load).
+describe('housekeeping jobs (child process, PostgreSQL, local storage)', { timeout: 90_000 }, () => {
   let env: JobWorld;
   let world: World;
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insert, insertRecord, seedWorld, type World } from './fixtures.ts';
 import { type JobWorld, openJobWorld, resultOf, runOk, snapshot } from './harness.ts';
 
-describe('reminders, digests and corrective actions (child process, PostgreSQL)', () => {
+// Each test starts the job as a child process two or three times (about a second each, more under load).
+describe('reminders, digests and corrective actions (child process, PostgreSQL)', { timeout: 90_000 }, () => {
   let env: JobWorld;
   let world: World;
 

@@ -11,7 +11,8 @@ import { type JobWorld, openJobWorld, resultOf, runContainer, runOk } from './ha
 
 const SCHEDULED = '2026-11-21T18:00:00Z';
 
-describe('batch-jobs process contract', () => {
+// Each test starts the job as a child process two or three times (about a second each, more under load).
+describe('batch-jobs process contract', { timeout: 90_000 }, () => {
   let env: JobWorld;
   let world: World;
 
@@ -227,9 +228,9 @@ describe('batch-jobs against the embedded database served over the wire (servePg
       const { rows } = await db.query('SELECT field_key FROM corrective_actions ORDER BY field_key');
       expect(rows).toEqual([{ field_key: 'freezer' }, { field_key: 'fridge' }]);
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
       await server.close();
       await db.close();
-      await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // opening an embedded PGlite takes seconds, more on a loaded machine
 });

@@ -6,7 +6,8 @@ import { type JobWorld, openJobWorld, resultOf, runOk, snapshot } from './harnes
 // zones, but it covers different UTC instants.
 const SCHEDULED = '2026-11-21T00:30:00Z';
 
-describe('aggregate-record-stats (child process, PostgreSQL)', () => {
+// Each test starts the job as a child process two or three times (about a second each, more under load).
+describe('aggregate-record-stats (child process, PostgreSQL)', { timeout: 90_000 }, () => {
   let env: JobWorld;
   let world: World;
 
