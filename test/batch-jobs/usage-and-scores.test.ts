@@ -217,4 +217,28 @@ describe('usage metering, invoices, compliance and search (child process, Postgr
     ]);
     expect(gone.rows).toEqual([]);
   });
+
+  it('meters a 25-hour local day when London leaves summer time', async () => {
+    const { london, templates } = world;
+    const submit = (at: string) =>
+      insertRecord(env.db, {
+        workspace: london.id,
+        template: templates.londonOpening,
+        site: london.sites[0],
+        createdAt: at,
+        submittedAt: at,
+      });
+    await submit('2026-10-24T22:30:00Z'); // 23:30 BST on the 24th
+    await submit('2026-10-24T23:30:00Z'); // 00:30 BST on the 25th
+    await submit('2026-10-25T23:30:00Z'); // 23:30 GMT on the 25th, 25 hours after local midnight
+
+    await runOk(env, ['meter-usage', '--granularity', 'daily'], { scheduledTime: '2026-10-26T06:00:00Z' });
+
+    const { rows } = await env.db.query(
+      `SELECT records_submitted FROM usage_meter WHERE granularity = 'daily' AND period_start = '2026-10-25'
+       AND workspace_id = $1`,
+      [london.id],
+    );
+    expect(rows).toEqual([{ records_submitted: 2 }]);
+  });
 });
