@@ -4,6 +4,7 @@
  * starts the local Step Functions API (with its ECS and Lambda stand-ins) and the
  * scheduler, and wires failure notifications. Ctrl-C stops everything cleanly.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -75,6 +76,9 @@ async function main(): Promise<number> {
   }
   const environment = { ...process.env, SFN_BATCH_DATA_DIR: config.dataDir };
   const databaseConfig = databaseConfigFromEnv(environment);
+  if (databaseConfig.dataDir && !existsSync(databaseConfig.dataDir)) {
+    out(`database: creating the embedded PostgreSQL in ${databaseConfig.dataDir} (first start only)…`);
+  }
   const db = await openDatabase(databaseConfig);
   closers.push({ what: 'database', close: () => db.close() });
   const applied = await migrate(db);
