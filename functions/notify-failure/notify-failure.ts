@@ -578,6 +578,17 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+const TASK_FAILURE_EVENTS = new Set([
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'LambdaFunctionStartFailed',
+  'MapIterationFailed',
+]);
+
 /** Adapts the SDK client to {@link ExecutionApi}. */
 export function sfnExecutionApi(client: SFNClient): ExecutionApi {
   return {
@@ -597,10 +608,11 @@ export function sfnExecutionApi(client: SFNClient): ExecutionApi {
         new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 50 }),
       );
       const events = history.events ?? [];
-      // Walk back from the end: the failure event, then the most recent state entered before it.
-      const failureIndex = events.findIndex((event) => /Failed$|TimedOut$|Aborted$/.test(event.type ?? ''));
+      // Newest first. A failed task is usually caught and routed to a Fail state, so the
+      // state to report is the one around the last task failure, not the last state entered.
+      const taskFailure = events.findIndex((event) => TASK_FAILURE_EVENTS.has(event.type ?? ''));
       const entered = events
-        .slice(Math.max(0, failureIndex))
+        .slice(Math.max(0, taskFailure))
         .find((event) => event.stateEnteredEventDetails?.name !== undefined);
       return entered?.stateEnteredEventDetails?.name;
     },

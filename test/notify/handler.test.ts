@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
@@ -30,6 +31,16 @@ const job: JobSpec = {
   export: undefined,
 };
 
+const caughtJob: JobSpec = { ...job, name: 'analyze-tables', command: ['analyze-tables'] };
+// The local runtime suite's test container: `exit <code>`.
+const TEST_CONTAINERS = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'local-runtime',
+  'fixtures',
+  'containers',
+);
+
 const skippingJob: JobSpec = { ...job, name: 'refresh-search-index', command: ['refresh-search-index'] };
 
 // The real Lambda wiring (middy + Powertools + SDK client from the environment) against the
@@ -56,8 +67,28 @@ describe('notify-failure handler', () => {
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-handler-'));
     runtime = await startLocalRuntime({
-      jobs: [job, skippingJob],
+      jobs: [job, skippingJob, caughtJob],
+      containersDir: TEST_CONTAINERS,
       definitions: {
+        [caughtJob.name]: {
+          StartAt: 'Run job task',
+          States: {
+            'Run job task': {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::ecs:runTask.sync',
+              Parameters: {
+                Cluster: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-local',
+                TaskDefinition:
+                  'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-local-test-task:1',
+                Overrides: { ContainerOverrides: [{ Name: 'test-task', Command: ['exit', '3'] }] },
+              },
+              TimeoutSeconds: 60,
+              Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Job failed' }],
+              End: true,
+            },
+            'Job failed': { Type: 'Fail', Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
+          },
+        },
         [skippingJob.name]: {
           StartAt: 'Skip duplicate start',
           States: {
@@ -160,6 +191,20 @@ describe('notify-failure handler', () => {
     expect(message).toContain('*Failed state*\\nJob failed');
     expect(message).toContain('@records-platform · #records-alerts');
     expect(message).toContain('<https://wiki.example.com/runbooks/purge|Runbook>');
+  });
+
+  it('names the task state that failed, not the Fail state the Catch routed to', async () => {
+    // Prepare
+    const event = await runToEnd(caughtJob.name, 'analyze-fails');
+    const invoke = await loadHandler();
+
+    // Act
+    await invoke(event);
+
+    // Assess
+    const message = JSON.stringify(posts.at(-1));
+    expect(message).toContain('analyze-tables FAILED (local): JobFailed');
+    expect(message).toContain('*Failed state*\\nRun job task');
   });
 
   it('warns on the third skipped start in a row (default threshold without the tag)', async () => {
