@@ -139,6 +139,16 @@ export function describeApiError(error: unknown, target: SfnTarget): CliError {
       `cannot reach ${target.description} (${text}). Is it still running? Start it with "npm start".`,
     );
   }
+  if (target.kind === 'aws' && /Region is missing/.test(text)) {
+    return new CliError(
+      `${target.description}: no AWS region configured; set AWS_REGION or use a profile with a region (AWS_PROFILE)`,
+    );
+  }
+  if (target.kind === 'aws' && /Could not load credentials/.test(text)) {
+    return new CliError(
+      `${target.description}: no AWS credentials found; set AWS_PROFILE (or run "aws sso login") and try again`,
+    );
+  }
   return new CliError(`${target.description}: ${text}`);
 }
 
