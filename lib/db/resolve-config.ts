@@ -1,0 +1,46 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { databaseConfigFromEnv } from './index.ts';
+import type { DatabaseConfig } from './types.ts';
+
+/** Reads one SSM SecureString, decrypted. Injected in tests (mocked at the SDK boundary). */
+export type ParameterReader = (name: string) => Promise<string | undefined>;
+
+/** The SDK-backed reader used on AWS; the client is created on first use only. */
+export function ssmParameterReader(region: string | undefined): ParameterReader {
+  let client: SSMClient | undefined;
+  return async (name) => {
+    client ??= new SSMClient(region ? { region } : {});
+    const result = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    return result.Parameter?.Value;
+  };
+}
+
+/**
+ * Database settings for a Lambda. `DATABASE_URL` wins (local runs, tests). On AWS the
+ * template sets `DATABASE_URL_PARAMETER` instead, because CloudFormation cannot place
+ * an SSM SecureString in Lambda environment variables: the URL is read at cold start,
+ * so it never appears in the template, the console or the logs. Without either, the
+ * embedded PGlite is used as everywhere else.
+ */
+export async function resolveDatabaseConfig(
+  env: NodeJS.ProcessEnv,
+  readParameter: ParameterReader = ssmParameterReader(env.AWS_REGION),
+): Promise<DatabaseConfig> {
+  const parameterName = env.DATABASE_URL_PARAMETER;
+  if (env.DATABASE_URL || !parameterName) return databaseConfigFromEnv(env);
+  let url: string | undefined;
+  try {
+    url = await readParameter(parameterName);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(
+      `Cannot read the database URL from SSM parameter ${parameterName} (${reason}). Check that it exists as a SecureString and that the function's role may ssm:GetParameter it.`,
+    );
+  }
+  if (!url) {
+    throw new Error(
+      `SSM parameter ${parameterName} is empty: store the PostgreSQL URL there (aws ssm put-parameter --type SecureString --name ${parameterName} --value postgres://...).`,
+    );
+  }
+  return databaseConfigFromEnv({ ...env, DATABASE_URL: url });
+}
