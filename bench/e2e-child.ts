@@ -7,24 +7,31 @@ import type { ExportManifest } from '../lib/contracts/export.ts';
 import { databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
 import { createLogger } from '../lib/logger.ts';
 import { openStorage } from '../lib/storage/index.ts';
-import { benchColumns } from './sheet-data.ts';
+import { seedBenchRecords } from './e2e-seed.ts';
 
 /*
- * End to end in one process: seeds one template with `rows` October records whose
- * 26 fields have the bench's column kinds (4 fixed columns + 26 = 30), enqueues
- * the month and times `convertBatch` alone (cursor → writer → local file, marked
- * done). PGlite in process (on disk) when DATABASE_URL is empty, else a
- * throw-away database created on that PostgreSQL server and dropped afterwards.
- *   node bench/e2e-child.ts <rows> <work dir>
+ * End to end: seeds one template with `rows` October records whose 26 fields have
+ * the bench's column kinds (bench/e2e-seed.ts), enqueues the month and times
+ * `convertBatch` alone (cursor → writer → local file, marked done). PGlite in
+ * process (on disk) when DATABASE_URL is empty, else a throw-away database created
+ * on that PostgreSQL server and dropped afterwards. With `--seeded`, DATABASE_URL
+ * is a database already migrated and seeded by someone else (the PGlite served
+ * over the wire by bench/pglite-server-child.ts): no seeding, no create/drop.
+ *   node bench/e2e-child.ts <rows> <work dir> [--seeded]
  */
-const [rowsText, workRoot] = process.argv.slice(2);
+const [rowsText, workRoot, mode] = process.argv.slice(2);
 const rows = Number(rowsText);
-if (!Number.isInteger(rows) || rows <= 0 || !workRoot) {
-  console.error('usage: node bench/e2e-child.ts <rows> <work dir>');
+const seeded = mode === '--seeded';
+if (!Number.isInteger(rows) || rows <= 0 || !workRoot || (mode !== undefined && !seeded)) {
+  console.error('usage: node bench/e2e-child.ts <rows> <work dir> [--seeded]');
   process.exit(2);
 }
 const workDir = mkdtempSync(join(workRoot, 'e2e-'));
 const config = databaseConfigFromEnv(process.env);
+if (seeded && !config.url) {
+  console.error('bench/e2e-child.ts --seeded needs DATABASE_URL (the served, seeded database)');
+  process.exit(2);
+}
 // PostgreSQL: a throw-away database on that server, dropped at the end.
 const benchDatabase = `sfn_bench_${process.pid}`;
 const admin = async (sql: string) => {
@@ -36,8 +43,8 @@ const admin = async (sql: string) => {
     await client.end();
   }
 };
-let url: string | undefined;
-if (config.url) {
+let url: string | undefined = config.url;
+if (config.url && !seeded) {
   await admin(`CREATE DATABASE ${benchDatabase}`);
   const parsed = new URL(config.url);
   parsed.pathname = `/${benchDatabase}`;
@@ -48,68 +55,10 @@ const logger = createLogger('bench-e2e');
 logger.setLogLevel('WARN');
 const storage = openStorage({ rootDir: join(workDir, 'objects') });
 
-await migrate(db);
-const fields = benchColumns.slice(4);
-const keys = fields.map((_, index) => `f${index}`);
-const valueExpressions: Record<string, string> = {
-  text: `(ARRAY['異常なし','冷蔵庫の扉が少し開いていたため閉めました。','Delivery arrived 15 minutes late; checked temperatures on arrival.','床の清掃を再実施。排水口に詰まりあり、業者に連絡済み。'])[n % 4 + 1]`,
-  datetime: `to_jsonb(ts - interval '30 minutes')`,
-  date: `to_char(ts AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD')`,
-  temperature: `((n % 140) - 10) / 10.0`,
-  number: `(n % 5000) / 100.0`,
-  yes_no: `(n % 20 <> 0)`,
-  single_choice: `(ARRAY['渋谷店','新宿南口店','梅田店','Sapporo Station'])[n % 4 + 1]`,
-  multi_choice: `CASE WHEN n % 2 = 0 THEN jsonb_build_array('卵','乳') ELSE '[]'::jsonb END`,
-  photo: `jsonb_build_object('url', 'https://files.example.com/photos/' || n || '/fridge.jpg', 'name', 'fridge.jpg')`,
-  signature: `jsonb_build_object('signedBy', '佐藤 花子', 'signedAt', ts + interval '10 minutes')`,
-};
-
-const { rows: created } = await db.query<{ workspace_id: number; template_id: number; user_id: number }>(
-  `WITH w AS (INSERT INTO workspaces (name, time_zone) VALUES ('bench', 'Asia/Tokyo') RETURNING id),
-        t AS (INSERT INTO form_templates (workspace_id, name, category) SELECT id, 'bench 30 columns', 'inspection' FROM w RETURNING id, workspace_id),
-        u AS (INSERT INTO users (workspace_id, name, email) SELECT id, '佐藤 花子', 'bench@example.com' FROM w RETURNING id)
-   SELECT t.workspace_id, t.id AS template_id, u.id AS user_id FROM t, u`,
-);
-const ids = created[0];
-if (!ids) throw new Error('seeding the bench workspace returned nothing');
-for (const [position, field] of fields.entries()) {
-  await db.query(
-    `INSERT INTO template_fields (template_id, position, key, label, type, unit, choices, min_value, max_value)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      ids.template_id,
-      position,
-      keys[position],
-      field.header,
-      field.kind,
-      field.unit ?? null,
-      field.kind.endsWith('_choice') ? '["a"]' : null,
-      field.min ?? null,
-      field.max ?? null,
-    ],
-  );
+if (!seeded) {
+  await migrate(db);
+  await seedBenchRecords(db, rows);
 }
-const objectSql = fields
-  .map((field, index) => `'${keys[index]}', ${valueExpressions[field.kind]}`)
-  .join(', ');
-const seedStarted = performance.now();
-for (let from = 1; from <= rows; from += 50_000) {
-  const to = Math.min(rows, from + 49_999);
-  await db.query(
-    `INSERT INTO records (workspace_id, template_id, submitted_by, status, "values", submitted_at)
-     SELECT $1, $2, $3, 'submitted', jsonb_build_object(${objectSql}), ts
-     FROM (SELECT n, timestamptz '2026-10-01 00:00:00+09' + (n::float8 / $6 * 2678399) * interval '1 second' AS ts
-           FROM generate_series($4::int, $5::int) AS n) s`,
-    [ids.workspace_id, ids.template_id, ids.user_id, from, to, rows],
-  );
-}
-await db.query(
-  `INSERT INTO export_settings (workspace_id, template_id, frequency) VALUES ($1, $2, 'monthly')`,
-  [ids.workspace_id, ids.template_id],
-);
-process.stderr.write(
-  `seeded ${rows} records in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s\n`,
-);
 
 const output = await enqueueExports(
   {
@@ -124,24 +73,28 @@ const output = await enqueueExports(
 );
 const manifest = JSON.parse((await storage.getObject(output.manifestKey)).toString('utf8')) as ExportManifest;
 const targets = manifest.batches.flatMap((batch) => batch.targets);
+const target = targets[0];
+if (targets.length !== 1 || !target || target.recordCount !== rows) {
+  throw new Error(`expected one export target of ${rows} records, got ${JSON.stringify(targets)}`);
+}
 
 const rssBefore = process.resourceUsage().maxRSS / 1024;
 const started = performance.now();
 const summary = await convertBatch(targets, { db, storage, logger, signal: new AbortController().signal });
 const seconds = (performance.now() - started) / 1000;
 if (summary.converted !== 1) throw new Error(`conversion failed: ${JSON.stringify(summary)}`);
-const key = `exports/${ids.workspace_id}/${ids.template_id}/2026-10.xlsx`;
-const bytes = statSync(join(workDir, 'objects', key)).size;
+const bytes = statSync(join(workDir, 'objects', target.objectKey)).size;
 await db.close();
-if (url) await admin(`DROP DATABASE ${benchDatabase} WITH (FORCE)`);
+if (url && !seeded) await admin(`DROP DATABASE ${benchDatabase} WITH (FORCE)`);
 rmSync(workDir, { recursive: true, force: true });
 console.log(
   JSON.stringify({
-    case: config.url ? 'e2e-postgres' : 'e2e-pglite',
+    case: seeded ? 'e2e-pglite-wire' : config.url ? 'e2e-postgres' : 'e2e-pglite',
     rows,
     seconds,
     rowsPerSecond: rows / seconds,
-    // Includes the database (PGlite runs in this process) and the seeding before the timed part.
+    // In process PGlite: includes the database and the seeding before the timed part.
+    // --seeded / PostgreSQL: the converter process only (the database is another process).
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     rssBeforeConvertMiB: rssBefore,
     bytes,

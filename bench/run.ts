@@ -6,13 +6,15 @@ import { parseArgs } from 'node:util';
 
 /*
  * `npm run bench [-- --rows 100000] [--exceljs-sizes 25000,50000,100000] [--e2e]`
+ * `npm run bench -- --e2e-only pglite-wire[,pglite,postgres]`: converter alone + those e2e cases only
  *
  * Each case runs in a fresh child process (bench/child.ts) so its peak RSS is its
  * own. Cases: the converter alone, baseline (a) exceljs as its README shows at the
  * largest size it survives (tried in increasing sizes under a heap and time cap),
  * baseline (b) the zip+zlib lower bound, exceljs's streaming writer with styles
  * (why the converter does not use it), and end to end from the database when
- * --e2e is given (PGlite, and PostgreSQL when DATABASE_URL is set).
+ * --e2e is given (PGlite in process, PGlite served over the wire from another
+ * process as `npm start` runs it, and PostgreSQL when DATABASE_URL is set).
  */
 
 interface CaseResult {
@@ -22,6 +24,8 @@ interface CaseResult {
   rowsPerSecond: number;
   peakRssMiB: number;
   bytes: number;
+  /** pglite-wire: the serving process (peak over its life incl. seeding, and sampled while serving). */
+  server?: { peakRssMiB: number; servingRssMaxMiB: number };
 }
 
 const { values } = parseArgs({
@@ -32,8 +36,21 @@ const { values } = parseArgs({
     'exceljs-timeout-s': { type: 'string', default: '300' },
     'skip-exceljs-stream': { type: 'boolean', default: false },
     e2e: { type: 'boolean', default: false },
+    'e2e-only': { type: 'string' },
   },
 });
+const e2eCaseNames = ['pglite', 'pglite-wire', 'postgres'];
+const e2eOnly = values['e2e-only']?.split(',').filter((name) => name !== '');
+for (const name of e2eOnly ?? []) {
+  if (!e2eCaseNames.includes(name)) {
+    console.error(`--e2e-only: unknown case "${name}"; use a comma list of ${e2eCaseNames.join(', ')}`);
+    process.exit(2);
+  }
+}
+if (e2eOnly?.includes('postgres') && !process.env.DATABASE_URL) {
+  console.error('--e2e-only postgres needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)');
+  process.exit(2);
+}
 const rows = Number(values.rows);
 if (!Number.isInteger(rows) || rows <= 0) {
   console.error(`--rows must be a positive integer, got "${values.rows}"`);
@@ -99,17 +116,18 @@ async function benchCase(
   return result;
 }
 
+const format = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
 const results: Record<string, CaseResult> = {};
 const notes: string[] = [];
 const started = new Date();
 const loadBefore = loadavg();
 
-for (const name of ['lower-bound', 'converter']) {
+for (const name of e2eOnly ? ['converter'] : ['lower-bound', 'converter']) {
   const result = await benchCase(name, rows);
   if ('failed' in result) throw new Error(`${name} failed: ${result.failed}`);
   results[name] = result;
 }
-{
+if (!e2eOnly) {
   // V8 sizes the young generation for throughput; 8 MiB semi-spaces keep the same
   // speed with less RSS (the converter's live heap is ~11 MiB). Containers set it
   // through NODE_OPTIONS.
@@ -117,14 +135,14 @@ for (const name of ['lower-bound', 'converter']) {
   if ('failed' in result) notes.push(`converter with --max-semi-space-size=8 failed: ${result.failed}`);
   else results['converter-semi-8'] = result;
 }
-if (!values['skip-exceljs-stream']) {
+if (!values['skip-exceljs-stream'] && !e2eOnly) {
   const streamRows = Math.min(rows, 200_000);
   const result = await benchCase('exceljs-stream-styled', streamRows);
   if ('failed' in result) notes.push(`exceljs streaming (styled) failed at ${streamRows}: ${result.failed}`);
   else results['exceljs-stream-styled'] = result;
 }
 
-const sizes = (values['exceljs-sizes'] ?? '')
+const sizes = (e2eOnly ? '' : (values['exceljs-sizes'] ?? ''))
   .split(',')
   .map(Number)
   .filter((size) => Number.isInteger(size) && size > 0 && size <= rows);
@@ -147,11 +165,72 @@ for (const size of sizes) {
   results['exceljs-readme'] = result;
 }
 
-if (values.e2e) {
-  const e2eTargets: [string, NodeJS.ProcessEnv][] = [['e2e-pglite', { ...process.env, DATABASE_URL: '' }]];
-  if (process.env.DATABASE_URL) e2eTargets.push(['e2e-postgres', process.env]);
-  for (const [name, env] of e2eTargets) {
-    process.stderr.write(`running ${name} (${rows.toLocaleString('en')} rows, seeding first)...\n`);
+/**
+ * PGlite served over the wire as `npm start` runs it: a server child opens PGlite on
+ * disk, seeds and serves it; the converter child reads it with `pg` (DATABASE_URL).
+ */
+async function pgliteWireCase(): Promise<CaseResult | { failed: string }> {
+  const server = spawn(node, [join(import.meta.dirname, 'pglite-server-child.ts'), String(rows), workDir], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, DATABASE_URL: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  server.stderr.on('data', (data: Buffer) => {
+    stderr += data.toString();
+  });
+  const closed = new Promise<number | null>((resolve) => server.on('close', (code) => resolve(code)));
+  const url = await new Promise<string | undefined>((resolve) => {
+    server.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      const first = stdout.split('\n')[0];
+      if (stdout.includes('\n') && first?.startsWith('{'))
+        resolve((JSON.parse(first) as { url: string }).url);
+    });
+    void closed.then(() => resolve(undefined));
+  });
+  if (!url) {
+    return { failed: `PGlite server child: ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  process.stderr.write(`${stderr.trim()}\nserving at ${url}; converting...\n`);
+  const result = await runChild(
+    join(import.meta.dirname, 'e2e-child.ts'),
+    [String(rows), workDir, '--seeded'],
+    {
+      env: { ...process.env, DATABASE_URL: url },
+    },
+  );
+  server.stdin.end('stop\n');
+  const code = await closed;
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  if ('failed' in result) return result;
+  if (code !== 0 || !last.includes('peakRssMiB')) {
+    return { failed: `PGlite server child exit ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  return { ...result, server: JSON.parse(last) as { peakRssMiB: number; servingRssMaxMiB: number } };
+}
+
+const e2eCases =
+  e2eOnly ??
+  (values.e2e ? e2eCaseNames.filter((name) => name !== 'postgres' || process.env.DATABASE_URL) : []);
+for (const caseName of e2eCases) {
+  const name = `e2e-${caseName}`;
+  process.stderr.write(`running ${name} (${rows.toLocaleString('en')} rows, seeding first)...\n`);
+  if (caseName === 'pglite-wire') {
+    const result = await pgliteWireCase();
+    if ('failed' in result) notes.push(`${name} failed: ${result.failed}`);
+    else {
+      results[name] = result;
+      if (result.server) {
+        notes.push(
+          `${name}: peak RSS is the converter process; the PGlite server process peaked at ` +
+            `${format(result.server.peakRssMiB)} MiB over its life (seeding included), ` +
+            `${format(result.server.servingRssMaxMiB)} MiB sampled while serving`,
+        );
+      }
+    }
+  } else {
+    const env = caseName === 'pglite' ? { ...process.env, DATABASE_URL: '' } : process.env;
     const result = await runChild(join(import.meta.dirname, 'e2e-child.ts'), [String(rows), workDir], {
       env,
     });
@@ -163,7 +242,6 @@ rmSync(workDir, { recursive: true, force: true });
 
 const lower = results['lower-bound'];
 const converter = results.converter;
-const format = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
 const lines = [
   `| case | rows | rows/s | peak RSS MiB | xlsx MiB | rows/s vs lower bound | rows/s vs converter |`,
   `|---|---:|---:|---:|---:|---:|---:|`,
@@ -174,7 +252,8 @@ const labels: Record<string, string> = {
   'converter-semi-8': 'converter alone, node --max-semi-space-size=8',
   'exceljs-stream-styled': 'exceljs streaming writer, styled (style cache), not used',
   'exceljs-readme': '(a) exceljs README: in-memory Workbook + writeFile',
-  'e2e-pglite': 'end to end: PGlite → xlsx',
+  'e2e-pglite': 'end to end: PGlite (in process) → xlsx',
+  'e2e-pglite-wire': 'end to end: PGlite served over the wire (as npm start runs it) → xlsx',
   'e2e-postgres': 'end to end: PostgreSQL → xlsx',
 };
 for (const [name, result] of Object.entries(results)) {
