@@ -4,22 +4,35 @@ const DAY_MS = 86_400_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
+/**
+ * A cached 24-hour `en-US` `Intl.DateTimeFormat` for `timeZone` showing `fields` (building
+ * one costs far more than formatting with it, and callers format many instants per zone).
+ * Throws a RangeError when `timeZone` is not a zone Intl knows.
+ */
+export function zonedFormatter(
+  timeZone: string,
+  fields: Omit<Intl.DateTimeFormatOptions, 'timeZone' | 'hourCycle' | 'hour12'>,
+): Intl.DateTimeFormat {
+  const key = `${timeZone} ${JSON.stringify(fields)}`;
+  let formatter = formatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
+    formatter = new Intl.DateTimeFormat('en-US', { ...fields, timeZone, hourCycle: 'h23' });
+    formatters.set(key, formatter);
   }
   return formatter;
+}
+
+const NUMERIC_FIELDS = {
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+} as const;
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  return zonedFormatter(timeZone, NUMERIC_FIELDS);
 }
 
 /**

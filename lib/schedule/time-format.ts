@@ -3,27 +3,18 @@
  * zone. Shared by batchctl (list, next, show, diff) so every view prints times alike.
  */
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+import { zonedFormatter } from '../cron/index.ts';
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      weekday: 'short',
-      timeZoneName: 'longOffset',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
+const FIELDS = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  weekday: 'short',
+  timeZoneName: 'longOffset',
+} as const;
 
 /**
  * Formats `instant` as wall-clock time in `timeZone`: `YYYY-MM-DD HH:mm Ddd ±HH:MM`
@@ -31,7 +22,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  */
 export function formatInstant(instant: Date, timeZone: string, options: { offset?: boolean } = {}): string {
   const parts: Record<string, string> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instant)) parts[part.type] = part.value;
+  for (const part of zonedFormatter(timeZone, FIELDS).formatToParts(instant)) parts[part.type] = part.value;
   const seconds = parts.second && parts.second !== '00' ? `:${parts.second}` : '';
   const offsetText = (parts.timeZoneName ?? 'GMT').replace(/^GMT/, '') || '+00:00';
   const offset = options.offset === false ? '' : ` ${offsetText}`;
