@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { dataDirSchema, emptyAsUnset, parseEnv } from '../env.ts';
 import { createDatabase } from './database.ts';
 import type { PgliteDriver } from './pglite-driver.ts';
 import { openPgliteDriver } from './pglite-driver.ts';
@@ -34,21 +35,16 @@ export function embeddedDriverOf(db: Database): PgliteDriver | undefined {
 }
 
 const envSchema = z.object({
-  DATABASE_URL: z
-    .string()
-    .trim()
-    .regex(
-      /^postgres(ql)?:\/\//,
-      'DATABASE_URL must start with postgres:// or postgresql://, e.g. postgres://user@127.0.0.1:5432/app',
-    )
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  SFN_BATCH_DATA_DIR: z
-    .string()
-    .trim()
-    .min(1)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  DATABASE_URL: emptyAsUnset(
+    z
+      .string()
+      .trim()
+      .regex(
+        /^postgres(ql)?:\/\//,
+        'DATABASE_URL must start with postgres:// or postgresql://, e.g. postgres://user@127.0.0.1:5432/app',
+      ),
+  ),
+  SFN_BATCH_DATA_DIR: dataDirSchema,
 });
 
 /**
@@ -56,17 +52,7 @@ const envSchema = z.object({
  * lives in `<dir>/pglite`, default `.data/pglite`). Throws a message naming the variable on bad input.
  */
 export function databaseConfigFromEnv(env: NodeJS.ProcessEnv): DatabaseConfig {
-  const parsed = envSchema.safeParse({
-    DATABASE_URL: env.DATABASE_URL,
-    SFN_BATCH_DATA_DIR: env.SFN_BATCH_DATA_DIR,
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid database environment ${issue?.path.join('.') ?? ''}: ${issue?.message ?? parsed.error.message}`,
-    );
-  }
-  const { DATABASE_URL: url, SFN_BATCH_DATA_DIR: dataRoot } = parsed.data;
+  const { DATABASE_URL: url, SFN_BATCH_DATA_DIR: dataRoot } = parseEnv(envSchema, env, 'database');
   if (url) return { url };
   return { dataDir: dataRoot ? join(dataRoot, 'pglite') : DEFAULT_PGLITE_DIR };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { dataDirSchema, emptyAsUnset, parseEnv } from '../env.ts';
 import { openLocalStorage } from './local-storage.ts';
 import { openS3Storage } from './s3-storage.ts';
 import type { ObjectStorage } from './types.ts';
@@ -33,22 +34,16 @@ export function openStorage(config: StorageConfig): ObjectStorage {
 }
 
 const envSchema = z.object({
-  SFN_BATCH_STORAGE_URL: z
-    .string()
-    .trim()
-    .regex(/^s3:\/\/[^/]+/, 'SFN_BATCH_STORAGE_URL must look like s3://<bucket>/<optional prefix>')
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  SFN_BATCH_DATA_DIR: z
-    .string()
-    .trim()
-    .min(1)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  SFN_BATCH_S3_ENDPOINT: z
-    .url('SFN_BATCH_S3_ENDPOINT must be a URL such as http://127.0.0.1:4569')
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  SFN_BATCH_STORAGE_URL: emptyAsUnset(
+    z
+      .string()
+      .trim()
+      .regex(/^s3:\/\/[^/]+/, 'SFN_BATCH_STORAGE_URL must look like s3://<bucket>/<optional prefix>'),
+  ),
+  SFN_BATCH_DATA_DIR: dataDirSchema,
+  SFN_BATCH_S3_ENDPOINT: emptyAsUnset(
+    z.url('SFN_BATCH_S3_ENDPOINT must be a URL such as http://127.0.0.1:4569'),
+  ),
 });
 
 /**
@@ -56,22 +51,11 @@ const envSchema = z.object({
  * default `.data/objects`) and SFN_BATCH_S3_ENDPOINT (an S3-compatible server, path-style).
  */
 export function storageConfigFromEnv(env: NodeJS.ProcessEnv): StorageConfig {
-  const parsed = envSchema.safeParse({
-    SFN_BATCH_STORAGE_URL: env.SFN_BATCH_STORAGE_URL,
-    SFN_BATCH_DATA_DIR: env.SFN_BATCH_DATA_DIR,
-    SFN_BATCH_S3_ENDPOINT: env.SFN_BATCH_S3_ENDPOINT,
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid storage environment ${issue?.path.join('.') ?? ''}: ${issue?.message ?? parsed.error.message}`,
-    );
-  }
   const {
     SFN_BATCH_STORAGE_URL: url,
     SFN_BATCH_DATA_DIR: dataRoot,
     SFN_BATCH_S3_ENDPOINT: endpoint,
-  } = parsed.data;
+  } = parseEnv(envSchema, env, 'storage');
   if (url) return endpoint ? { url, s3: { endpoint, forcePathStyle: true } } : { url };
   return { rootDir: dataRoot ? join(dataRoot, 'objects') : DEFAULT_OBJECTS_DIR };
 }
