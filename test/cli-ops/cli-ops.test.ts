@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateManualInput } from '../../cli/commands/run.ts';
@@ -10,9 +8,8 @@ import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
+import { batchctl, REPO } from '../support/processes.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const NODE = path.join(REPO, 'node_modules', '.bin', 'node');
 // The local runtime suite's test container: `succeed`, `exit <code>`, `sleep <ms>`.
 const TEST_CONTAINERS = path.join(REPO, 'test', 'local-runtime', 'fixtures', 'containers');
 
@@ -46,32 +43,6 @@ function taskDefinition(command: string[]) {
       },
     },
   };
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function batchctl(dataDir: string, args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [path.join(REPO, 'cli', 'batchctl.ts'), ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir, SFN_BATCH_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 // Spawns batchctl as a child process per call (about a second each): it proves the real CLI end to end.

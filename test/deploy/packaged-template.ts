@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runProcess } from '../support/processes.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -20,25 +20,13 @@ export interface CfnTemplate {
 export async function packageTemplate(
   stage: string,
 ): Promise<{ template: CfnTemplate; templatePath: string; log: string }> {
-  const log = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/package.ts', '--stage', stage], {
-      cwd: REPO_ROOT,
-      // No credentials on purpose: packaging must not need AWS.
-      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`npm run package failed (exit ${code}):\n${output}`)),
-    );
+  const result = await runProcess(process.execPath, ['scripts/package.ts', '--stage', stage], {
+    cwd: REPO_ROOT,
+    // No credentials on purpose: packaging must not need AWS.
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
   });
+  const log = result.stdout + result.stderr;
+  if (result.code !== 0) throw new Error(`npm run package failed (exit ${result.code}):\n${log}`);
   const templatePath = path.join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
   return { template: JSON.parse(await readFile(templatePath, 'utf8')) as CfnTemplate, templatePath, log };
 }

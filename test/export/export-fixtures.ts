@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from '#lib/db/index.ts';
+import { collectOutput, type ProcessResult, runProcess } from '../support/processes.ts';
 
 export const NODE = join(process.cwd(), 'node_modules', '.bin', 'node');
 export const CONVERTER = join(process.cwd(), 'containers', 'xlsx-converter', 'main.ts');
@@ -183,34 +184,17 @@ export async function seedExportFixture(db: Database, bigRecords: number): Promi
   return { workspaceId, smallTemplateId, bigTemplateId };
 }
 
-export interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Starts the converter as the container runtime would: argv command and SFN_BATCH_INPUT. */
 export function startConverter(
   env: Record<string, string>,
   input: unknown,
   argv = ['convert-batch'],
-): { child: ChildProcess; done: Promise<ChildResult> } {
+): { child: ChildProcess; done: Promise<ProcessResult> } {
   const child = spawn(NODE, [CONVERTER, ...argv], {
     env: { PATH: process.env.PATH ?? '', ...env, SFN_BATCH_INPUT: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (data: Buffer) => {
-    stdout += data.toString();
-  });
-  child.stderr?.on('data', (data: Buffer) => {
-    stderr += data.toString();
-  });
-  const done = new Promise<ChildResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const done = collectOutput(child);
   return { child, done };
 }
 
@@ -221,31 +205,16 @@ export async function libreOfficeRows(xlsx: Buffer): Promise<string[][]> {
   try {
     const file = join(dir, 'export.xlsx');
     await import('node:fs/promises').then((fs) => fs.writeFile(file, xlsx));
-    const result = await new Promise<ChildResult>((resolve) => {
-      // 44 = comma, 34 = double quote, 76 = UTF-8; cells are written as shown.
-      const child = spawn(
-        'soffice',
-        [
-          `-env:UserInstallation=file://${profile}`,
-          '--headless',
-          '--convert-to',
-          'csv:Text - txt - csv (StarCalc):44,34,76,1',
-          '--outdir',
-          dir,
-          file,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    // 44 = comma, 34 = double quote, 76 = UTF-8; cells are written as shown.
+    const result = await runProcess('soffice', [
+      `-env:UserInstallation=file://${profile}`,
+      '--headless',
+      '--convert-to',
+      'csv:Text - txt - csv (StarCalc):44,34,76,1',
+      '--outdir',
+      dir,
+      file,
+    ]);
     const csv = await readFile(join(dir, 'export.csv'), 'utf8').catch((error: unknown) => {
       throw new Error(`LibreOffice did not convert the file (exit ${result.code}): ${result.stderr}`, {
         cause: error,

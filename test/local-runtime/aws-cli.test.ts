@@ -1,46 +1,25 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
+import { isolatedEnv, type ProcessResult, runProcess } from '../support/processes.ts';
 import { lambdaDefinition, makeJob, REGION, startTestRuntime, tempDataDir } from './helpers.ts';
 
 // The Debian awscli v2 package, by absolute path: a pyenv `aws` v1 shim may come first on PATH.
 const AWS_CLI = '/usr/bin/aws';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function aws(endpoint: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      AWS_CLI,
-      ['stepfunctions', ...args, '--endpoint-url', endpoint, '--no-cli-pager', '--output', 'json'],
-      {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: tempDataDir(),
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: REGION,
-          AWS_EC2_METADATA_DISABLED: 'true',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function aws(endpoint: string, args: string[]): Promise<ProcessResult> {
+  return runProcess(
+    AWS_CLI,
+    ['stepfunctions', ...args, '--endpoint-url', endpoint, '--no-cli-pager', '--output', 'json'],
+    {
+      env: isolatedEnv(tempDataDir(), {
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_DEFAULT_REGION: REGION,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }),
+    },
+  );
 }
 
 // Slow-ish (each CLI call starts Python, about a second): it proves a client we did not write works.

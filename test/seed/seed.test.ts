@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '#lib/db/index.ts';
 import { isDatabaseEmpty, resetDemoData, SeededRandom, seedDemoData } from '#lib/seed/index.ts';
 import type { TestDatabase } from '../db/database-fixtures.ts';
 import { DATABASE_KINDS, openTestDatabase } from '../db/database-fixtures.ts';
+import { type ProcessResult, runProcess } from '../support/processes.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const RECORDS = 3000;
@@ -206,23 +206,8 @@ describe('SeededRandom', () => {
   });
 });
 
-function runBatchctl(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/batchctl.ts', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBatchctl(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['cli/batchctl.ts', ...args], { env: { ...process.env, ...env } });
 }
 
 // Spawns the real CLI against a fresh PostgreSQL database (faster to start than a new PGlite folder).

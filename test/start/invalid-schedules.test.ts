@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -10,11 +9,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const NODE = path.join(REPO, 'node_modules', '.bin', 'node');
+import { isolatedEnv, NODE, REPO, runProcess } from '../support/processes.ts';
 
 describe('npm start with an invalid schedule file', () => {
   const project = mkdtempSync(path.join(tmpdir(), 'sfn-batch-invalid-'));
@@ -36,18 +32,9 @@ describe('npm start with an invalid schedule file', () => {
     const dataDir = path.join(project, 'data');
 
     // Act
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(NODE, [path.join(REPO, 'local', 'main.ts'), '--schedules', schedules], {
-        cwd: REPO,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: project, SFN_BATCH_DATA_DIR: dataDir },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stderr }));
+    const result = await runProcess(NODE, [path.join(REPO, 'local', 'main.ts'), '--schedules', schedules], {
+      cwd: REPO,
+      env: isolatedEnv(project, { SFN_BATCH_DATA_DIR: dataDir }),
     });
 
     // Assess
