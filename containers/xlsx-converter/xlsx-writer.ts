@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { intlOffsetReader } from '#lib/cron/time-zone.ts';
 import { ZipWriter } from './zip-writer.ts';
 
 /*
@@ -186,34 +187,13 @@ export function columnLetter(index: number): string {
  * offset is cached per UTC hour because Intl formatting is far too slow per cell.
  */
 export function createExcelDateConverter(timeZone: string): (epochMs: number) => number {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+  const intlOffsetAt = intlOffsetReader(timeZone);
   const offsets = new Map<number, number>();
   const offsetAt = (epochMs: number): number => {
     const hour = Math.floor(epochMs / 3_600_000);
     let offset = offsets.get(hour);
     if (offset === undefined) {
-      const parts: Record<string, number> = {};
-      for (const part of format.formatToParts(new Date(hour * 3_600_000))) {
-        if (part.type !== 'literal') parts[part.type] = Number(part.value);
-      }
-      const local = Date.UTC(
-        parts.year ?? 1970,
-        (parts.month ?? 1) - 1,
-        parts.day ?? 1,
-        parts.hour ?? 0,
-        parts.minute ?? 0,
-        parts.second ?? 0,
-      );
-      offset = local - hour * 3_600_000;
+      offset = intlOffsetAt(hour * 3_600_000);
       if (offsets.size > 10_000) offsets.clear();
       offsets.set(hour, offset);
     }

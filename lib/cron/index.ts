@@ -15,4 +15,10 @@ export type {
 } from './parse.ts';
 export { parseScheduleExpression } from './parse.ts';
 export type { WallTime } from './time-zone.ts';
-export { firstInstantOfWallTime, isValidTimeZone, wallTimeAt, zonedFormatter } from './time-zone.ts';
+export {
+  firstInstantOfWallTime,
+  intlOffsetReader,
+  isValidTimeZone,
+  wallTimeAt,
+  zonedFormatter,
+} from './time-zone.ts';

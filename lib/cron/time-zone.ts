@@ -50,21 +50,29 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-/** The zone's UTC offset in milliseconds at instant `utcMs`, straight from Intl. */
-function intlOffsetMs(timeZone: string, utcMs: number): number {
-  const parts = formatterFor(timeZone).formatToParts(new Date(utcMs));
-  const get = (type: Intl.DateTimeFormatPartTypes): number =>
-    Number(parts.find((p) => p.type === type)?.value ?? Number.NaN);
-  const wallAsUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  // Intl drops milliseconds: compare against the instant floored to the second.
-  return wallAsUtc - Math.floor(utcMs / 1000) * 1000;
+/**
+ * A reader of the zone's UTC offset (ms, east positive) at an instant, straight from Intl and
+ * exact to the second. Each call formats a date, which is slow: callers cache (ZoneOffsets
+ * below per year, the xlsx converter per hour). Throws a RangeError at once when Intl does
+ * not know `timeZone`.
+ */
+export function intlOffsetReader(timeZone: string): (utcMs: number) => number {
+  const formatter = formatterFor(timeZone);
+  return (utcMs) => {
+    const parts = formatter.formatToParts(new Date(utcMs));
+    const get = (type: Intl.DateTimeFormatPartTypes): number =>
+      Number(parts.find((p) => p.type === type)?.value ?? Number.NaN);
+    const wallAsUtc = Date.UTC(
+      get('year'),
+      get('month') - 1,
+      get('day'),
+      get('hour'),
+      get('minute'),
+      get('second'),
+    );
+    // Intl drops milliseconds: compare against the instant floored to the second.
+    return wallAsUtc - Math.floor(utcMs / 1000) * 1000;
+  };
 }
 
 interface Transition {
@@ -81,11 +89,11 @@ interface Transition {
  * test/cron compares against Intl minute by minute in seven zones over two years).
  */
 class ZoneOffsets {
-  private readonly timeZone: string;
+  private readonly intlOffsetMs: (utcMs: number) => number;
   private readonly years = new Map<number, { startOffsetMs: number; transitions: Transition[] }>();
 
   constructor(timeZone: string) {
-    this.timeZone = timeZone;
+    this.intlOffsetMs = intlOffsetReader(timeZone);
   }
 
   offsetAt(utcMs: number): number {
@@ -104,19 +112,19 @@ class ZoneOffsets {
     const start = Date.UTC(year, 0, 1);
     const end = Date.UTC(year + 1, 0, 1);
     const step = 24 * HOUR_MS;
-    const startOffsetMs = intlOffsetMs(this.timeZone, start);
+    const startOffsetMs = this.intlOffsetMs(start);
     let previousMs = start;
     let previousOffset = startOffsetMs;
     const transitions: Transition[] = [];
     for (let t = start + step; t <= end; t += step) {
-      const offset = intlOffsetMs(this.timeZone, t);
+      const offset = this.intlOffsetMs(t);
       if (offset !== previousOffset) {
         // Bisect to the first minute with the new offset.
         let lo = previousMs;
         let hi = t;
         while (hi - lo > MINUTE_MS) {
           const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
-          if (intlOffsetMs(this.timeZone, mid) === previousOffset) lo = mid;
+          if (this.intlOffsetMs(mid) === previousOffset) lo = mid;
           else hi = mid;
         }
         // A transition exactly at the next new year belongs to that year's start offset.
