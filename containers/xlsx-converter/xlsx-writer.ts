@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { intlOffsetReader } from '#lib/cron/time-zone.ts';
+import { FIELD_TYPES, type FieldType } from '#lib/db/field-types.ts';
 import { ZipWriter } from './zip-writer.ts';
 
 /*
@@ -13,30 +14,9 @@ import { ZipWriter } from './zip-writer.ts';
  */
 
 /** Cell kinds of the export sheet: the template field types (plus plain text for fixed columns). */
-export type ColumnKind =
-  | 'text'
-  | 'number'
-  | 'datetime'
-  | 'date'
-  | 'yes_no'
-  | 'single_choice'
-  | 'multi_choice'
-  | 'temperature'
-  | 'photo'
-  | 'signature';
+export type ColumnKind = FieldType;
 
-export const COLUMN_KINDS: readonly ColumnKind[] = [
-  'text',
-  'number',
-  'datetime',
-  'date',
-  'yes_no',
-  'single_choice',
-  'multi_choice',
-  'temperature',
-  'photo',
-  'signature',
-];
+export const COLUMN_KINDS: readonly ColumnKind[] = FIELD_TYPES;
 
 export interface SheetColumn {
   header: string;

@@ -1,17 +1,9 @@
 /** Demo content: businesses, people and checklist templates in Japanese and English. */
 
+import type { FieldType } from '../db/field-types.ts';
+
 export type Locale = 'ja' | 'en';
-export type FieldType =
-  | 'text'
-  | 'number'
-  | 'datetime'
-  | 'date'
-  | 'yes_no'
-  | 'single_choice'
-  | 'multi_choice'
-  | 'temperature'
-  | 'photo'
-  | 'signature';
+export type { FieldType };
 export type TemplateCategory =
   | 'opening'
   | 'closing'
