@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +6,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
 
 const job: JobSpec = {
   name: 'purge-deleted-records',
@@ -48,23 +47,12 @@ const skippingJob: JobSpec = { ...job, name: 'refresh-search-index', command: ['
 describe('notify-failure handler', () => {
   let runtime: LocalRuntime;
   let dataDir: string;
-  let webhook: Server;
-  const posts: unknown[] = [];
+  let webhook: WebhookServer;
   const events: unknown[] = [];
   const savedEnvironment = { ...process.env };
 
   beforeAll(async () => {
-    webhook = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        posts.push(JSON.parse(body));
-        response.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    webhook = await startWebhookServer();
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-handler-'));
     runtime = await startLocalRuntime({
       jobs: [job, skippingJob, caughtJob],
@@ -122,8 +110,7 @@ describe('notify-failure handler', () => {
   afterAll(async () => {
     process.env = savedEnvironment;
     await runtime?.close();
-    webhook.closeAllConnections();
-    await new Promise((resolve) => webhook.close(resolve));
+    await webhook?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -147,13 +134,12 @@ describe('notify-failure handler', () => {
   }
 
   async function loadHandler() {
-    const { port } = webhook.address() as AddressInfo;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: runtime.endpoint,
       AWS_REGION: 'ap-northeast-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T0/B0/x`,
+      SLACK_WEBHOOK_URL: webhook.url('/services/T0/B0/x'),
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     vi.resetModules();
@@ -185,7 +171,7 @@ describe('notify-failure handler', () => {
 
     // Assess
     expect(outcome).toMatchObject({ action: 'posted' });
-    const message = JSON.stringify(posts[0]);
+    const message = JSON.stringify(webhook.posts[0]);
     expect(message).toContain('purge-deleted-records FAILED (local): JobFailed');
     expect(message).toContain('purge-deleted-records exited with code 3');
     expect(message).toContain('*Failed state*\\nJob failed');
@@ -202,7 +188,7 @@ describe('notify-failure handler', () => {
     await invoke(event);
 
     // Assess
-    const message = JSON.stringify(posts.at(-1));
+    const message = JSON.stringify(webhook.posts.at(-1));
     expect(message).toContain('analyze-tables FAILED (local): JobFailed');
     expect(message).toContain('*Failed state*\\nRun job task');
   });
@@ -212,7 +198,7 @@ describe('notify-failure handler', () => {
     const invoke = await loadHandler();
     await runToEnd(skippingJob.name, 'skip-1');
     const second = await runToEnd(skippingJob.name, 'skip-2');
-    const before = posts.length;
+    const before = webhook.posts.length;
 
     // Act
     const afterTwo = await invoke(second);
@@ -222,7 +208,9 @@ describe('notify-failure handler', () => {
     // Assess
     expect(afterTwo).toMatchObject({ action: 'ignored' });
     expect(afterThree).toMatchObject({ action: 'posted' });
-    expect(posts.length).toBe(before + 1);
-    expect(JSON.stringify(posts.at(-1))).toContain('refresh-search-index: 3 consecutive starts skipped');
+    expect(webhook.posts.length).toBe(before + 1);
+    expect(JSON.stringify(webhook.posts.at(-1))).toContain(
+      'refresh-search-index: 3 consecutive starts skipped',
+    );
   });
 });

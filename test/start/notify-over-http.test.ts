@@ -1,45 +1,32 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchctl, type OutputProcess, startNpmStart } from '../support/processes.ts';
+import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
 
 // Slow (the whole runtime in a child process): the local runtime's status change event reaches
 // the notify logic, which POSTs to a real webhook server on 127.0.0.1.
 describe('npm start failure notifications', () => {
   let dataDir: string;
   let runtime: OutputProcess | undefined;
-  let webhook: Server | undefined;
+  let webhook: WebhookServer | undefined;
 
   afterAll(async () => {
     if (runtime && runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
-    webhook?.closeAllConnections();
-    await new Promise((resolve) => webhook?.close(resolve));
+    await webhook?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('posts an ABORTED execution to the Slack webhook with job, status and owner', async () => {
     // Prepare: every RunTask fails with a capacity error, so the run waits in its retries until stopped.
-    const posts: unknown[] = [];
-    webhook = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        posts.push(JSON.parse(body));
-        response.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => webhook?.listen(0, '127.0.0.1', resolve));
-    const { port } = webhook.address() as AddressInfo;
+    webhook = await startWebhookServer();
+    const { posts } = webhook;
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-'));
     runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], {
       SFN_BATCH_SEED_RECORDS: '100',
       SFN_BATCH_FAULTS: '{"capacityUnavailable":1}',
-      SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T0/B0/local`,
+      SLACK_WEBHOOK_URL: webhook.url('/services/T0/B0/local'),
     });
     await runtime.waitForOutput('Run a job now');
 
