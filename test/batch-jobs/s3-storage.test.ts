@@ -1,16 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage } from '#lib/storage/index.ts';
+import { startTestS3 } from '../support/s3rver.ts';
 import { insert, seedWorld, type World } from './fixtures.ts';
 import { type JobWorld, openJobWorld, resultOf, runOk } from './harness.ts';
 
-const BUCKET = 'sfn-batch-test';
 const SCHEDULED = '2026-11-21T18:00:00Z';
 
 // The container configured for S3 only through its environment, as on Fargate, against
@@ -25,40 +20,10 @@ describe('storage jobs on S3 (child process, s3rver)', { timeout: 90_000 }, () =
   beforeAll(async () => {
     env = await openJobWorld();
     world = await seedWorld(env.db);
-    const dir = await mkdtemp(join(tmpdir(), 'sfn-jobs-s3-'));
-    const server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: BUCKET, configs: [] }],
-    });
-    const { port } = await server.run();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const client = new S3Client({
-      endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    s3 = openStorage({ url: `s3://${BUCKET}/prod`, s3Client: client });
-    s3Env = {
-      SFN_BATCH_STORAGE_URL: `s3://${BUCKET}/prod`,
-      SFN_BATCH_S3_ENDPOINT: endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      // s3rver predates the SDK's default CRC32 checksums.
-      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    };
-    close = async () => {
-      client.destroy();
-      await server.close();
-      await rm(dir, { recursive: true, force: true });
-    };
+    const server = await startTestS3();
+    s3 = openStorage({ url: `s3://${server.bucket}/prod`, s3Client: server.client });
+    s3Env = { ...server.environment, SFN_BATCH_STORAGE_URL: `s3://${server.bucket}/prod` };
+    close = () => server.close();
   });
   afterAll(async () => {
     await close?.();

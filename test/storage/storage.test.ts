@@ -3,13 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage, parseS3Url, storageConfigFromEnv } from '#lib/storage/index.ts';
+import { startTestS3 } from '../support/s3rver.ts';
 
-const BUCKET = 'sfn-batch-test';
 const KINDS = ['local', 's3'] as const;
 
 /** A readable of `size` bytes in 64 KiB chunks, each byte derived from its offset. */
@@ -44,26 +42,9 @@ describe.each(KINDS)('object storage (%s)', (kind) => {
       return;
     }
     // s3rver (npm) speaks the S3 REST API on 127.0.0.1, including multipart uploads.
-    const server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: BUCKET, configs: [] }],
-    });
-    const { port } = await server.run();
-    const client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      // s3rver predates the SDK's default CRC32 trailers on uploads.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    storage = openStorage({ url: `s3://${BUCKET}/tenant-a`, s3Client: client });
+    const server = await startTestS3();
+    storage = openStorage({ url: `s3://${server.bucket}/tenant-a`, s3Client: server.client });
     cleanup = async () => {
-      client.destroy();
       await server.close();
       await rm(dir, { recursive: true, force: true });
     };
