@@ -3,10 +3,10 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { dataDirSchema, emptyAsUnset, parseEnv } from '../env.ts';
 import { openLocalStorage } from './local-storage.ts';
-import { openS3Storage } from './s3-storage.ts';
+import { parseS3Url } from './s3-url.ts';
 import type { ObjectStorage } from './types.ts';
 
-export { parseS3Url } from './s3-storage.ts';
+export { parseS3Url } from './s3-url.ts';
 export type { ObjectStorage, StoredObject } from './types.ts';
 export { assertValidKey, InvalidObjectKeyError, ObjectNotFoundError } from './types.ts';
 
@@ -29,8 +29,32 @@ export interface StorageConfig {
  * else the local folder `rootDir` (default `.data/objects`).
  */
 export function openStorage(config: StorageConfig): ObjectStorage {
-  if (config.url) return openS3Storage(config.url, config.s3, config.s3Client);
+  if (config.url) return openS3StorageLazily(config.url, config.s3, config.s3Client);
   return openLocalStorage(config.rootDir ?? DEFAULT_OBJECTS_DIR);
+}
+
+/**
+ * The AWS SDK takes about half a second to load, which every container start paid even with
+ * local storage; so s3-storage.ts is imported only when an s3:// url is configured. The import
+ * starts now (overlapping the caller's other start-up work) and each method awaits it, which
+ * keeps openStorage synchronous for its callers. A bad url still throws here.
+ */
+function openS3StorageLazily(url: string, clientConfig?: S3ClientConfig, client?: S3Client): ObjectStorage {
+  const { bucket, prefix } = parseS3Url(url);
+  const ready = import('./s3-storage.ts').then((module) => module.openS3Storage(url, clientConfig, client));
+  // A failed import is reported by the first method call; do not crash on it as unhandled.
+  ready.catch(() => undefined);
+  return {
+    description: `s3://${bucket}${prefix ? `/${prefix}` : ''}`,
+    putObject: async (key, body) => (await ready).putObject(key, body),
+    getObject: async (key) => (await ready).getObject(key),
+    exists: async (key) => (await ready).exists(key),
+    list: async (keyPrefix) => (await ready).list(keyPrefix),
+    deleteObject: async (key) => (await ready).deleteObject(key),
+    writeAtomically: async (key, write) => (await ready).writeAtomically(key, write),
+    removeAbandonedWrites: async (keyPrefix, startedBefore) =>
+      (await ready).removeAbandonedWrites(keyPrefix, startedBefore),
+  };
 }
 
 const envSchema = z.object({

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -8,7 +9,7 @@ import type { ObjectStorage, StoredObject } from './types.ts';
 import { assertValidKey, ObjectNotFoundError } from './types.ts';
 
 /** Temporary files are named `.<name>.tmp-<random>` next to their final name; list() hides them. */
-const TEMPORARY_FILE = /^\..+\.tmp-[0-9a-f]+$/;
+const TEMPORARY_FILE = /^\.(.+)\.tmp-[0-9a-f]+$/;
 
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
@@ -49,13 +50,18 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
       await fsyncDirectory(dir);
       return { bytes: sink.bytesWritten };
     } catch (error) {
+      // Wait for the stream to close: a writer failing at once can beat the stream's own
+      // (asynchronous) open, which would otherwise create the temp file after rm removed it.
+      const closed = sink.closed ? Promise.resolve() : once(sink, 'close').catch(() => undefined);
       sink.destroy();
+      await closed;
       await rm(tempPath, { force: true });
       throw error;
     }
   }
 
-  async function walk(dir: string, out: StoredObject[], prefix: string): Promise<void> {
+  /** Visits the files under the folders that can hold keys starting with `prefix`. */
+  async function walk(dir: string, prefix: string, visit: (name: string, path: string) => Promise<void>) {
     let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -65,18 +71,21 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
     }
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      const key = relative(rootDir, path).split(sep).join('/');
       if (entry.isDirectory()) {
-        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(path, out, prefix);
-      } else if (entry.isFile() && !TEMPORARY_FILE.test(entry.name) && key.startsWith(prefix)) {
-        const info = await stat(path).catch((error: unknown) => {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        });
-        if (info) out.push({ key, size: info.size, lastModified: info.mtime });
+        const key = relative(rootDir, path).split(sep).join('/');
+        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(path, prefix, visit);
+      } else if (entry.isFile()) {
+        await visit(entry.name, path);
       }
     }
   }
+
+  const keyOf = (path: string) => relative(rootDir, path).split(sep).join('/');
+  const statIfPresent = (path: string) =>
+    lstat(path).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
 
   return {
     description: where,
@@ -103,12 +112,31 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
     },
     async list(prefix) {
       const out: StoredObject[] = [];
-      await walk(rootDir, out, prefix);
+      await walk(rootDir, prefix, async (name, path) => {
+        const key = keyOf(path);
+        if (TEMPORARY_FILE.test(name) || !key.startsWith(prefix)) return;
+        const info = await statIfPresent(path);
+        if (info) out.push({ key, size: info.size, lastModified: info.mtime });
+      });
       return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     },
     async deleteObject(key) {
       await rm(pathOf(key), { force: true });
     },
     writeAtomically,
+    async removeAbandonedWrites(prefix, startedBefore) {
+      let removed = 0;
+      await walk(rootDir, prefix, async (name, path) => {
+        // Match on the key the temp file would have published, as S3 matches the upload's key.
+        const finalName = TEMPORARY_FILE.exec(name)?.[1];
+        if (finalName === undefined || !keyOf(join(dirname(path), finalName)).startsWith(prefix)) return;
+        // A live writer keeps touching its temp file; one untouched since the cutoff was abandoned.
+        const info = await statIfPresent(path);
+        if (!info || info.mtime >= startedBefore) return;
+        await rm(path, { force: true });
+        removed += 1;
+      });
+      return removed;
+    },
   };
 }

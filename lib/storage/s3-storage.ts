@@ -2,33 +2,22 @@ import type { Writable } from 'node:stream';
 import { Transform } from 'node:stream';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { parseS3Url } from './s3-url.ts';
 import type { ObjectStorage, StoredObject } from './types.ts';
+
+export { parseS3Url, type S3Location } from './s3-url.ts';
+
 import { assertValidKey, ObjectNotFoundError } from './types.ts';
-
-export interface S3Location {
-  bucket: string;
-  /** Key prefix without leading or trailing slash; '' for the bucket root. */
-  prefix: string;
-}
-
-/** Parses `s3://bucket/optional/prefix`. */
-export function parseS3Url(url: string): S3Location {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match?.[1]) {
-    throw new Error(
-      `Storage URL ${JSON.stringify(url)} is not a valid S3 URL: use s3://<bucket>/<optional prefix>, e.g. s3://acme-exports/sfn-batch`,
-    );
-  }
-  return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
-}
 
 function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string'
@@ -54,7 +43,8 @@ const QUEUE_SIZE = 4;
  * writeAtomically streams a multipart upload (lib-storage Upload) straight to the final
  * key: S3 shows no object until CompleteMultipartUpload (or the single PutObject of a
  * small body) succeeds, and then shows all of it. A crash mid-upload leaves an invisible
- * incomplete upload (reclaimed by the bucket's AbortIncompleteMultipartUpload lifecycle
+ * incomplete upload (aborted by removeAbandonedWrites, which cleanup-expired-exports
+ * runs, and by the bucket's AbortIncompleteMultipartUpload lifecycle
  * rule), never a partial object. This is as atomic for readers as temp key + CopyObject,
  * without copying every byte twice (CopyObject also caps at 5 GB per request).
  */
@@ -154,6 +144,38 @@ export function openS3Storage(
         await uploaded.catch(() => undefined);
         throw error;
       }
+    },
+    async removeAbandonedWrites(keyPrefix, startedBefore) {
+      let removed = 0;
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: listPrefix + keyPrefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated >= startedBefore)
+            continue;
+          try {
+            await s3.send(
+              new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+            );
+            removed += 1;
+          } catch (error) {
+            // Completed or aborted since it was listed: nothing is left to remove.
+            if (errorName(error) !== 'NoSuchUpload' && httpStatus(error) !== 404) throw error;
+          }
+        }
+        const truncated = page.IsTruncated === true;
+        keyMarker = truncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = truncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker !== undefined);
+      return removed;
     },
   };
 }

@@ -25,6 +25,13 @@ export interface ObjectStorage {
    * if it does not, the sink is ended when `write` resolves.
    */
   writeAtomically(key: string, write: (sink: Writable) => Promise<void>): Promise<{ bytes: number }>;
+  /**
+   * Removes what writers killed mid-write left behind for keys starting with `prefix`:
+   * local temporary files last modified before `startedBefore`, or S3 incomplete multipart
+   * uploads initiated before it. Returns how many were removed. Pick a cutoff well before any
+   * write that may still be running: a removed in-flight write fails.
+   */
+  removeAbandonedWrites(prefix: string, startedBefore: Date): Promise<number>;
 }
 
 export class ObjectNotFoundError extends Error {

@@ -217,7 +217,12 @@ function lambdaRole(
 
 function exportsBucketStatements(): JsonObject[] {
   return [
-    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: getAtt('ExportsBucket') },
+    // ListBucketMultipartUploads: cleanup-expired-exports aborts uploads of killed converters.
+    {
+      Effect: 'Allow',
+      Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+      Resource: getAtt('ExportsBucket'),
+    },
     {
       Effect: 'Allow',
       Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],

@@ -1,11 +1,19 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
+  NoSuchUpload,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage, parseS3Url, storageConfigFromEnv } from '#lib/storage/index.ts';
+import { openS3Storage } from '#lib/storage/s3-storage.ts';
 import { startTestS3 } from '../support/s3rver.ts';
 
 const KINDS = ['local', 's3'] as const;
@@ -131,7 +139,138 @@ describe.each(KINDS)('object storage (%s)', (kind) => {
   });
 });
 
+const CUTOFF = new Date('2026-11-20T18:00:00Z');
+const OLD = new Date('2026-11-19T00:00:00Z');
+const FRESH = new Date('2026-11-21T12:00:00Z');
+
+describe('abandoned writes (local folder)', () => {
+  it('removes temp files under the prefix last modified before the cutoff and keeps the rest', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sfn-storage-abandoned-'));
+    const storage = openStorage({ rootDir: root });
+    const file = async (path: string, mtime: Date) => {
+      await mkdir(join(root, path, '..'), { recursive: true });
+      await writeFile(join(root, path), 'x');
+      await utimes(join(root, path), mtime, mtime);
+    };
+    await file('exports/1/2/.2026-09.xlsx.tmp-0a1b2c', OLD);
+    await file('exports/1/3/.2026-09.xlsx.tmp-3d4e5f', OLD);
+    await file('exports/1/2/.2026-10.xlsx.tmp-abcdef', FRESH);
+    await file('exports/1/2/2026-08.xlsx', OLD);
+    await file('manifests/.run-1.json.tmp-012345', OLD);
+
+    const removed = await storage.removeAbandonedWrites('exports/1/', CUTOFF);
+
+    try {
+      expect(removed).toBe(2);
+      expect((await readdir(join(root, 'exports', '1', '2'))).sort()).toEqual([
+        '.2026-10.xlsx.tmp-abcdef',
+        '2026-08.xlsx',
+      ]);
+      expect(await readdir(join(root, 'exports', '1', '3'))).toEqual([]);
+      expect(await readdir(join(root, 'manifests'))).toEqual(['.run-1.json.tmp-012345']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('finds nothing to remove when the prefix folder does not exist', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sfn-storage-abandoned-'));
+
+    const removed = await openStorage({ rootDir: root }).removeAbandonedWrites('exports/', CUTOFF);
+
+    await rm(root, { recursive: true, force: true });
+    expect(removed).toBe(0);
+  });
+});
+
+// s3rver answers ListMultipartUploads with NotImplemented, so the S3 side is tested with the
+// SDK client mocked at its `send` boundary: real command objects in, S3-shaped pages out.
+describe('abandoned writes (S3, client mocked at send)', () => {
+  it('pages through incomplete uploads under the prefix and aborts those initiated before the cutoff', async () => {
+    const client = new S3Client({ region: 'us-east-1' });
+    const pages: ListMultipartUploadsCommandOutput[] = [
+      {
+        $metadata: {},
+        IsTruncated: true,
+        NextKeyMarker: 'tenant-a/exports/1/2/2026-10.xlsx',
+        NextUploadIdMarker: 'u2',
+        Uploads: [
+          { Key: 'tenant-a/exports/1/2/2026-09.xlsx', UploadId: 'u1', Initiated: OLD },
+          { Key: 'tenant-a/exports/1/2/2026-10.xlsx', UploadId: 'u2', Initiated: FRESH },
+        ],
+      },
+      {
+        $metadata: {},
+        IsTruncated: false,
+        Uploads: [
+          { Key: 'tenant-a/exports/1/3/2026-09.xlsx', UploadId: 'u3', Initiated: OLD },
+          { Key: 'tenant-a/exports/1/4/2026-09.xlsx', UploadId: 'u4', Initiated: OLD },
+        ],
+      },
+    ];
+    const lists: unknown[] = [];
+    const aborts: unknown[] = [];
+    const send = async (command: unknown) => {
+      if (command instanceof ListMultipartUploadsCommand) {
+        lists.push(command.input);
+        return pages.shift();
+      }
+      if (command instanceof AbortMultipartUploadCommand) {
+        aborts.push(command.input);
+        // Completed between the listing and the abort: counts as already gone, not as an error.
+        if (command.input.UploadId === 'u4')
+          throw new NoSuchUpload({ message: 'The specified upload does not exist', $metadata: {} });
+        return { $metadata: {} };
+      }
+      throw new Error(`unexpected command ${String(command)}`);
+    };
+    vi.spyOn(client, 'send').mockImplementation(send as never);
+    const storage = openS3Storage('s3://acme-exports/tenant-a', {}, client);
+
+    const removed = await storage.removeAbandonedWrites('exports/1/', CUTOFF);
+
+    expect(removed).toBe(2);
+    expect(lists).toEqual([
+      {
+        Bucket: 'acme-exports',
+        Prefix: 'tenant-a/exports/1/',
+        KeyMarker: undefined,
+        UploadIdMarker: undefined,
+      },
+      {
+        Bucket: 'acme-exports',
+        Prefix: 'tenant-a/exports/1/',
+        KeyMarker: 'tenant-a/exports/1/2/2026-10.xlsx',
+        UploadIdMarker: 'u2',
+      },
+    ]);
+    expect(aborts).toEqual([
+      { Bucket: 'acme-exports', Key: 'tenant-a/exports/1/2/2026-09.xlsx', UploadId: 'u1' },
+      { Bucket: 'acme-exports', Key: 'tenant-a/exports/1/3/2026-09.xlsx', UploadId: 'u3' },
+      { Bucket: 'acme-exports', Key: 'tenant-a/exports/1/4/2026-09.xlsx', UploadId: 'u4' },
+    ]);
+  });
+
+  it('propagates a listing error such as a missing permission', async () => {
+    const client = new S3Client({ region: 'us-east-1' });
+    vi.spyOn(client, 'send').mockImplementation((async () => {
+      throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+    }) as never);
+
+    const removing = openS3Storage('s3://acme-exports', {}, client).removeAbandonedWrites('exports/', CUTOFF);
+
+    await expect(removing).rejects.toThrow('Access Denied');
+  });
+});
+
 describe('storage configuration', () => {
+  it('describes an s3 storage without loading the AWS SDK first', () => {
+    expect(openStorage({ url: 's3://acme-exports/sfn-batch/' }).description).toBe(
+      's3://acme-exports/sfn-batch',
+    );
+    expect(() => openStorage({ url: 's3://Bad_Bucket' })).toThrow(/not a valid S3 URL/);
+  });
+
   it('parses bucket and prefix from an s3 url', () => {
     expect(parseS3Url('s3://acme-exports/sfn-batch/')).toEqual({
       bucket: 'acme-exports',
