@@ -2,60 +2,26 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-
-/** Cell kinds of the export sheet: the template field types plus the fixed record columns. */
-export type ColumnKind =
-  | 'text'
-  | 'number'
-  | 'datetime'
-  | 'date'
-  | 'yes_no'
-  | 'single_choice'
-  | 'multi_choice'
-  | 'temperature'
-  | 'photo'
-  | 'signature';
-
-export interface SheetColumn {
-  header: string;
-  kind: ColumnKind;
-  /** Shown in the header as `Header (unit)`. */
-  unit?: string;
-  /** Allowed range of a temperature; values outside are marked. */
-  min?: number;
-  max?: number;
-}
-
-export interface SheetOptions {
-  sheetName: string;
-  columns: readonly SheetColumn[];
-  /** IANA zone in which datetimes are shown (Excel dates have no zone). */
-  timeZone: string;
-}
-
-export interface SheetResult {
-  rowCount: number;
-}
-
-/**
- * Raw cell values accepted per kind (what the records table holds as JSON):
- * text/single_choice: string; number/temperature: number or numeric string;
- * datetime: Date, ISO string or epoch ms; date: `YYYY-MM-DD` or Date; yes_no: boolean
- * or 'yes'/'no'; multi_choice: string[]; photo: URL string or `{ url, name? }`;
- * signature: `{ signedBy, signedAt }` or a string. null/undefined → empty cell.
- */
-export type RawRow = readonly unknown[];
+import {
+  columnHeader,
+  columnWidth,
+  createExcelDateConverter,
+  type RawRow,
+  recordOf,
+  type SheetColumn,
+  type SheetOptions,
+  type SheetResult,
+  safeSheetName,
+  textOf,
+  toEpochMs,
+  toNumber,
+} from '../containers/xlsx-converter/xlsx-writer.ts';
 
 const ROWS_PER_BACKPRESSURE_CHECK = 256;
-/** Excel's limit for one cell's text. */
-const MAX_CELL_TEXT = 32_767;
 /** Excel ignores HYPERLINK() targets longer than this. */
 const MAX_HYPERLINK_TARGET = 255;
 const EXCEL_EPOCH_OFFSET_DAYS = 25_569;
 const MS_PER_DAY = 86_400_000;
-// XML 1.0 forbids these; one in a cell makes Excel call the whole file corrupt.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 /*
  * Styles are the slow part of exceljs's writer: every cell's style object goes
@@ -83,119 +49,6 @@ const outOfRangeStyle: Partial<ExcelJS.Style> = {
 };
 const linkStyle: Partial<ExcelJS.Style> = { font: { underline: true, color: { argb: 'FF0563C1' } } };
 const rowStyle: Partial<ExcelJS.Style> = {};
-
-const typeWidth: Record<ColumnKind, number> = {
-  text: 30,
-  number: 10,
-  datetime: 17,
-  date: 11,
-  yes_no: 8,
-  single_choice: 16,
-  multi_choice: 28,
-  temperature: 10,
-  photo: 24,
-  signature: 36,
-};
-
-/** The header text of a column: `label (unit)` when it has a unit. */
-export function columnHeader(column: SheetColumn): string {
-  return column.unit ? `${column.header} (${column.unit})` : column.header;
-}
-
-/** Display width in Excel character units; East Asian wide characters take two. */
-function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    width += code >= 0x1100 && (code <= 0x115f || (code >= 0x2e80 && code <= 0xffdc)) ? 2 : 1;
-  }
-  return width;
-}
-
-/** Width from the header and the kind, so no pass over the rows is needed. */
-export function columnWidth(column: SheetColumn): number {
-  const header = displayWidth(columnHeader(column)) + 3; // room for the autofilter button
-  return Math.min(60, Math.max(8, header, typeWidth[column.kind]));
-}
-
-/**
- * Converts instants to Excel serial days in one zone. The offset is cached per
- * UTC hour because Intl formatting is far too slow to run per cell.
- */
-export function createExcelDateConverter(timeZone: string): (epochMs: number) => number {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  const offsets = new Map<number, number>();
-  const offsetAt = (epochMs: number): number => {
-    const hour = Math.floor(epochMs / 3_600_000);
-    let offset = offsets.get(hour);
-    if (offset === undefined) {
-      const parts: Record<string, number> = {};
-      for (const part of format.formatToParts(new Date(hour * 3_600_000))) {
-        if (part.type !== 'literal') parts[part.type] = Number(part.value);
-      }
-      const local = Date.UTC(
-        parts.year ?? 1970,
-        (parts.month ?? 1) - 1,
-        parts.day ?? 1,
-        parts.hour ?? 0,
-        parts.minute ?? 0,
-        parts.second ?? 0,
-      );
-      offset = local - hour * 3_600_000;
-      if (offsets.size > 10_000) offsets.clear();
-      offsets.set(hour, offset);
-    }
-    return offset;
-  };
-  return (epochMs) => (epochMs + offsetAt(epochMs)) / MS_PER_DAY + EXCEL_EPOCH_OFFSET_DAYS;
-}
-
-function toEpochMs(value: unknown): number | undefined {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value !== '') {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
-}
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const number = Number(value);
-    return Number.isFinite(number) ? number : undefined;
-  }
-  return undefined;
-}
-
-function cleanText(value: string): string {
-  const text = INVALID_XML_CHARS.test(value) ? value.replace(INVALID_XML_CHARS, '') : value;
-  INVALID_XML_CHARS.lastIndex = 0;
-  return text.length > MAX_CELL_TEXT ? text.slice(0, MAX_CELL_TEXT) : text;
-}
-
-function textOf(value: unknown): string {
-  if (typeof value === 'string') return cleanText(value);
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return cleanText(JSON.stringify(value));
-}
-
-function recordOf(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
 
 type CellValue = ExcelJS.CellValue;
 interface Cell {
@@ -252,11 +105,7 @@ function cellWriter(column: SheetColumn, toExcelDate: (epochMs: number) => numbe
       };
     case 'multi_choice':
       return (cell: Cell, raw: unknown) => {
-        set(
-          cell,
-          Array.isArray(raw) ? cleanText(raw.map(textOf).join(', ')) : textOf(raw) || null,
-          plainStyle,
-        );
+        set(cell, Array.isArray(raw) ? textOf(raw.map(textOf).join(', ')) : textOf(raw) || null, plainStyle);
       };
     case 'photo':
       return (cell: Cell, raw: unknown) => {
@@ -266,7 +115,7 @@ function cellWriter(column: SheetColumn, toExcelDate: (epochMs: number) => numbe
           set(cell, raw == null ? null : textOf(raw), plainStyle);
           return;
         }
-        const text = typeof record?.name === 'string' ? cleanText(record.name) : cleanText(url);
+        const text = typeof record?.name === 'string' ? textOf(record.name) : textOf(url);
         // A HYPERLINK() formula, not an exceljs hyperlink: those keep one
         // relationship per cell in memory until the sheet ends (1M rows → 100+ MB).
         if (url.length > MAX_HYPERLINK_TARGET || !/^https?:\/\//i.test(url)) {
@@ -373,10 +222,4 @@ export async function writeXlsxSheet(
   worksheet.commit();
   await workbook.commit();
   return { rowCount };
-}
-
-/** Excel sheet names: at most 31 characters, none of `\ / ? * [ ] :`. */
-export function safeSheetName(name: string): string {
-  const cleaned = name.replace(/[\\/?*[\]:]/g, ' ').trim();
-  return [...(cleaned || 'Records')].slice(0, 31).join('');
 }

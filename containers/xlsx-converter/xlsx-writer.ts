@@ -182,7 +182,7 @@ export function createExcelDateConverter(timeZone: string): (epochMs: number) =>
   return (epochMs) => (epochMs + offsetAt(epochMs)) / MS_PER_DAY + EXCEL_EPOCH_OFFSET_DAYS;
 }
 
-function toEpochMs(value: unknown): number | undefined {
+export function toEpochMs(value: unknown): number | undefined {
   if (value instanceof Date) {
     const ms = value.getTime();
     return Number.isNaN(ms) ? undefined : ms;
@@ -195,7 +195,7 @@ function toEpochMs(value: unknown): number | undefined {
   return undefined;
 }
 
-function toNumber(value: unknown): number | undefined {
+export function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'string' && value.trim() !== '') {
     const number = Number(value);
@@ -205,7 +205,7 @@ function toNumber(value: unknown): number | undefined {
 }
 
 /** Plain text of any raw value, cleaned of characters XML cannot carry, capped at Excel's cell limit. */
-function textOf(value: unknown): string {
+export function textOf(value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = value;
   else if (value === null || value === undefined) return '';
@@ -225,7 +225,7 @@ function escapeXml(text: string): string {
     .replaceAll('"', '&quot;');
 }
 
-function recordOf(value: unknown): Record<string, unknown> | undefined {
+export function recordOf(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
     ? (value as Record<string, unknown>)
     : undefined;
