@@ -124,8 +124,6 @@ async function main(): Promise<number> {
     warn: (message) => err(`[local runtime] ${message}`),
   });
   closers.push({ what: 'local runtime', close: () => runtime.close() });
-  // The port is known only now (--port 0); tasks read this object at each spawn, so they get it.
-  sharedEnvironment.AWS_ENDPOINT_URL_SFN = runtime.endpoint;
   const client = new SFNClient({
     endpoint: runtime.endpoint,
     region: REGION,

@@ -51,7 +51,7 @@ export interface LocalRuntimeOptions {
   stage?: string;
   region?: string;
   accountId?: string;
-  /** Passed to every container child process (DATABASE_URL, storage env, LOG_LEVEL …). */
+  /** Passed to every container child process (DATABASE_URL, storage env, LOG_LEVEL …), plus AWS_ENDPOINT_URL_SFN pointing at this runtime. */
   taskEnvironment: Record<string, string>;
   /** Applied to process.env for the in-process Lambdas (AWS_ENDPOINT_URL_SFN is set to this runtime). */
   lambdaEnvironment?: Record<string, string>;
@@ -124,6 +124,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const nodeBinary = existsSync(path.join(REPO_ROOT, 'node_modules/.bin/node'))
       ? path.join(REPO_ROOT, 'node_modules/.bin/node')
       : process.execPath;
+    // The runtime's own copy: the endpoint (known after listen) is added below, and
+    // every task process gets it, so job code can call the local Step Functions API.
+    const taskEnvironment: Record<string, string> = { ...options.taskEnvironment };
     const ecs = new EcsEmulator({
       store,
       region,
@@ -131,7 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       repoRoot: REPO_ROOT,
       containersDir: options.containersDir ?? path.join(REPO_ROOT, 'containers'),
       nodeBinary,
-      taskEnvironment: options.taskEnvironment,
+      taskEnvironment,
       maxConcurrentTasks: options.maxConcurrentTasks ?? 8,
       stopTimeoutSeconds: options.stopTimeoutSeconds ?? 30,
       faults: new FaultPicker(options.faults),
@@ -207,6 +210,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { port } = server.address() as AddressInfo;
     const endpoint = `http://127.0.0.1:${port}`;
     lambdaEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
+    taskEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();
 

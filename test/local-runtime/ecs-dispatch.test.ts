@@ -115,6 +115,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     expect(logged).toMatchObject({ container: 'test-task', command: ['succeed'], exitCode: 0 });
     const started = JSON.parse(logged?.lines[0]?.text ?? '{}');
     expect(JSON.parse(started.input)).toEqual({ command: ['succeed'] });
+    expect(started.endpoint).toBe(runtime.endpoint);
     expect(logged?.lines).toContainEqual(
       expect.objectContaining({ stream: 'stderr', text: 'a line on stderr' }),
     );
