@@ -13,6 +13,7 @@ import {
   settingsFromTags,
   sfnExecutionApi,
 } from '../functions/notify-failure/notify-failure.ts';
+import { FolderInUseError } from '../lib/db/folder-lock.ts';
 import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
 import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
@@ -22,6 +23,7 @@ import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
+  describeFolderInUse,
   isProcessAlive,
   readRuntimeFile,
   removeRuntimeFile,
@@ -373,8 +375,8 @@ try {
     err(
       `npm start: ${(error as Error).message}. Another npm start may be running; stop it, or pass --port 0 (any free port) or --port <n>.`,
     );
-  } else if (error instanceof Error && /Another local runtime \(pid \d+\)/.test(error.message)) {
-    err(`npm start: ${error.message}`);
+  } else if (error instanceof FolderInUseError) {
+    err(`npm start: ${await describeFolderInUse(error, path.dirname(error.folder))}`);
   } else err(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   for (const closer of closers.reverse()) await closer.close().catch(() => undefined);
   process.exit(error instanceof StartConfigError ? 2 : 1);

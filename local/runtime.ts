@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { stateMachineName } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
@@ -18,7 +19,7 @@ import {
   type TimingOverrides,
   unsupportedFeatures,
 } from './sfn/service.ts';
-import { ExecutionStore, writeAtomically } from './store/execution-store.ts';
+import { ExecutionStore } from './store/execution-store.ts';
 
 export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
 
@@ -82,7 +83,6 @@ export interface LocalRuntime {
 }
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const openDataDirs = new Set<string>();
 
 /** Starts the local Step Functions API (and its ECS/Lambda stand-ins) on 127.0.0.1. */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -91,7 +91,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const accountId = options.accountId ?? '000000000000';
   const warn = options.warn ?? ((message: string) => process.stderr.write(`[local runtime] ${message}\n`));
   const dataDir = path.resolve(options.dataDir);
-  const lockFile = acquireLock(dataDir);
+  const releaseLock = acquireLock(dataDir);
   try {
     const store = new ExecutionStore(dataDir);
     const stateMachines = options.jobs.map((job): StateMachineEntry => {
@@ -226,47 +226,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             server.close(() => resolve());
             server.closeAllConnections();
           });
-          releaseLock(dataDir, lockFile);
+          releaseLock();
         })();
         return closing;
       },
     };
   } catch (error) {
-    releaseLock(dataDir, lockFile);
+    releaseLock();
     throw error;
   }
 }
 
 /** One runtime per data folder: two would each close the other's executions as interrupted. */
-function acquireLock(dataDir: string): string {
-  const lockFile = path.join(dataDir, 'sfn', 'runtime.lock');
-  if (openDataDirs.has(dataDir)) {
-    throw new Error(`A local runtime in this process already uses ${dataDir}; close it first`);
-  }
-  if (existsSync(lockFile)) {
-    const holder = Number.parseInt(readFileSync(lockFile, 'utf8').split('\n')[0] ?? '', 10);
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `Another local runtime (pid ${holder}) uses ${dataDir} (lock ${lockFile}); stop it, or start with another data directory`,
-      );
-    }
-  }
-  mkdirSync(path.dirname(lockFile), { recursive: true });
-  writeAtomically(lockFile, `${process.pid}\n${new Date().toISOString()}\n`);
-  openDataDirs.add(dataDir);
-  return lockFile;
-}
-
-function releaseLock(dataDir: string, lockFile: string): void {
-  openDataDirs.delete(dataDir);
-  rmSync(lockFile, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function acquireLock(dataDir: string): () => void {
+  const storeDir = path.join(dataDir, 'sfn');
+  mkdirSync(storeDir, { recursive: true });
+  return acquireFolderLock(storeDir, path.join(storeDir, 'runtime.lock'));
 }

@@ -156,6 +156,6 @@ describe('durable executions across runtime restarts', () => {
     // Act
     const second = startTestRuntime(jobs, { dataDir });
     // Assess
-    await expect(second).rejects.toThrow(/already uses/);
+    await expect(second).rejects.toThrow(/is in use by this process/);
   });
 });
