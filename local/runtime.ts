@@ -93,7 +93,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const dataDir = path.resolve(options.dataDir);
   const releaseLock = acquireLock(dataDir);
   try {
-    const store = new ExecutionStore(dataDir);
+    const store = new ExecutionStore(dataDir, { warn });
     const stateMachines = options.jobs.map((job): StateMachineEntry => {
       const name = stateMachineName(stage, job.name);
       const definition =
