@@ -34,6 +34,8 @@ const MAX_TIMER_SECONDS = 2_147_483;
 const REDRIVE_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
 const MAX_INPUT_BYTES = 256 * 1024;
 const WORK_STATE_TYPES = new Set(['Task', 'Map', 'Parallel']);
+/** How long a finished execution's remaining interpreter events may take to reach the history. */
+const EVENT_LOG_GRACE_MS = 2000;
 
 export interface StateMachineEntry {
   arn: string;
@@ -213,8 +215,8 @@ export class StepFunctionsService {
         roleArn: machine.roleArn,
       },
     });
-    this.launch(record, machine.definition, undefined);
     this.emitExecutionEvent('started', record);
+    this.launch(record, machine.definition, undefined);
     return { executionArn, startDate: epochSeconds(record.startDate) };
   }
 
@@ -329,8 +331,8 @@ export class StepFunctionsService {
       executionRedrivenEventDetails: { redriveCount: resumed.redriveCount },
     });
     const definition = this.options.store.definition(executionArn) as Definition;
-    this.launch(resumed, definition, record.resumeFrom);
     this.emitExecutionEvent('started', resumed);
+    this.launch(resumed, definition, record.resumeFrom);
     return { redriveDate: epochSeconds(now) };
   }
 
@@ -440,12 +442,20 @@ export class StepFunctionsService {
     };
     // The interpreter stamps $$.Execution.StartTime with `new Date()` itself; pin it to the
     // recorded startDate so the duplicate guard compares the same instants ListExecutions shows.
-    const execution = withFixedClock(Date.parse(record.startDate), () =>
-      stateMachine.run(input, {
-        overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
-        context,
-      }),
-    );
+    let execution: ReturnType<StateMachine['run']>;
+    try {
+      execution = withFixedClock(Date.parse(record.startDate), () =>
+        stateMachine.run(input, {
+          overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
+          context,
+        }),
+      );
+    } catch (error) {
+      run.active = false;
+      this.runs.delete(record.executionArn);
+      this.finish(record, classifyFailure(error));
+      return;
+    }
     run.abort = execution.abort;
 
     const consumed = (async () => {
@@ -482,9 +492,14 @@ export class StepFunctionsService {
         (output): Outcome => ({ status: 'SUCCEEDED', output: JSON.stringify(output) }),
         (error: unknown): Outcome => classifyFailure(error),
       );
-      await consumed.catch((error: unknown) =>
-        this.options.warn(`history of ${record.executionArn}: ${String(error)}`),
-      );
+      // The interpreter's event log never ends when it fails inside itself (a RangeError on a
+      // deeply nested input, say): the outcome must not wait for it for ever.
+      await Promise.race([
+        consumed.catch((error: unknown) =>
+          this.options.warn(`history of ${record.executionArn}: ${String(error)}`),
+        ),
+        new Promise((resolve) => setTimeout(resolve, EVENT_LOG_GRACE_MS).unref()),
+      ]);
       if (!run.active) return;
       run.active = false;
       this.runs.delete(record.executionArn);
@@ -806,10 +821,12 @@ function classifyFailure(error: unknown): Outcome {
     const cause = error.cause;
     return { status: 'FAILED', error: cause.name, cause: cause.message };
   }
+  // Anything else was thrown inside the interpreter itself: AWS reports its own runtime
+  // failures as States.Runtime.
   return {
     status: 'FAILED',
     error: 'States.Runtime',
-    cause: error instanceof Error ? error.message : String(error),
+    cause: `The execution failed inside the local Step Functions interpreter (aws-local-stepfunctions): ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
   };
 }
 
