@@ -58,7 +58,13 @@ export interface RunTaskContext {
   timeoutSeconds: number | undefined;
   /** Called once RunTask has "returned" (task PROVISIONING), for the TaskSubmitted history event. */
   onSubmitted: (task: Record<string, unknown>) => void;
+  /** The Task state that runs the task, and when it was entered (its timeout counts from then). */
+  stateName?: string;
+  stateEnteredAt?: number;
 }
+
+/** The state's timeout fires in the interpreter and here within a few milliseconds of each other. */
+const TIMEOUT_TOLERANCE_MS = 50;
 
 /** Why a task was stopped from outside (ECS StopTask or an interruption). */
 interface StopRequest {
@@ -122,15 +128,27 @@ export class EcsEmulator {
     this.tasks.add(task);
     try {
       context.onSubmitted(task.describe());
+      const timeoutSeconds = context.timeoutSeconds;
+      if (timeoutSeconds !== undefined) {
+        task.timeout = {
+          deadline: (context.stateEnteredAt ?? Date.now()) + timeoutSeconds * 1000,
+          request: {
+            stopCode: 'UserInitiated',
+            // As ECS shows a stop by Step Functions: who stopped it, why, and after how long.
+            reason: `Task stopped by AWS Step Functions: the state ${context.stateName === undefined ? '' : `"${context.stateName}" `}of execution ${context.executionArn} timed out after ${timeoutSeconds} seconds (States.Timeout)`,
+          },
+        };
+      }
       const timeout =
-        context.timeoutSeconds === undefined
+        task.timeout === undefined
           ? undefined
-          : setTimeout(() => {
-              void task.stop(
-                'UserInitiated',
-                `Task stopped by Step Functions execution ${context.executionArn}: the Task state timed out after ${context.timeoutSeconds} seconds (States.Timeout)`,
-              );
-            }, context.timeoutSeconds * 1000);
+          : setTimeout(
+              () => {
+                if (task.timeout !== undefined)
+                  void task.stop(task.timeout.request.stopCode, task.timeout.request.reason);
+              },
+              Math.max(0, task.timeout.deadline - Date.now()),
+            );
       try {
         const acquired = await this.slots.acquire(task.stopped);
         if (!acquired) return task.finishWithoutProcess();
@@ -156,7 +174,14 @@ export class EcsEmulator {
   async stopTasksOf(executionArn: string, reason: string): Promise<void> {
     const stopping = [...this.tasks]
       .filter((task) => task.executionArn === executionArn)
-      .map((task) => task.stop('UserInitiated', reason));
+      .map((task) => {
+        // An execution that ends because this task's state timed out: the timeout is the reason.
+        const timedOut =
+          task.timeout !== undefined && Date.now() >= task.timeout.deadline - TIMEOUT_TOLERANCE_MS;
+        return task.timeout !== undefined && timedOut
+          ? task.stop(task.timeout.request.stopCode, task.timeout.request.reason)
+          : task.stop('UserInitiated', reason);
+      });
     await Promise.all(stopping);
   }
 }
@@ -165,6 +190,8 @@ export class EcsEmulator {
 class LocalTask {
   readonly executionArn: string;
   readonly isSpot: boolean;
+  /** When the Task state's TimeoutSeconds elapses, and the stop it causes. */
+  timeout: { deadline: number; request: StopRequest } | undefined;
   private readonly options: EcsEmulatorOptions;
   private readonly parameters: RunTaskParameters;
   private readonly container: string;

@@ -414,7 +414,7 @@ export class StepFunctionsService {
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [name, state] of stateIndex) {
       if (state.Type === 'Task') {
-        handlers[name] = (input) => this.runTaskState(run, state, input) as Promise<JsonValue>;
+        handlers[name] = (input) => this.runTaskState(run, name, state, input) as Promise<JsonValue>;
       }
       const timing = this.options.timing;
       if (state.Type === 'Wait' && timing?.waitMilliseconds !== undefined) {
@@ -654,7 +654,12 @@ export class StepFunctionsService {
   }
 
   /** One Task state: dispatch by Resource, with AWS's history events around it. */
-  private async runTaskState(run: ActiveRun, state: StateDefinition, input: unknown): Promise<unknown> {
+  private async runTaskState(
+    run: ActiveRun,
+    stateName: string,
+    state: StateDefinition,
+    input: unknown,
+  ): Promise<unknown> {
     const startedAt = Date.now();
     // Let the interpreter's StateEntered event reach the history first (it is delivered asynchronously).
     await new Promise((resolve) => setImmediate(resolve));
@@ -710,15 +715,20 @@ export class StepFunctionsService {
     });
     record('TaskStarted', { taskStartedEventDetails: { resourceType, resource: resourceName } });
     try {
-      const output = await this.dispatchIntegration(run, resource, input, timeoutSeconds, (submitted) =>
-        record('TaskSubmitted', {
-          taskSubmittedEventDetails: {
-            resourceType,
-            resource: resourceName,
-            output: JSON.stringify(submitted),
-            outputDetails: { truncated: false },
-          },
-        }),
+      const output = await this.dispatchIntegration(
+        run,
+        resource,
+        input,
+        { stateName, stateEnteredAt: startedAt, timeoutSeconds },
+        (submitted) =>
+          record('TaskSubmitted', {
+            taskSubmittedEventDetails: {
+              resourceType,
+              resource: resourceName,
+              output: JSON.stringify(submitted),
+              outputDetails: { truncated: false },
+            },
+          }),
       );
       record('TaskSucceeded', {
         taskSucceededEventDetails: {
@@ -749,12 +759,13 @@ export class StepFunctionsService {
     run: ActiveRun,
     resource: string,
     input: unknown,
-    timeoutSeconds: number | undefined,
+    timing: { stateName: string; stateEnteredAt: number; timeoutSeconds: number | undefined },
     onSubmitted: (task: Record<string, unknown>) => void,
   ): Promise<unknown> {
+    const { timeoutSeconds } = timing;
     const integration = /^arn:aws:states:[^:]*:[^:]*:(.+)$/.exec(resource)?.[1] ?? '';
     if (integration === 'ecs:runTask.sync') {
-      return this.options.ecs.runTask(input, { executionArn: run.executionArn, timeoutSeconds, onSubmitted });
+      return this.options.ecs.runTask(input, { executionArn: run.executionArn, ...timing, onSubmitted });
     }
     if (integration === 'lambda:invoke') {
       const parameters = z

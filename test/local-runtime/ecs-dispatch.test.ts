@@ -154,7 +154,9 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     expect(await waitUntil(() => !processExists(pid) && !processExists(grandchild))).toBe(true);
     const [stopped] = await taskLogs(runtime, executionArn);
     expect(stopped?.stopCode).toBe('UserInitiated');
-    expect(stopped?.stoppedReason).toContain(executionArn);
+    expect(stopped?.stoppedReason).toBe(
+      `Task stopped by AWS Step Functions: the state "Run job task" of execution ${executionArn} timed out after 1 seconds (States.Timeout)`,
+    );
     expect(stopped?.exitCode).toBe(137);
     const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
     expect(history.events?.map((event) => event.type)).toContain('TaskTimedOut');
