@@ -88,12 +88,15 @@ async function main(): Promise<number> {
   if (await isDatabaseEmpty(db)) await seed(db, config.seedRecords);
 
   let databaseUrl: string;
-  if (databaseConfig.url) databaseUrl = databaseConfig.url;
+  let databaseDisplayUrl: string;
+  if (databaseConfig.url) databaseUrl = databaseDisplayUrl = databaseConfig.url;
   else {
-    // Containers are child processes: they reach the embedded database over the wire protocol.
+    // Containers are child processes: they reach the embedded database over the wire protocol,
+    // with a password made for this start that only they receive (in DATABASE_URL).
     const served = await servePglite(db, { host: '127.0.0.1', port: 0 });
     closers.push({ what: 'database server', close: () => served.close() });
     databaseUrl = served.url;
+    databaseDisplayUrl = served.displayUrl;
   }
   const sharedEnvironment: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -164,7 +167,7 @@ async function main(): Promise<number> {
   printStatusBlock(
     config,
     runtime,
-    databaseUrl,
+    databaseDisplayUrl,
     databaseConfig.url !== undefined,
     jobs,
     scheduledJobs,
