@@ -46,7 +46,9 @@ describe('the embedded database folder has one owner at a time', () => {
     expect(result.stdout).toMatch(/SUCCEEDED after/);
     expect(result.code).toBe(0);
     // The task reached the records with the password of this start; the terminal never shows it.
-    expect(runtime.output).toMatch(/served to tasks at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres/);
+    expect(runtime.output).toMatch(
+      /served to tasks at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres/,
+    );
   }, 60_000);
 
   it('lets the next command take over the lock of a runtime killed with SIGKILL, and the folder opens', async () => {
