@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -270,9 +270,12 @@ class LocalTask {
       this.stopController.abort();
       const child = this.child;
       if (child?.pid !== undefined && this.exitCode === undefined) {
-        signalGroup(child.pid, 'SIGTERM');
+        signalTaskProcesses(this.taskId, child.pid, 'SIGTERM');
         const pid = child.pid;
-        const kill = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.options.stopTimeoutSeconds * 1000);
+        const kill = setTimeout(
+          () => signalTaskProcesses(this.taskId, pid, 'SIGKILL'),
+          this.options.stopTimeoutSeconds * 1000,
+        );
         void this.exited?.then(() => clearTimeout(kill));
       }
     }
@@ -308,6 +311,8 @@ class LocalTask {
       AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE',
       ...this.options.taskEnvironment,
       ...overrideEnvironment,
+      // Inherited by every descendant, also one that leaves the process group with setsid.
+      [TASK_MARKER]: this.taskId,
     };
     const child = spawn(this.options.nodeBinary, [this.entrypoint, ...this.command], {
       cwd: this.options.repoRoot,
@@ -333,8 +338,8 @@ class LocalTask {
     });
     child.on('exit', (code, signal) => {
       this.exitCode = code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
-      // The container is gone once its essential process exits: nothing of the group may outlive it.
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      // The container is gone once its essential process exits: nothing it started may outlive it.
+      if (child.pid !== undefined) signalTaskProcesses(this.taskId, child.pid, 'SIGKILL');
     });
     if (child.pid !== undefined) {
       this.startedAt = Date.now();
@@ -458,6 +463,86 @@ function taskDefinitionFamily(taskDefinition: string): string {
     ? (taskDefinition.split('/').pop() ?? taskDefinition)
     : taskDefinition;
   return name.split(':')[0] ?? name;
+}
+
+/** Environment variable that marks every process of one local task with its task id. */
+const TASK_MARKER = 'SFN_BATCH_LOCAL_TASK_ID';
+
+/**
+ * Signals everything a task started, as stopping a Fargate task ends every process in it:
+ * the task's process group, every descendant by parent pid (also those that moved to a
+ * session of their own with setsid), and every process that still carries the task's
+ * marker in its environment (a setsid daemon whose parent has exited and that now hangs
+ * from init). What escapes all three (a process that clears its environment and whose
+ * parent exited, or another user's process) is named in the README.
+ */
+export function signalTaskProcesses(
+  taskId: string,
+  rootPid: number | undefined,
+  signal: NodeJS.Signals,
+): void {
+  const targets = new Set([
+    ...(rootPid === undefined ? [] : descendantsOf(rootPid)),
+    ...processesMarkedWith(taskId),
+  ]);
+  if (rootPid !== undefined) signalGroup(rootPid, signal);
+  for (const pid of targets) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/** Live pids in /proc with their parent pids (Linux; empty elsewhere). */
+function processTable(): Array<{ pid: number; ppid: number }> {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return [{ pid: Number(entry), ppid }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function descendantsOf(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const { pid, ppid } of processTable()) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const found: number[] = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const next = children.get(queue.shift() ?? -1) ?? [];
+    for (const pid of next) {
+      if (pid === process.pid || found.includes(pid)) continue;
+      found.push(pid);
+      queue.push(pid);
+    }
+  }
+  return found;
+}
+
+function processesMarkedWith(taskId: string): number[] {
+  const marker = `${TASK_MARKER}=${taskId}`;
+  return processTable().flatMap(({ pid }) => {
+    if (pid === process.pid) return [];
+    try {
+      const environment = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      return environment.includes(marker) ? [pid] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -10,7 +10,7 @@ import {
 } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
-import type { EcsEmulator } from '../ecs/run-task.ts';
+import { type EcsEmulator, signalTaskProcesses } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
 import type {
   ExecutionRecord,
@@ -115,7 +115,7 @@ export class StepFunctionsService {
       if (record.status !== 'RUNNING') continue;
       for (const task of this.options.store.tasks(record.executionArn)) {
         if (task.stoppedAt !== undefined) continue;
-        if (task.pid !== undefined) killLeftoverTask(task.pid, task.container);
+        killLeftoverTask(task.taskId, task.pid, task.container);
         const { taskId, lines: _lines, ...meta } = task;
         this.options.store.writeTask(record.executionArn, taskId, {
           ...meta,
@@ -942,15 +942,16 @@ export function validateExecutionName(name: string): void {
   }
 }
 
-function killLeftoverTask(pid: number, container: string): void {
+function killLeftoverTask(taskId: string, pid: number | undefined, container: string): void {
+  let stillTheTask = false;
   try {
     // Only a process that is still this task's container program (pids are reused).
-    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!commandLine.includes(`${container}/main.ts`)) return;
-    process.kill(-pid, 'SIGKILL');
+    stillTheTask =
+      pid !== undefined && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${container}/main.ts`);
   } catch {
     // Already gone.
   }
+  signalTaskProcesses(taskId, stillTheTask ? pid : undefined, 'SIGKILL');
 }
 
 /**
