@@ -38,7 +38,8 @@ export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
  *   Map are refused at start.
  * - One runtime per data directory (a lock file): executions left RUNNING by a process
  *   that died are closed as ABORTED (error LocalRuntimeStopped) at the next start, and
- *   their leftover task processes are killed.
+ *   their leftover task processes are killed. Their stopDate is the last instant that
+ *   process was known alive (a heartbeat every 5 s in sfn/heartbeat.json), not the restart.
  */
 
 export interface LocalRuntimeOptions {
@@ -71,6 +72,8 @@ export interface LocalRuntimeOptions {
   /** Where `<container>/main.ts` and `<function>/handler.ts` live (default: the repository's containers/ and functions/). */
   containersDir?: string;
   functionsDir?: string;
+  /** How often the runtime records that it is alive (default 5000 ms): after a crash, the stop date of the executions it ran. */
+  heartbeatIntervalMs?: number;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
 }
@@ -213,6 +216,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     taskEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();
+    service.startHeartbeat(options.heartbeatIntervalMs ?? 5000);
 
     let closing: Promise<void> | undefined;
     return {

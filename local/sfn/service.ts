@@ -16,6 +16,7 @@ import type {
   ExecutionRecord,
   ExecutionStatus,
   ExecutionStore,
+  Heartbeat,
   ResumePoint,
 } from '../store/execution-store.ts';
 import { SfnApiError, TaskStateError } from './errors.ts';
@@ -103,6 +104,7 @@ export class StepFunctionsService {
   private readonly machines = new Map<string, StateMachineEntry>();
   private readonly runs = new Map<string, ActiveRun>();
   private readonly pendingCallbacks = new Set<Promise<void>>();
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ServiceOptions) {
     this.options = options;
@@ -124,12 +126,34 @@ export class StepFunctionsService {
           stoppedReason: `Task stopped by the local runtime at start: the runtime that ran execution ${record.executionArn} (pid ${record.runtimePid}) is gone`,
         });
       }
-      this.finish(record, {
-        status: 'ABORTED',
-        error: 'LocalRuntimeStopped',
-        cause: `The local runtime stopped while this execution was running (pid ${record.runtimePid}, last update ${record.updatedAt}). Redrive it to continue.`,
-      });
+      const lastAlive = lastKnownAlive(
+        record,
+        this.options.store.history(record.executionArn),
+        this.options.store.previousHeartbeat,
+      );
+      this.finish(
+        record,
+        {
+          status: 'ABORTED',
+          error: 'LocalRuntimeStopped',
+          cause: `The local runtime stopped while this execution was running (pid ${record.runtimePid}, last known alive ${lastAlive.toISOString()}, which is the stop date). Redrive it to continue.`,
+        },
+        lastAlive,
+      );
     }
+  }
+
+  /** Records every few seconds that this runtime is alive, for the stop date of executions a crash interrupts. */
+  startHeartbeat(intervalMs: number): void {
+    this.options.store.heartbeat(process.pid);
+    this.heartbeatTimer = setInterval(() => {
+      try {
+        this.options.store.heartbeat(process.pid);
+      } catch (error) {
+        this.options.warn(`could not record the heartbeat: ${String(error)}`);
+      }
+    }, intervalMs);
+    this.heartbeatTimer.unref();
   }
 
   /** Runs an API operation by its X-Amz-Target name. */
@@ -555,10 +579,11 @@ export class StepFunctionsService {
     });
     await Promise.all(stopping);
     await Promise.allSettled([...this.pendingCallbacks]);
+    clearInterval(this.heartbeatTimer);
   }
 
-  private finish(record: ExecutionRecord, outcome: Outcome): void {
-    const stopDate = new Date().toISOString();
+  private finish(record: ExecutionRecord, outcome: Outcome, stoppedAt: Date = new Date()): void {
+    const stopDate = stoppedAt.toISOString();
     const closed: ExecutionRecord = {
       ...record,
       status: outcome.status,
@@ -579,7 +604,7 @@ export class StepFunctionsService {
       ABORTED: ['ExecutionAborted', { executionAbortedEventDetails: errorDetails }],
     };
     const [type, details] = terminal[outcome.status];
-    this.options.store.appendHistory(record.executionArn, type, details);
+    this.options.store.appendHistory(record.executionArn, type, details, undefined, stoppedAt);
     this.emitExecutionEvent('finished', closed);
     this.emitStatusChange(closed);
   }
@@ -940,6 +965,21 @@ export function validateExecutionName(name: string): void {
       `Invalid Name: '${name}' (1-80 characters, no whitespace and none of < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /)`,
     );
   }
+}
+
+/**
+ * The last instant the runtime that ran `record` is known to have been alive: its last
+ * heartbeat, the record's last update or the last history event, whichever is latest.
+ * A crash (SIGKILL, power loss) leaves no other trace of when it happened.
+ */
+function lastKnownAlive(
+  record: ExecutionRecord,
+  history: Array<{ timestamp: number }>,
+  heartbeat: Heartbeat | undefined,
+): Date {
+  const instants = [Date.parse(record.updatedAt), (history.at(-1)?.timestamp ?? 0) * 1000];
+  if (heartbeat !== undefined && heartbeat.pid === record.runtimePid) instants.push(Date.parse(heartbeat.at));
+  return new Date(Math.min(Date.now(), Math.max(...instants)));
 }
 
 function killLeftoverTask(taskId: string, pid: number | undefined, container: string): void {

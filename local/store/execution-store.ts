@@ -40,6 +40,9 @@ const executionRecordSchema = z.object({
 });
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
 
+const heartbeatSchema = z.object({ pid: z.number().int(), at: z.iso.datetime() });
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
 /** One Step Functions history event, exactly as GetExecutionHistory returns it (timestamp in epoch seconds). */
 export interface HistoryEvent {
   id: number;
@@ -95,12 +98,28 @@ export class ExecutionStore {
   private readonly executions = new Map<string, StoredExecution>();
 
   private readonly warn: (message: string) => void;
+  /** The heartbeat found at start: the last instant the previous runtime was known alive. */
+  readonly previousHeartbeat: Heartbeat | undefined;
 
   constructor(dataDir: string, options: { warn?: (message: string) => void } = {}) {
     this.root = path.join(dataDir, 'sfn');
     this.warn = options.warn ?? ((message) => process.stderr.write(`[execution store] ${message}\n`));
     mkdirSync(path.join(this.root, 'executions'), { recursive: true });
+    this.previousHeartbeat = this.readHeartbeat();
     this.load();
+  }
+
+  /** Records that the runtime `pid` is alive now (`sfn/heartbeat.json`, replaced atomically). */
+  heartbeat(pid: number, at: Date = new Date()): void {
+    writeAtomically(path.join(this.root, 'heartbeat.json'), JSON.stringify({ pid, at: at.toISOString() }));
+  }
+
+  private readHeartbeat(): Heartbeat | undefined {
+    try {
+      return heartbeatSchema.parse(JSON.parse(readFileSync(path.join(this.root, 'heartbeat.json'), 'utf8')));
+    } catch {
+      return undefined;
+    }
   }
 
   private load(): void {
@@ -192,11 +211,12 @@ export class ExecutionStore {
     type: string,
     details: Record<string, unknown>,
     previousEventId?: number,
+    at: Date = new Date(),
   ): HistoryEvent {
     const stored = this.require(executionArn);
     const id = stored.history.length + 1;
     const event: HistoryEvent = {
-      timestamp: Date.now() / 1000,
+      timestamp: at.getTime() / 1000,
       type,
       id,
       previousEventId: previousEventId ?? id - 1,
