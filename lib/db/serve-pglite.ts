@@ -242,7 +242,15 @@ class Connection {
     const authMessage = `${state.clientFirstBare},${state.serverFirst},${withoutProof}`;
     const signature = hmac(this.#verifier.storedKey, authMessage);
     const nonceMatches = /(?:^|,)r=([^,]+)/.exec(withoutProof)?.[1] === state.nonce;
-    if (proofAt < 0 || !nonceMatches || proof.length !== signature.length || state.user !== USER) {
+    // c=biws is "n,," in base64: no channel binding, as announced in the client-first message.
+    const bindingMatches = withoutProof.startsWith('c=biws,');
+    if (
+      proofAt < 0 ||
+      !bindingMatches ||
+      !nonceMatches ||
+      proof.length !== signature.length ||
+      state.user !== USER
+    ) {
       return this.#refuse(state.user);
     }
     const clientKey = Buffer.from(proof.map((byte, index) => byte ^ (signature[index] ?? 0)));
@@ -262,7 +270,7 @@ class Connection {
       'VFATAL',
       'C28P01',
       `Mpassword authentication failed for user "${user}"`,
-      'Hthe embedded database is served to the local runtime task processes only: use the DATABASE_URL they receive',
+      'HThe embedded database is served to the local runtime task processes only: use the DATABASE_URL they receive',
     ];
     const body = Buffer.concat([...fields.map((field) => Buffer.from(`${field}\0`)), Buffer.from([0])]);
     const header = Buffer.alloc(5);
