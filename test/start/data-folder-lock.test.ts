@@ -2,7 +2,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchctl, type OutputProcess, startNpmStart } from '../support/processes.ts';
+import {
+  batchctl,
+  isolatedEnv,
+  NODE,
+  type OutputProcess,
+  REPO,
+  spawnWithOutput,
+  startNpmStart,
+} from '../support/processes.ts';
 
 // Slow (real processes: npm start seeds a small database, then batchctl seed tries the same
 // folder): a second process on a PGlite folder corrupted it beyond opening (issue 8, item 1).
@@ -66,4 +74,24 @@ describe('the embedded database folder has one owner at a time', () => {
     expect(result.code).toBe(0);
     expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
   }, 120_000);
+
+  it('opens the folder again after a seed --reset killed with SIGKILL while it writes records', async () => {
+    // Prepare
+    const seeding = spawnWithOutput(
+      'batchctl seed',
+      NODE,
+      [path.join(REPO, 'cli', 'batchctl.ts'), 'seed', '--reset', '--records', '100000'],
+      { cwd: REPO, env: isolatedEnv(dataDir, { SFN_BATCH_DATA_DIR: dataDir }) },
+    );
+    await seeding.waitForOutput('seed: records 5%', 120_000);
+
+    // Act
+    seeding.child.kill('SIGKILL');
+    await seeding.exit;
+    const result = await batchctl(dataDir, ['seed', '--reset', '--records', '50']);
+
+    // Assess
+    expect(result.stdout).toContain('Seeded PGlite');
+    expect(result.code).toBe(0);
+  }, 180_000);
 });
