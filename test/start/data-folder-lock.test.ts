@@ -77,6 +77,10 @@ describe('the embedded database folder has one owner at a time', () => {
 
   it('opens the folder again after a seed --reset killed with SIGKILL while it writes records', async () => {
     // Prepare
+    if (runtime.child.exitCode === null) {
+      runtime.child.kill('SIGKILL');
+      await runtime.exit;
+    }
     const seeding = spawnWithOutput(
       'batchctl seed',
       NODE,
