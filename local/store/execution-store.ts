@@ -124,6 +124,7 @@ export class ExecutionStore {
 
   private load(): void {
     const base = path.join(this.root, 'executions');
+    this.rehomeEscapedExecutions(base);
     for (const machine of subfolders(base)) {
       for (const entry of subfolders(path.join(base, machine))) {
         const dir = path.join(base, machine, entry);
@@ -151,6 +152,34 @@ export class ExecutionStore {
         }
         this.executions.set(record.executionArn, { record, history, dir });
       }
+    }
+  }
+
+  /**
+   * Older versions named execution folders after the execution, so an execution named `..`
+   * wrote its files into `executions/` itself and one named `.` into its state machine's
+   * folder. Such files move into the execution's own folder here, once.
+   */
+  private rehomeEscapedExecutions(base: string): void {
+    for (const dir of [base, ...subfolders(base).map((machine) => path.join(base, machine))]) {
+      const recordFile = path.join(dir, 'record.json');
+      if (!existsSync(recordFile)) continue;
+      let record: ExecutionRecord;
+      try {
+        record = executionRecordSchema.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+      } catch {
+        continue;
+      }
+      const machine = record.stateMachineArn.split(':').at(-1) ?? 'unknown';
+      const target = path.join(base, machine, executionFolderName(record.executionArn, record.name));
+      if (existsSync(target)) continue;
+      mkdirSync(target, { recursive: true });
+      for (const file of ['record.json', 'history.jsonl', 'definition.json', 'tasks']) {
+        if (existsSync(path.join(dir, file))) renameSync(path.join(dir, file), path.join(target, file));
+      }
+      this.warn(
+        `moved the files of execution "${record.name}" (${record.executionArn}) from ${dir} into ${target}: an older version stored them outside their own folder`,
+      );
     }
   }
 

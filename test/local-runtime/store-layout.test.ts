@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -104,6 +105,48 @@ describe('the execution store on disk', () => {
         }),
       ),
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+  });
+
+  it('moves the files of .. and . executions that an older version wrote outside their folders back in', async () => {
+    // Prepare: the layout the old folder naming (the execution name itself) produced.
+    const dataDir = tempDataDir();
+    runtime = await startTestRuntime(jobs, { dataDir });
+    const client = sfnClient(runtime.endpoint);
+    for (const name of ['..', '.']) {
+      const started = await client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE, name }));
+      await waitForStatus(client, started.executionArn ?? '');
+    }
+    await runtime.close();
+    const executionsDir = path.join(dataDir, 'sfn', 'executions');
+    const machineDir = path.join(executionsDir, 'sfn-batch-test-pass');
+    for (const folder of readdirSync(machineDir)) {
+      const record = JSON.parse(readFileSync(path.join(machineDir, folder, 'record.json'), 'utf8')) as {
+        name: string;
+      };
+      const oldPlace = record.name === '..' ? executionsDir : machineDir;
+      for (const file of readdirSync(path.join(machineDir, folder))) {
+        renameSync(path.join(machineDir, folder, file), path.join(oldPlace, file));
+      }
+      rmSync(path.join(machineDir, folder), { recursive: true });
+    }
+    const warnings: string[] = [];
+
+    // Act
+    runtime = await startTestRuntime(jobs, { dataDir, warn: (message) => warnings.push(message) });
+    const restarted = sfnClient(runtime.endpoint);
+
+    // Assess
+    for (const name of ['..', '.']) {
+      const executionArn = `${STATE_MACHINE.replace('stateMachine', 'execution')}:${name}`;
+      expect(await restarted.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({
+        name,
+        status: 'SUCCEEDED',
+      });
+      const history = await restarted.send(new GetExecutionHistoryCommand({ executionArn }));
+      expect(history.events?.at(-1)?.type).toBe('ExecutionSucceeded');
+    }
+    expect(warnings.filter((warning) => warning.includes('an older version stored them'))).toHaveLength(2);
+    expect(readdirSync(executionsDir)).toEqual(['sfn-batch-test-pass']);
   });
 
   it('starts although an older version left stray execution files in the executions folder itself', async () => {
