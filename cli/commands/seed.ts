@@ -42,6 +42,8 @@ export function register(program: Command): void {
       `
 Uses DATABASE_URL (PostgreSQL) when set, else the embedded PGlite database in
 \${SFN_BATCH_DATA_DIR:-.data}/pglite. Migrates first. Progress goes to stderr.
+The embedded database has one owner at a time: while npm start (or any other process)
+has it open, seed refuses and names that process; stop it first.
 
 Examples:
   $ batchctl seed
