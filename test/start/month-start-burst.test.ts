@@ -7,6 +7,32 @@ import { type OutputProcess, startNpmStart } from '../support/processes.ts';
 const DUE_AT_MONTH_START = ['expire-share-links', 'export-monthly-records', 'meter-usage-monthly'];
 const DUE_FIVE_MINUTES_LATER = 'aggregate-record-stats-daily';
 
+const END_STATUSES = 'SUCCEEDED|FAILED|TIMED_OUT|ABORTED';
+
+/** The line npm start prints when the month-start execution of `job` ends, if it has. */
+function endLine(output: string, job: string): string | undefined {
+  const pattern = new RegExp(`\\s(${END_STATUSES})\\s+${job}\\s+${job}-20261130T1500Z\\b`);
+  return output.split('\n').find((line) => pattern.test(line));
+}
+
+/**
+ * Waits until each job's execution has ended, or one has ended other than SUCCEEDED (the
+ * assertions then name it); throws with the output if npm start exits or `timeoutMs` passes.
+ */
+async function waitUntilEnded(runtime: OutputProcess, jobs: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = () => jobs.filter((job) => endLine(runtime.output, job) === undefined);
+  const failed = () =>
+    jobs.some((job) => /(FAILED|TIMED_OUT|ABORTED) /.test(endLine(runtime.output, job) ?? ''));
+  while (pending().length > 0 && !failed()) {
+    if (runtime.child.exitCode !== null)
+      throw new Error(`npm start exited before ${pending().join(', ')} ended:\n${runtime.output}`);
+    if (Date.now() > deadline)
+      throw new Error(`${pending().join(', ')} did not end within ${timeoutMs} ms:\n${runtime.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 // Slow (the whole runtime in a child process, real jobs and the real export): `--at` shows the
 // month-start burst without waiting for December.
 describe('npm start --at on a month start', () => {
@@ -35,18 +61,16 @@ describe('npm start --at on a month start', () => {
     );
     runtime = burst;
 
-    // Act
-    const allSucceeded = () =>
-      DUE_AT_MONTH_START.every((job) =>
-        burst.output.includes(`SUCCEEDED ${job.padEnd(36)} ${job}-20261130T1500Z`),
-      );
-    await burst.waitWhileRunning(allSucceeded, 200);
+    // Act: wait until every job has ended, whatever its status, so a failure ends the wait at once.
+    await waitUntilEnded(burst, DUE_AT_MONTH_START, 180_000);
     burst.child.kill('SIGINT');
     const code = await burst.exit;
 
     // Assess
-    for (const job of DUE_AT_MONTH_START)
+    for (const job of DUE_AT_MONTH_START) {
       expect(burst.output).toContain(`started   ${job.padEnd(36)} ${job}-20261130T1500Z`);
+      expect(endLine(burst.output, job), `${job} did not succeed:\n${burst.output}`).toMatch(/ SUCCEEDED /);
+    }
     expect(burst.output).not.toContain(`started   ${DUE_FIVE_MINUTES_LATER}`);
     expect(burst.output).toMatch(
       /4 scheduled \(--only [^)]*\), clock starts at 2026-11-30T15:00:00\.000Z \(--at\)/,
