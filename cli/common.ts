@@ -12,7 +12,14 @@ import {
   REPO_ROOT,
   type ScheduleCatalogue,
 } from '../lib/schedule/load.ts';
+import {
+  emptyState,
+  readSchedulerState,
+  type SchedulerState,
+  schedulerStatePath,
+} from '../lib/schedule/scheduler-state.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
+import { resolveDataDir } from '../local/runtime-file.ts';
 
 /** Exit codes of every batchctl command (documented in `batchctl --help` and README.md). */
 export const EXIT = { ok: 0, problem: 1, usage: 2 } as const;
@@ -144,4 +151,20 @@ export function reportProblemsAfterOutput(catalogue: ScheduleCatalogue): void {
       .join('\n')}\n`,
   );
   process.exitCode = EXIT.problem;
+}
+
+/**
+ * The local scheduler's stored state in `${SFN_BATCH_DATA_DIR:-.data}/scheduler.json`
+ * (rate() anchors). Empty when npm start has not run there; an unreadable file is
+ * reported on stderr and read as empty, as the scheduler itself does.
+ */
+export async function localSchedulerState(): Promise<SchedulerState> {
+  const { state, problem } = await readSchedulerState(schedulerStatePath(resolveDataDir())).catch(
+    (error: unknown) => ({
+      state: emptyState(),
+      problem: error instanceof Error ? error.message : String(error),
+    }),
+  );
+  if (problem) process.stderr.write(`batchctl: ${problem}; rate() jobs are shown without an anchor\n`);
+  return state;
 }

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runBatchctl } from './run-batchctl.ts';
 
 const BROKEN_ROOT = path.join(REPO, 'test', 'schedule', 'fixtures', 'broken');
@@ -70,6 +71,71 @@ describe('batchctl list', () => {
     // Assess
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("argument 'fr' is invalid");
+  });
+});
+
+describe('rate() jobs in list and next', () => {
+  const job = 'detect-temperature-excursions';
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'batchctl-anchor-'));
+  });
+
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function writeAnchor(schedule: string): Promise<void> {
+    // As npm start's scheduler leaves it after first scheduling the job at 10:00:11 UTC.
+    const state = {
+      version: 1,
+      jobs: {
+        [job]: {
+          handledThrough: '2026-11-21T10:00:11.000Z',
+          anchor: '2026-11-21T10:00:11.000Z',
+          schedule,
+          timezone: 'Asia/Tokyo',
+        },
+      },
+    };
+    await writeFile(path.join(dataDir, 'scheduler.json'), JSON.stringify(state));
+  }
+
+  it('shows the instants counted from the anchor the local scheduler stored', async () => {
+    // Prepare
+    await writeAnchor('rate(5 minutes)');
+    const env = { SFN_BATCH_DATA_DIR: dataDir };
+
+    // Act
+    const next = await runBatchctl(['next', job, '-n', '2', '--after', '2026-11-21T10:07:00Z'], { env });
+    const list = await runBatchctl(['list', '--json', '--after', '2026-11-21T10:07:00Z'], { env });
+
+    // Assess
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toContain('2026-11-21 19:10:11 Sat +09:00  2026-11-21 10:10:11 Sat');
+    expect(next.stdout).toContain('2026-11-21 19:15:11 Sat +09:00  2026-11-21 10:15:11 Sat');
+    const jobs = JSON.parse(list.stdout) as { name: string; nextRun: string | null }[];
+    expect(jobs.find((entry) => entry.name === job)?.nextRun).toBe('2026-11-21T10:10:11.000Z');
+  });
+
+  it('says there are no fixed instants yet when the scheduler has no anchor for the schedule', async () => {
+    // Prepare: the stored anchor belongs to an older schedule, which the scheduler discards.
+    await writeAnchor('rate(10 minutes)');
+    const env = { SFN_BATCH_DATA_DIR: dataDir };
+
+    // Act
+    const next = await runBatchctl(['next', job, '--after', '2026-11-21T10:07:00Z'], { env });
+    const list = await runBatchctl(['list', '--after', '2026-11-21T10:07:00Z'], { env });
+
+    // Assess
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toContain(
+      'No fixed run instants yet: first run when npm start schedules it, then every 5 minutes.',
+    );
+    expect(next.stdout).not.toMatch(/\d{2}:\d{2}:\d{2}|\d{2}:\d{2} \w{3}/);
+    const row = list.stdout.split('\n').find((line) => line.startsWith(`${job} `));
+    expect(row).toMatch(/first run when npm start schedules it, then every 5 minutes$/);
   });
 });
 
