@@ -192,6 +192,21 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     expect(stopAgain.code).toBe(0);
   });
 
+  it('says that a finished execution had already ended, with its status, and exits 1', async () => {
+    // Prepare
+    await batchctl(dataDir, ['run', SUCCEEDING, '--name', 'finished-before-stop', '--wait']);
+
+    // Act
+    const result = await batchctl(dataDir, ['stop', 'finished-before-stop']);
+
+    // Assess
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^batchctl: finished-before-stop had already ended: SUCCEEDED at \d{4}-\d{2}-\d{2}T[\d:.]+Z; nothing was stopped\n$/,
+    );
+    expect(result.code).toBe(1);
+  });
+
   it("prints a task's output", async () => {
     // Act
     const result = await batchctl(dataDir, ['logs', 'analyze-tables-fails']);
