@@ -56,7 +56,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const { jobs, problems } = await loadSchedules(config.schedulesDir);
+  const { jobs, problems, warnings } = await loadSchedules(config.schedulesDir);
+  for (const warning of warnings) err(`npm start: ${formatProblem(warning)}`);
   if (problems.length > 0) {
     err(
       `npm start: ${problems.length} problem(s) in schedules/ (the same as "npm run batchctl -- validate"):`,

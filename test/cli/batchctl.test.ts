@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,25 +14,49 @@ describe('batchctl validate', () => {
 
     // Assess
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^OK: \d+ jobs valid\.\n$/);
+    expect(result.stdout).toMatch(/^OK: \d+ jobs valid/m);
     expect(result.exitCode).toBe(0);
   });
 
-  it('exits 1 and prints every located problem of every file', async () => {
+  it('exits 1 and prints every located problem of every file on stdout', async () => {
     // Act
     const result = await runBatchctl(['validate', '--root', BROKEN_ROOT]);
 
-    // Assess
+    // Assess: on stdout, so that `batchctl validate > report.txt` keeps the report.
     expect(result.exitCode).toBe(1);
-    const lines = result.stderr.split('\n').filter((line) => /^schedules\/\S+:\d+:\d+ {2}/.test(line));
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.split('\n').filter((line) => /^schedules\/\S+:\d+:\d+ {2}/.test(line));
     expect(lines).toHaveLength(10);
-    expect(result.stderr).toContain(
+    expect(result.stdout).toContain(
       'schedules/many-mistakes.yml:4:1  enabeld: unknown key "enabeld" (did you mean "enabled"?)',
     );
-    expect(result.stderr).toContain(
+    expect(result.stdout).toContain(
       'schedules/many-mistakes.yml:6:9  memory: 4096 MiB is not valid with cpu 256 on Fargate; cpu 256 allows 512, 1024, 2048 MiB. Example: 512',
     );
-    expect(result.stderr).toContain('10 problems in 4 files; 0 valid jobs.');
+    expect(result.stdout).toContain('10 problems in 4 files; 0 valid jobs.');
+  });
+
+  it('refuses a schedule file that is not UTF-8 instead of reading it with replacement characters', async () => {
+    // Prepare: a Shift_JIS comment ("日本" is 0x93 0xFA 0x96 0x7B) in an otherwise valid job.
+    const root = await mkdtemp(path.join(tmpdir(), 'batchctl-encoding-'));
+    await mkdir(path.join(root, 'schedules'));
+    const job = await readFile(path.join(REPO, 'schedules', 'analyze-tables.yml'));
+    const comment = Buffer.from([0x23, 0x20, 0x93, 0xfa, 0x96, 0x7b, 0x0a]);
+    await writeFile(path.join(root, 'schedules', 'analyze-tables.yml'), Buffer.concat([comment, job]));
+    await writeFile(
+      path.join(root, 'schedules', '_defaults.yml'),
+      await readFile(path.join(REPO, 'schedules', '_defaults.yml')),
+    );
+
+    // Act
+    const result = await runBatchctl(['validate', '--root', root]);
+    await rm(root, { recursive: true, force: true });
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      'schedules/analyze-tables.yml:1:3  (file): is not valid UTF-8: byte 0x93 at byte offset 2',
+    );
   });
 });
 
