@@ -19,6 +19,7 @@ import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { formatProblem, loadSchedules } from '../lib/schedule/load.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
+import { WorkflowSynthesisError } from '../lib/workflows/synthesize.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
@@ -120,6 +121,7 @@ async function main(): Promise<number> {
     },
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
+    ...projectContainersDir(config.schedulesDir),
     onExecutionEvent: printExecutionEvent,
     onStatusChangeEvent: async (event) => notify?.(event),
     warn: (message) => err(`[local runtime] ${message}`),
@@ -173,6 +175,16 @@ async function main(): Promise<number> {
   await scheduler?.start();
   if (scheduler) printUpcoming(scheduler);
   return -1;
+}
+
+/**
+ * With --schedules, the containers are the ones beside that schedules/ folder (validate
+ * checked `container:` against them); otherwise the runtime's default, this repository's.
+ */
+function projectContainersDir(schedulesDir: string | undefined): { containersDir?: string } {
+  if (schedulesDir === undefined) return {};
+  const containersDir = path.join(path.dirname(path.resolve(schedulesDir)), 'containers');
+  return existsSync(containersDir) ? { containersDir } : {};
 }
 
 function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSpec[] {
@@ -369,7 +381,8 @@ try {
     process.exit(code);
   }
 } catch (error) {
-  if (error instanceof StartConfigError) err(`npm start: ${error.message}`);
+  if (error instanceof StartConfigError || error instanceof WorkflowSynthesisError)
+    err(`npm start: ${error.message}`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     err(
       `npm start: ${(error as Error).message}. Another npm start may be running; stop it, or pass --port 0 (any free port) or --port <n>.`,

@@ -4,7 +4,7 @@
  * the AWS cron engine, and every problem in every file is collected with
  * `file:line:column`, the field, the rule it broke and an example of a valid value.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -15,6 +15,7 @@ import {
   ScheduleExpressionError,
 } from '../cron/index.ts';
 import { MIN_YEAR } from '../cron/parse.ts';
+import { CONTAINER_FILES, CONTAINERS, scanContainerFolders } from '../workflows/containers.ts';
 import { parseDuration } from './duration.ts';
 import { FARGATE_SIZES, type JobSpec, MAX_JOB_NAME_LENGTH } from './job-spec.ts';
 import {
@@ -88,12 +89,14 @@ export interface ScheduleCatalogue {
 export interface ParseOptions {
   /** Container names that exist (folders under `containers/`); the known ones are always accepted. */
   containers?: readonly string[];
+  /** Folders under `containers/` that lack files a container needs: name → missing files. */
+  incompleteContainers?: ReadonlyMap<string, readonly string[]>;
   /** The instant "in the past" is judged against (default now). */
   now?: Date;
 }
 
-/** Containers the project ships; accepted even before their folders exist. */
-export const KNOWN_CONTAINERS: readonly string[] = ['batch-jobs', 'xlsx-converter'];
+/** This project's containers; accepted even where a checkout (or a fixture) lacks their folders. */
+export const KNOWN_CONTAINERS: readonly string[] = CONTAINERS;
 
 /** Repository root (this file lives in `lib/schedule/`). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -200,7 +203,15 @@ export function parseScheduleCatalogue(
     if (!result.success) {
       for (const issue of result.error.issues) problems.push(...issueToProblems(issue, source, defaults));
     }
-    problems.push(...checkCrossFieldRules(merged, source, defaults, containers));
+    problems.push(
+      ...checkCrossFieldRules(
+        merged,
+        source,
+        defaults,
+        containers,
+        options.incompleteContainers ?? new Map(),
+      ),
+    );
     const finding = checkScheduleFires(merged, source, defaults, now);
     if (finding?.severity === 'warning') warnings.push(finding);
     else if (finding) problems.push(finding);
@@ -238,7 +249,11 @@ export async function loadScheduleCatalogue(dir: string = DEFAULT_SCHEDULES_DIR)
         return { path: displayPath(absolute, projectRoot), text: await readFile(absolute) };
       }),
   );
-  return parseScheduleCatalogue(files, { containers: await listContainers(projectRoot) });
+  const folders = scanContainerFolders(path.join(projectRoot, 'containers'));
+  return parseScheduleCatalogue(files, {
+    containers: folders.containers,
+    incompleteContainers: folders.incomplete,
+  });
 }
 
 /** Loads all schedules and returns the valid jobs, every problem and every warning found. */
@@ -256,16 +271,9 @@ export async function loadJobSpecs(dir?: string): Promise<JobSpec[]> {
   return jobs;
 }
 
-/** Folders under `<repo>/containers/`; an absent folder means none yet. */
+/** Container folders under `<root>/containers/` that have what a container needs (see containers.ts). */
 export async function listContainers(root: string = REPO_ROOT): Promise<string[]> {
-  const dir = path.join(root, 'containers');
-  try {
-    if (!(await stat(dir)).isDirectory()) return [];
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-  } catch {
-    return [];
-  }
+  return scanContainerFolders(path.join(root, 'containers')).containers;
 }
 
 function displayPath(absolute: string, projectRoot: string): string {
@@ -473,6 +481,7 @@ function checkCrossFieldRules(
   source: ParsedSource,
   defaults: ParsedSource | undefined,
   containers: ReadonlySet<string>,
+  incompleteContainers: ReadonlyMap<string, readonly string[]>,
 ): ScheduleProblem[] {
   const problems: ScheduleProblem[] = [];
   const problem = (field: PathSegment[], message: string, example: string, anchor = field) =>
@@ -507,11 +516,22 @@ function checkCrossFieldRules(
       'workflow: xlsx-export',
     );
   }
-  if (typeof container === 'string' && KEBAB_CASE.test(container) && !containers.has(container)) {
+  const missingFiles = typeof container === 'string' ? incompleteContainers.get(container) : undefined;
+  if (typeof container === 'string' && !containers.has(container) && missingFiles) {
+    problem(
+      ['container'],
+      `containers/${container}/ is not a complete container: it has no ${missingFiles
+        .map((file) => `${file} (${CONTAINER_FILES[file as keyof typeof CONTAINER_FILES] ?? 'required'})`)
+        .join(
+          ' and no ',
+        )}; add ${missingFiles.length === 1 ? 'it' : 'them'}, or use one of ${[...containers].sort().join(', ')}`,
+      `${container} once containers/${container}/ has ${Object.keys(CONTAINER_FILES).join(' and ')}`,
+    );
+  } else if (typeof container === 'string' && KEBAB_CASE.test(container) && !containers.has(container)) {
     const suggestion = suggestClosest(container, [...containers]);
     problem(
       ['container'],
-      `no container "${container}": it is neither a folder under containers/ nor one of ${[...containers].sort().join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      `no container "${container}": it is neither a folder under containers/ (with ${Object.keys(CONTAINER_FILES).join(' and ')}) nor one of ${[...containers].sort().join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
       suggestion ?? 'batch-jobs',
     );
   }

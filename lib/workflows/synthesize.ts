@@ -107,7 +107,7 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
   }
   checkText(job, 'description', job.description);
   checkText(job, 'command', JSON.stringify(job.command));
-  checkText(job, 'defaultInput', JSON.stringify(job.defaultInput));
+  checkText(job, 'input', JSON.stringify(job.defaultInput));
 
   const common: Record<string, JsonValue> = {
     JobName: job.name,
@@ -163,17 +163,19 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
 /**
  * Synthesis context of the embedded local runtime: well-formed ARNs in a fake
  * account. Lambda ARNs follow `arn:aws:lambda:<region>:<account>:function:<service>-<stage>-<key>`
- * (keys in {@link WORKFLOW_LAMBDAS}); the ECS resources are named after the stage.
+ * (keys in {@link WORKFLOW_LAMBDAS}); the ECS resources are named after the stage, with one
+ * task definition per container (default: this project's, see containers.ts).
  */
 export function localSynthesisContext(
   stage: string,
   region = 'us-east-1',
   accountId = '000000000000',
+  containers: readonly string[] = CONTAINERS,
 ): SynthesisContext {
   const lambdaArn = (key: WorkflowLambdaKey) =>
     `arn:aws:lambda:${region}:${accountId}:function:${lambdaFunctionName(stage, key)}`;
   const taskDefinitionArns: Record<string, string> = {};
-  for (const container of CONTAINERS) {
+  for (const container of containers) {
     taskDefinitionArns[container] =
       `arn:aws:ecs:${region}:${accountId}:task-definition/${SERVICE_NAME}-${stage}-${container}:1`;
   }

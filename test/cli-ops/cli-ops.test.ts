@@ -293,7 +293,7 @@ describe('manual input validation', () => {
     expect(problems).toEqual([
       'unknown input key "trigger"; allowed keys are scheduledTime and params. (batchctl sets trigger to "manual" itself)',
       'params.limit must be a number like its default 10, got "5"',
-      'params.workspace is not a parameter of export-x; it accepts limit, workspaces (defaultInput in schedules/export-x.yml). Did you mean "workspaces"?',
+      'params.workspace is not a parameter of export-x; it accepts limit, workspaces (input: in schedules/export-x.yml). Did you mean "workspaces"?',
     ]);
   });
 
