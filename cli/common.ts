@@ -80,10 +80,22 @@ export function findJob(catalogue: ScheduleCatalogue, name: string): JobSpec {
       EXIT.problem,
     );
   }
-  const names = [...catalogue.effective.keys()];
-  const suggestion = suggestClosest(name, names);
+  throw new CliError(unknownJobMessage(name, [...catalogue.effective.keys()]), EXIT.usage);
+}
+
+/**
+ * Why `name` names none of `jobs`: the jobs it is the start of (when several, so the
+ * user can pick one), else the closest name, else where to look.
+ */
+export function unknownJobMessage(name: string, jobs: readonly string[], where = ''): string {
+  const starting = jobs.filter((job) => job.startsWith(name)).sort();
+  if (starting.length > 1) {
+    const listed = starting.slice(0, 10).join(', ');
+    return `"${name}" is not a job name${where}; it is the start of ${starting.length} jobs: ${listed}${starting.length > 10 ? ', …' : ''}. Give the whole name.`;
+  }
+  const suggestion = starting[0] ?? suggestClosest(name, jobs);
   const hint = suggestion ? `Did you mean "${suggestion}"?` : 'Run "batchctl list" to see all jobs.';
-  throw new CliError(`unknown job "${name}". ${hint}`, EXIT.usage);
+  return `unknown job "${name}"${where}. ${hint}`;
 }
 
 /** Parses a positive whole number option, or throws a usage error naming the option. */

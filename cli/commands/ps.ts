@@ -1,6 +1,6 @@
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { CliError, EXIT, renderTable } from '../common.ts';
+import { CliError, EXIT, renderTable, unknownJobMessage } from '../common.ts';
 import {
   describeApiError,
   formatDurationBetween,
@@ -41,10 +41,11 @@ Examples:
       try {
         let machines = [...(await stageStateMachines(target)).entries()];
         if (options.job !== undefined) {
+          const deployed = machines.map(([job]) => job);
           machines = machines.filter(([job]) => job === options.job);
           if (machines.length === 0) {
             throw new CliError(
-              `${target.description} has no job "${options.job}"; see "batchctl list"`,
+              unknownJobMessage(options.job, deployed, ` in ${target.description}`),
               EXIT.usage,
             );
           }

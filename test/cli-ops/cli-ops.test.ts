@@ -244,6 +244,32 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
   });
 
+  it('follows the newest execution of a job given by its job name', async () => {
+    // Prepare: an older finished run, then the newest one, still running.
+    await batchctl(dataDir, ['run', SLOW, '--name', 'refresh-search-index-newest']);
+    const executionArn = `${runtime.stateMachineArn(SLOW).replace(':stateMachine:', ':execution:')}:refresh-search-index-newest`;
+
+    // Act
+    const following = batchctl(dataDir, ['logs', SLOW, '--follow']);
+    for (;;) {
+      const logs = await fetch(
+        `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
+      );
+      if ((await logs.text()).includes('task started')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await batchctl(dataDir, ['stop', 'refresh-search-index-newest']);
+    const result = await following;
+
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^=== refresh-search-index-newest \(RUNNING\), the newest execution of refresh-search-index\n/,
+    );
+    expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
+  });
+
   it('says which executions an ambiguous prefix matches', async () => {
     // Act
     const result = await batchctl(dataDir, ['stop', 'a']);
@@ -251,6 +277,16 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     // Assess
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/"a" matches \d+ executions/);
+  });
+
+  it('suggests the job meant when ps --job has a typo', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['ps', '--job', 'refresh-serch-index']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown job "refresh-serch-index" in the local runtime at');
+    expect(result.stderr).toContain('Did you mean "refresh-search-index"?');
   });
 
   it('tells the user to start the runtime when none is running', async () => {

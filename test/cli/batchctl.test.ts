@@ -233,6 +233,19 @@ describe('batchctl show', () => {
   });
 });
 
+describe('job names', () => {
+  it('lists the jobs an ambiguous prefix matches', async () => {
+    // Act
+    const result = await runBatchctl(['show', 'export-monthly']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      'batchctl: "export-monthly" is not a job name; it is the start of 2 jobs: export-monthly-records, export-monthly-records-us. Give the whole name.\n',
+    );
+  });
+});
+
 describe('batchctl usage', () => {
   it('documents the exit codes and examples in --help and exits 0', async () => {
     // Act
