@@ -11,12 +11,24 @@ import {
   reportProblemsAfterOutput,
 } from '../common.ts';
 
+/** The table's own words in each language (job names, zones and instants stay as they are). */
+const TABLE_LABELS: Record<DescriptionLanguage, { header: string[]; yes: string; no: string }> = {
+  en: { header: ['JOB', 'SCHEDULE', 'ZONE', 'ENABLED', 'NEXT RUN (job zone)'], yes: 'yes', no: 'no' },
+  ja: {
+    header: ['ジョブ', 'スケジュール', 'タイムゾーン', '有効', '次回実行 (ジョブのタイムゾーン)'],
+    yes: 'はい',
+    no: 'いいえ',
+  },
+};
+
 export function register(program: Command): void {
   program
     .command('list')
     .description('List jobs: schedule in words, time zone, enabled, and next run in the job zone')
     .addOption(
-      new Option('--lang <lang>', 'language of the schedule description').choices(['en', 'ja']).default('en'),
+      new Option('--lang <lang>', 'language of the table (headers, schedule, yes/no, weekdays)')
+        .choices(['en', 'ja'])
+        .default('en'),
     )
     .option('--json', 'print JSON instead of a table')
     .option('--after <instant>', 'compute the next run after this ISO 8601 instant instead of now')
@@ -59,14 +71,15 @@ problems are printed on stderr (exit code 1). Exit codes: 0 ok, 1 problems, 2 us
           }));
           process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         } else {
+          const labels = TABLE_LABELS[options.lang];
           const table = renderTable(
-            ['JOB', 'SCHEDULE', 'ZONE', 'ENABLED', 'NEXT RUN (job zone)'],
+            labels.header,
             rows.map(({ job, words, next, note }) => [
               job.name,
               words,
               job.timezone,
-              job.enabled ? 'yes' : 'no',
-              next ? formatInstant(next, job.timezone) : (note ?? '-'),
+              job.enabled ? labels.yes : labels.no,
+              next ? formatInstant(next, job.timezone, { lang: options.lang }) : (note ?? '-'),
             ]),
           );
           process.stdout.write(`${table}\n`);

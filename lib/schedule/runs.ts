@@ -53,7 +53,7 @@ export function plannedRuns(
     runs: [],
     notAnchored:
       lang === 'ja'
-        ? `npm start が最初にスケジュールした時点から${cadence}`
+        ? `npm start がスケジュールした時点から${cadence}`
         : `first run when npm start schedules it, then ${cadence.toLowerCase()}`,
   };
 }

@@ -88,6 +88,23 @@ describe('batchctl list', () => {
     });
   });
 
+  it('prints the whole table in Japanese with --lang ja', async () => {
+    // Act
+    const result = await runBatchctl(['list', '--lang', 'ja', '--after', '2026-11-21T23:30:00Z']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      /^ジョブ\s+スケジュール\s+タイムゾーン\s+有効\s+次回実行 \(ジョブのタイムゾーン\)$/,
+    );
+    expect(lines.find((line) => line.startsWith('compute-compliance-scores '))).toMatch(
+      /\s06:00、毎月最初の平日\s+Asia\/Tokyo\s+はい\s+2026-12-01 06:00 \(火\) \+09:00$/,
+    );
+    expect(lines.find((line) => line.startsWith('purge-orphaned-photos '))).toMatch(/\sいいえ\s+-$/);
+    expect(result.stdout).not.toMatch(/\b(yes|no|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b/);
+  });
+
   it('rejects an unsupported language with exit code 2', async () => {
     // Act
     const result = await runBatchctl(['list', '--lang', 'fr']);
@@ -187,12 +204,12 @@ describe('batchctl next', () => {
 
   it('exits 2 for an unknown job and suggests the closest name', async () => {
     // Act
-    const result = await runBatchctl(['next', 'export-monthly-record']);
+    const result = await runBatchctl(['next', 'export-montly-records']);
 
     // Assess
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe(
-      'batchctl: unknown job "export-monthly-record". Did you mean "export-monthly-records"?\n',
+      'batchctl: unknown job "export-montly-records". Did you mean "export-monthly-records"?\n',
     );
   });
 
