@@ -18,6 +18,7 @@ import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { formatProblem, loadSchedules } from '../lib/schedule/load.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
+import { formatInstant } from '../lib/schedule/time-format.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { WorkflowSynthesisError } from '../lib/workflows/synthesize.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
@@ -173,7 +174,7 @@ async function main(): Promise<number> {
   );
   // Started after the status block so the burst of an `--at` month start prints below it.
   await scheduler?.start();
-  if (scheduler) printUpcoming(scheduler);
+  if (scheduler) printUpcoming(scheduler, scheduledJobs);
   return -1;
 }
 
@@ -327,15 +328,17 @@ function printStatusBlock(
   out(lines.join('\n'));
 }
 
-function printUpcoming(scheduler: Scheduler): void {
+function printUpcoming(scheduler: Scheduler, jobs: readonly JobSpec[]): void {
   const upcoming = scheduler.upcoming(5);
   if (upcoming.length === 0) {
     out('No scheduled runs ahead.\n');
     return;
   }
-  out('Next runs (local time):');
+  const zones = new Map(jobs.map((job) => [job.name, job.timezone]));
+  out("Next runs (each in its job's time zone):");
   for (const run of upcoming) {
-    out(`  ${run.at.toLocaleString('sv-SE', { hour12: false }).slice(0, 16)}  ${run.job}`);
+    const zone = zones.get(run.job) ?? 'UTC';
+    out(`  ${formatInstant(run.at, zone)} ${zone.padEnd(16)}  ${run.job}`);
   }
   out('');
 }

@@ -12,6 +12,17 @@ import {
   withTargetOptions,
 } from '../sfn-client.ts';
 
+/** This machine's zone: ps prints start times in it, each with its offset so it can be compared. */
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** `2026-11-21 23:40:05 +09:00`: local wall time with its UTC offset (which changes with DST). */
+function formatStarted(date: Date): string {
+  const minutes = -date.getTimezoneOffset();
+  const hours = String(Math.floor(Math.abs(minutes) / 60)).padStart(2, '0');
+  const rest = String(Math.abs(minutes) % 60).padStart(2, '0');
+  return `${formatLocalTime(date)} ${minutes < 0 ? '-' : '+'}${hours}:${rest}`;
+}
+
 /** Finished executions shown next to the running ones without --all. */
 const RECENT_COUNT = 20;
 
@@ -72,11 +83,11 @@ Examples:
         const now = new Date();
         process.stdout.write(
           `${renderTable(
-            ['STATUS', 'JOB', 'STARTED', 'DURATION', 'EXECUTION'],
+            ['STATUS', 'JOB', `STARTED (${LOCAL_ZONE})`, 'DURATION', 'EXECUTION'],
             shown.map(({ job, execution }) => [
               execution.status ?? '?',
               job,
-              formatLocalTime(execution.startDate),
+              execution.startDate ? formatStarted(execution.startDate) : '-',
               formatDurationBetween(execution.startDate, execution.stopDate, now),
               execution.name ?? '?',
             ]),

@@ -181,8 +181,10 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
 
     // Assess
     expect(started.code).toBe(0);
+    // STARTED names the zone in its header and gives each start its UTC offset.
+    expect(running.stdout).toMatch(/^STATUS\s+JOB\s+STARTED \([\w/+-]+\)\s+DURATION\s+EXECUTION\n/);
     expect(running.stdout).toMatch(
-      /RUNNING\s+refresh-search-index\s+\S+ \S+\s+\S+.*refresh-search-index-slow-run/,
+      /RUNNING\s+refresh-search-index\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}\s+\S+.*refresh-search-index-slow-run/,
     );
     expect(stopped.stdout).toMatch(/^stopped arn:aws:states:.*:refresh-search-index-slow-run/);
     expect(listed.stdout).toMatch(/ABORTED\s+refresh-search-index/);

@@ -190,10 +190,16 @@ describe('xlsx export end to end (PGlite served to the converter process)', () =
     const shown = await libreOfficeRows(file);
     expect(shown[0]).toEqual([
       '記録ID',
-      '提出日時',
+      '提出日時 (Asia/Tokyo)',
       '提出者',
       '店舗・拠点',
-      ...SMALL_FIELDS.map((field) => ('unit' in field ? `${field.label} (${field.unit})` : field.label)),
+      ...SMALL_FIELDS.map((field) =>
+        'unit' in field
+          ? `${field.label} (${field.unit})`
+          : field.type === 'datetime'
+            ? `${field.label} (Asia/Tokyo)`
+            : field.label,
+      ),
     ]);
     const records = await db.query<{ id: number; submitted_at: Date; values: Record<string, unknown> }>(
       `SELECT id, submitted_at, "values" FROM records

@@ -75,6 +75,10 @@ describe('npm start --at on a month start', () => {
     expect(burst.output).toMatch(
       /4 scheduled \(--only [^)]*\), clock starts at 2026-11-30T15:00:00\.000Z \(--at\)/,
     );
+    // The status block gives each upcoming run in its job's zone, whatever the machine's zone.
+    expect(burst.output).toMatch(
+      /Next runs \(each in its job's time zone\):\n {2}2026-12-01 00:05 Tue \+09:00 Asia\/Tokyo\s+aggregate-record-stats-daily\n/,
+    );
     expect(code).toBe(0);
   }, 240_000);
 });
