@@ -160,6 +160,13 @@ describe('xlsx export end to end (PGlite served to the converter process)', () =
       });
       expect(output.targetCount).toBe(2);
       expect(output.pendingTargetCount).toBe(2);
+      expect(output.files).toEqual({
+        storage: `local folder ${join(dataDir, 'objects')}`,
+        prefix: 'exports/',
+        keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
+        count: 2,
+        periodTotal: 2,
+      });
       // The big target exceeds recordsPerBatch and runs alone.
       expect(output.batches.map((batch) => [batch.targetCount, batch.recordCount])).toEqual([
         [1, BIG_RECORDS],
@@ -280,6 +287,7 @@ describe('xlsx export end to end (PGlite served to the converter process)', () =
     // Assess
     expect(later.targetCount).toBe(2);
     expect(later.pendingTargetCount).toBe(0);
+    expect(later.files).toMatchObject({ count: 0, periodTotal: 2 });
     expect(later.batches).toEqual([]);
     expect(targets.rowCount).toBe(2);
     expect((await targetOf(fixture.smallTemplateId)).status).toBe('done');

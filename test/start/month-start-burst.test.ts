@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type OutputProcess, startNpmStart } from '../support/processes.ts';
 
@@ -33,6 +34,22 @@ async function waitUntilEnded(runtime: OutputProcess, jobs: string[], timeoutMs:
   }
 }
 
+/** The output of a finished execution, read through the API whose endpoint npm start printed. */
+async function executionOutput(output: string, name: string): Promise<unknown> {
+  const endpoint = /Step Functions API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  if (!endpoint) throw new Error(`npm start printed no API endpoint:\n${output}`);
+  const client = new SFNClient({
+    endpoint,
+    region: 'ap-northeast-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const machines = await client.send(new ListStateMachinesCommand({}));
+  const machine = machines.stateMachines?.find((entry) => entry.name?.endsWith('-export-monthly-records'));
+  const executionArn = `${machine?.stateMachineArn?.replace(':stateMachine:', ':execution:')}:${name}`;
+  const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+  return JSON.parse(described.output ?? 'null');
+}
+
 // Slow (the whole runtime in a child process, real jobs and the real export): `--at` shows the
 // month-start burst without waiting for December.
 describe('npm start --at on a month start', () => {
@@ -63,6 +80,7 @@ describe('npm start --at on a month start', () => {
 
     // Act: wait until every job has ended, whatever its status, so a failure ends the wait at once.
     await waitUntilEnded(burst, DUE_AT_MONTH_START, 180_000);
+    const exportOutput = await executionOutput(burst.output, 'export-monthly-records-20261130T1500Z');
     burst.child.kill('SIGINT');
     const code = await burst.exit;
 
@@ -75,6 +93,15 @@ describe('npm start --at on a month start', () => {
     expect(burst.output).toMatch(
       /4 scheduled \(--only [^)]*\), clock starts at 2026-11-30T15:00:00\.000Z \(--at\)/,
     );
+    // The export says where it wrote its files, and how many.
+    expect(exportOutput).toMatchObject({
+      files: {
+        storage: `local folder ${path.join(dataDir, 'objects')}`,
+        prefix: 'exports/',
+        keyPattern: 'exports/<workspace>/<template>/2026-11.xlsx',
+        count: expect.any(Number),
+      },
+    });
     // The status block gives each upcoming run in its job's zone, whatever the machine's zone.
     expect(burst.output).toMatch(
       /Next runs \(each in its job's time zone\):\n {2}2026-12-01 00:05 Tue \+09:00 Asia\/Tokyo\s+aggregate-record-stats-daily\n/,
