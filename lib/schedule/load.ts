@@ -16,6 +16,7 @@ import {
 } from '../cron/index.ts';
 import { MIN_YEAR } from '../cron/parse.ts';
 import { CONTAINER_FILES, CONTAINERS, scanContainerFolders } from '../workflows/containers.ts';
+import { hasDeploymentSubstitution } from '../workflows/synthesize.ts';
 import { parseDuration } from './duration.ts';
 import { FARGATE_SIZES, type JobSpec, MAX_JOB_NAME_LENGTH } from './job-spec.ts';
 import {
@@ -516,6 +517,19 @@ function checkCrossFieldRules(
       'workflow: xlsx-export',
     );
   }
+  const { description, command, input } = merged;
+  const substitutionMessage =
+    'contains "${" or "#{", which the deployment would read as a substitution (CloudFormation Fn::Sub, serverless-step-functions)';
+  if (typeof description === 'string' && hasDeploymentSubstitution(description))
+    problem(['description'], substitutionMessage, 'Refresh the index under $HOME/data (no braces)');
+  if (Array.isArray(command)) {
+    command.forEach((argument, index) => {
+      if (typeof argument === 'string' && hasDeploymentSubstitution(argument))
+        problem(['command', index], substitutionMessage, '[echo, $HOME] (without braces)');
+    });
+  }
+  if (isPlainObject(input) && hasDeploymentSubstitution(JSON.stringify(input)))
+    problem(['input'], substitutionMessage, '{ path: /data/exports } (a literal value, without braces)');
   const missingFiles = typeof container === 'string' ? incompleteContainers.get(container) : undefined;
   if (typeof container === 'string' && !containers.has(container) && missingFiles) {
     problem(

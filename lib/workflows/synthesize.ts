@@ -77,10 +77,17 @@ export function retryWaitSeconds(job: JobSpec): number[] {
   return waits;
 }
 
+/**
+ * Whether `text` holds `${` or `#{`: CloudFormation's Fn::Sub (which carries the
+ * definition) would read `${...}` as a substitution, and serverless-step-functions
+ * `#{...}` as a pseudo parameter. The schedule loader refuses such text with this rule.
+ */
+export function hasDeploymentSubstitution(text: string): boolean {
+  return text.includes('${') || text.includes('#{');
+}
+
 function checkText(job: JobSpec, field: string, text: string): void {
-  // `${...}` would be read as a substitution by CloudFormation's Fn::Sub (which carries
-  // the definition) and `#{...}` as a pseudo parameter by serverless-step-functions.
-  if (text.includes('${') || text.includes('#{')) {
+  if (hasDeploymentSubstitution(text)) {
     throw new WorkflowSynthesisError(
       `${job.sourceFile}: field ${field} contains "\${" or "#{", which the deployment would treat as a ` +
         `substitution. Remove it (for example write "$HOME" instead of "\${HOME}").`,

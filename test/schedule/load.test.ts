@@ -408,6 +408,25 @@ command: [refresh-search-index]
     ]);
   });
 
+  it('rejects text the deployment would read as a substitution, as npm start would', () => {
+    // Act
+    const { jobs, problems } = parseOne(
+      JOB.replace('[refresh-search-index]', '[refresh-search-index, "#{AWS::Region}"]'),
+    );
+
+    // Assess
+    expect(jobs).toEqual([]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        line: 3,
+        field: 'command[1]',
+        message: expect.stringContaining(
+          'contains "${" or "#{", which the deployment would read as a substitution',
+        ),
+      }),
+    ]);
+  });
+
   it('warns about a one-off at() in the past, and keeps the job valid', () => {
     // Act
     const { jobs, problems, warnings } = parseOne(
