@@ -36,6 +36,34 @@ describe('batchctl validate', () => {
     expect(result.stdout).toContain('10 problems in 4 files; 0 valid jobs.');
   });
 
+  it('lists a one-off at() in the past as a warning and still exits 0', async () => {
+    // Prepare
+    const root = await mkdtemp(path.join(tmpdir(), 'batchctl-warning-'));
+    await mkdir(path.join(root, 'schedules'));
+    await writeFile(
+      path.join(root, 'schedules', '_defaults.yml'),
+      await readFile(path.join(REPO, 'schedules', '_defaults.yml')),
+    );
+    await writeFile(
+      path.join(root, 'schedules', 'one-off.yml'),
+      'description: A one-off backfill.\nschedule: at(2020-01-01T03:00:00)\ncommand: [analyze-tables]\n',
+    );
+
+    // Act
+    const result = await runBatchctl(['validate', '--root', root]);
+    const github = await runBatchctl(['validate', '--root', root, '--format', 'github']);
+    await rm(root, { recursive: true, force: true });
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(
+      'schedules/one-off.yml:2:11  warning: schedule: at(2020-01-01T03:00:00) is in the past (2020-01-01 03:00 Wed +09:00), so this one-off job will not run again; remove the file or give a future time. ' +
+        `Example: at(${new Date().getUTCFullYear() + 1}-01-01T09:00:00)\n\nOK: 1 jobs valid, 1 warning.\n`,
+    );
+    expect(github.exitCode).toBe(0);
+    expect(github.stdout).toMatch(/^::warning file=schedules\/one-off\.yml,line=2,col=11,/);
+  });
+
   it('refuses a schedule file that is not UTF-8 instead of reading it with replacement characters', async () => {
     // Prepare: a Shift_JIS comment ("日本" is 0x93 0xFA 0x96 0x7B) in an otherwise valid job.
     const root = await mkdtemp(path.join(tmpdir(), 'batchctl-encoding-'));
