@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
 import { stateMachineName } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
@@ -97,11 +98,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const releaseLock = acquireLock(dataDir);
   try {
     const store = new ExecutionStore(dataDir, { warn });
+    const containersDir = options.containersDir ?? path.join(REPO_ROOT, 'containers');
+    // Every complete folder in the containers directory gets a task definition, as on AWS.
+    const containers = [...new Set([...CONTAINERS, ...scanContainerFolders(containersDir).containers])];
+    const synthesisContext = localSynthesisContext(stage, region, accountId, containers);
     const stateMachines = options.jobs.map((job): StateMachineEntry => {
       const name = stateMachineName(stage, job.name);
       const definition =
-        options.definitions?.[job.name] ??
-        (synthesizeDefinition(job, localSynthesisContext(stage, region, accountId)) as Definition);
+        options.definitions?.[job.name] ?? (synthesizeDefinition(job, synthesisContext) as Definition);
       const unsupported = unsupportedFeatures(definition);
       if (unsupported.length > 0) {
         throw new Error(
@@ -135,7 +139,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       region,
       accountId,
       repoRoot: REPO_ROOT,
-      containersDir: options.containersDir ?? path.join(REPO_ROOT, 'containers'),
+      containersDir,
       nodeBinary,
       taskEnvironment,
       maxConcurrentTasks: options.maxConcurrentTasks ?? 8,
