@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  type ExecutionStatus,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListTagsForResourceCommand,
@@ -74,11 +75,14 @@ export interface ExecutionApi {
   /** Name of the state whose failure ended the execution, from the history, if any. */
   failedStateName(executionArn: string): Promise<string | undefined>;
   stateMachineTags(stateMachineArn: string): Promise<Record<string, string>>;
-  /** Most recent executions of a state machine, newest first. */
-  recentExecutions(
-    stateMachineArn: string,
-    count: number,
-  ): Promise<{ executionArn: string; status: string }[]>;
+  /** Executions of a state machine with one status, newest first, every page (ListExecutions with nextToken). */
+  executionsNewestFirst(stateMachineArn: string, status: string): AsyncIterable<ExecutionSummary>;
+}
+
+/** One row of ListExecutions. */
+export interface ExecutionSummary {
+  executionArn: string;
+  startDate: Date;
 }
 
 export interface WebhookPostOptions {
@@ -208,16 +212,18 @@ export function settingsFromTags(_job: string, tags: Record<string, string>): No
 
 /**
  * Repeated skips mean the job is still running at its next start, again and again.
- * The warning fires when the streak of skipped executions (newest first, up to the
- * latest real run) reaches the job's threshold, and again at each multiple of it,
- * so a stuck job reminds without posting on every start.
+ * The warning fires when the streak of skipped starts reaches the job's threshold,
+ * then at twice, four times, eight times the threshold, and so on: a stuck job keeps
+ * reminding, but a storm of skips cannot flood the channel (200 skips with threshold 2
+ * post 7 warnings, not 100).
  */
 async function warnAboutRepeatedSkips(
   event: StatusChangeEvent,
   deps: NotifyDependencies,
 ): Promise<NotifyOutcome> {
   const { detail } = event;
-  if (guardDecision(detail.output ?? undefined) !== 'skip') {
+  const guard = guardOutput(detail.output ?? undefined);
+  if (guard?.decision !== 'skip') {
     return { action: 'ignored', reason: 'a SUCCEEDED execution that was not skipped' };
   }
   const tags = await deps.api
@@ -226,29 +232,25 @@ async function warnAboutRepeatedSkips(
   const job = tags.job ?? jobFromStateMachineArn(detail.stateMachineArn);
   const threshold = (deps.notificationSettings ?? settingsFromTags)(job, tags).warnAfterConsecutiveSkips;
   if (threshold <= 0) return { action: 'ignored', reason: `job ${job} has skip warnings disabled` };
-  const recent = await deps.api.recentExecutions(detail.stateMachineArn, Math.min(threshold * 4, 200));
-  let streak = 0;
-  let blocking: string | undefined;
-  for (const execution of recent) {
-    if (execution.status === 'RUNNING') {
-      blocking ??= execution.executionArn;
-      continue;
-    }
-    if (execution.status !== 'SUCCEEDED') break;
-    const details = await deps.api.describeExecution(execution.executionArn);
-    if (guardDecision(details.output) !== 'skip') break;
-    streak++;
+  if (guard.blockingExecutionArn === undefined) {
+    return { action: 'ignored', reason: 'the skip does not name the execution that blocked it' };
   }
-  if (streak === 0 || streak % threshold !== 0) {
-    return { action: 'ignored', reason: `${streak} consecutive skips (warns every ${threshold})` };
+  const streak = await consecutiveSkips(detail, guard.blockingExecutionArn, deps.api);
+  const nextWarning = nextSkipWarningAfter(streak, threshold);
+  if (!isSkipWarningPoint(streak, threshold)) {
+    return {
+      action: 'ignored',
+      reason: `${streak} consecutive skips; the next warning is at ${nextWarning}`,
+    };
   }
   const message = buildRepeatedSkipsMessage(
     {
       job,
       streak,
+      nextWarningAt: nextWarning,
       executionName: detail.name,
       executionArn: detail.executionArn,
-      blockingExecutionArn: blocking,
+      blockingExecutionArn: guard.blockingExecutionArn,
       team: tags.team,
       slackChannel: tags['slack-channel'],
       runbookUrl: tags.runbook,
@@ -258,15 +260,59 @@ async function warnAboutRepeatedSkips(
   return deliver(message, deps);
 }
 
-function guardDecision(output: string | undefined): string | undefined {
+/** Whether a streak of `streak` skips posts a warning: at the threshold, then at 2x, 4x, 8x ... of it. */
+export function isSkipWarningPoint(streak: number, threshold: number): boolean {
+  return nextSkipWarningAfter(streak - 1, threshold) === streak;
+}
+
+/** The streak at which the next warning posts, after a streak of `streak` skips. */
+export function nextSkipWarningAfter(streak: number, threshold: number): number {
+  let at = threshold;
+  while (at <= streak) at *= 2;
+  return at;
+}
+
+/**
+ * How many starts in a row, up to and including this one, were skipped because
+ * `blockingArn` was running. Every start between the blocking run's start and this
+ * one happened while it ran, so under `forbid` each of them was skipped: counting
+ * the SUCCEEDED executions started in that window (every ListExecutions page) gives
+ * the streak without describing each one, and without a cap on its length.
+ */
+async function consecutiveSkips(
+  detail: StatusChangeEvent['detail'],
+  blockingArn: string,
+  api: ExecutionApi,
+): Promise<number> {
+  const blocking = await api.describeExecution(blockingArn);
+  const selfStart = toDate(detail.startDate) ?? (await api.describeExecution(detail.executionArn)).startDate;
+  if (!blocking.startDate || !selfStart) return 1;
+  let seenSelf = false;
+  let olderThanSelf = 0;
+  let listedAfterSelf = 0;
+  for await (const execution of api.executionsNewestFirst(detail.stateMachineArn, 'SUCCEEDED')) {
+    if (execution.startDate.getTime() <= blocking.startDate.getTime()) break;
+    if (execution.executionArn === detail.executionArn) {
+      seenSelf = true;
+      continue;
+    }
+    // The listing's order breaks ties between starts in the same millisecond.
+    if (seenSelf) listedAfterSelf++;
+    else if (execution.startDate.getTime() < selfStart.getTime()) olderThanSelf++;
+  }
+  return 1 + (seenSelf ? listedAfterSelf : olderThanSelf);
+}
+
+function guardOutput(
+  output: string | undefined,
+): { decision: string; blockingExecutionArn: string | undefined } | undefined {
   if (!output) return undefined;
   try {
-    const value: unknown = JSON.parse(output);
-    return typeof value === 'object' &&
-      value !== null &&
-      'decision' in value &&
-      typeof value.decision === 'string'
-      ? value.decision
+    const parsed = z
+      .object({ decision: z.string(), blockingExecutionArn: z.string().optional() })
+      .safeParse(JSON.parse(output));
+    return parsed.success
+      ? { decision: parsed.data.decision, blockingExecutionArn: parsed.data.blockingExecutionArn }
       : undefined;
   } catch {
     return undefined;
@@ -385,6 +431,8 @@ export function buildFailureMessage(report: FailureReport, links: LinkTarget): S
 export interface RepeatedSkipsReport {
   job: string;
   streak: number;
+  /** Streak at which the next warning posts (warnings double their interval). */
+  nextWarningAt: number;
   executionName: string;
   executionArn: string;
   blockingExecutionArn: string | undefined;
@@ -408,7 +456,7 @@ export function buildRepeatedSkipsMessage(report: RepeatedSkipsReport, links: Li
       {
         type: 'section',
         text: mrkdwn(
-          `The duplicate-start guard skipped the last ${report.streak} starts of *${escapeMrkdwn(report.job)}* because an earlier run is still running. It may be stuck or slower than its schedule.${blocking}`,
+          `The duplicate-start guard skipped the last ${report.streak} starts of *${escapeMrkdwn(report.job)}* because an earlier run is still running. It may be stuck or slower than its schedule.${blocking}\nNext warning at ${report.nextWarningAt} skips in a row (warnings double their interval, so a long streak cannot flood this channel).`,
         ),
         fields: [mrkdwn(`*Owner*\n${ownerText(report.team, report.slackChannel)}`)],
       },
@@ -589,8 +637,8 @@ const TASK_FAILURE_EVENTS = new Set([
   'MapIterationFailed',
 ]);
 
-/** Adapts the SDK client to {@link ExecutionApi}. */
-export function sfnExecutionApi(client: SFNClient): ExecutionApi {
+/** Adapts the SDK client to {@link ExecutionApi}. `pageSize` is ListExecutions' maxResults (AWS allows up to 1,000). */
+export function sfnExecutionApi(client: SFNClient, pageSize = 1000): ExecutionApi {
   return {
     async describeExecution(executionArn) {
       const result = await client.send(new DescribeExecutionCommand({ executionArn }));
@@ -622,12 +670,24 @@ export function sfnExecutionApi(client: SFNClient): ExecutionApi {
       for (const tag of result.tags ?? []) if (tag.key && tag.value !== undefined) tags[tag.key] = tag.value;
       return tags;
     },
-    async recentExecutions(stateMachineArn, count) {
-      const result = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: count }));
-      return (result.executions ?? []).map((execution) => ({
-        executionArn: execution.executionArn ?? '',
-        status: execution.status ?? 'UNKNOWN',
-      }));
+    async *executionsNewestFirst(stateMachineArn, status) {
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(
+          new ListExecutionsCommand({
+            stateMachineArn,
+            statusFilter: status as ExecutionStatus,
+            maxResults: pageSize,
+            nextToken,
+          }),
+        );
+        for (const execution of page.executions ?? []) {
+          if (execution.executionArn && execution.startDate) {
+            yield { executionArn: execution.executionArn, startDate: new Date(execution.startDate) };
+          }
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
     },
   };
 }

@@ -4,9 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ExecutionApi,
   type ExecutionDetails,
+  isSkipWarningPoint,
   type LinkTarget,
   MAX_CAUSE_LENGTH,
   type NotifyDependencies,
+  nextSkipWarningAfter,
   notifyExecutionStatusChange,
   type SlackMessage,
   summarizeCause,
@@ -65,7 +67,13 @@ function fakeApi(executions: FakeExecution[], tags: Record<string, string>): Exe
     },
     failedStateName: async () => 'Run job task',
     stateMachineTags: async () => tags,
-    recentExecutions: async (_arn, count) => executions.slice(0, count),
+    executionsNewestFirst: async function* (_arn, status) {
+      for (const execution of executions) {
+        if (execution.status === status && execution.startDate) {
+          yield { executionArn: execution.executionArn, startDate: execution.startDate };
+        }
+      }
+    },
   };
 }
 
@@ -340,40 +348,66 @@ describe('notify-failure', () => {
     // Prepare
     webhook = new RecordingWebhook((_attempt, response) => ok(response));
     const url = await webhook.listen();
-    const skipped = (index: number): FakeExecution => ({
-      executionArn: `${EXECUTION}-skip${index}`,
-      status: 'SUCCEEDED',
-      startDate: undefined,
-      stopDate: undefined,
-      error: undefined,
-      cause: undefined,
-      output: '{"decision":"skip","reason":"another run is active"}',
-    });
+    const minute = (n: number) => new Date(Date.parse('2026-11-30T15:00:00Z') + n * 60_000);
     const running: FakeExecution = {
       ...failedExecution,
       executionArn: `${EXECUTION}-long`,
       status: 'RUNNING',
+      startDate: minute(0),
     };
-    const ran: FakeExecution = { ...skipped(9), output: '{"decision":"run"}' };
+    const skipped = (index: number): FakeExecution => ({
+      executionArn: `${EXECUTION}-skip${index}`,
+      status: 'SUCCEEDED',
+      startDate: minute(index),
+      stopDate: minute(index),
+      error: undefined,
+      cause: undefined,
+      output: JSON.stringify({ decision: 'skip', blockingExecutionArn: running.executionArn }),
+    });
+    // A run that ended before the stuck one started does not count.
+    const ran: FakeExecution = {
+      ...skipped(-5),
+      executionArn: `${EXECUTION}-ran`,
+      output: '{"decision":"run"}',
+    };
     const tags = { ...OWNER_TAGS, 'warn-after-consecutive-skips': '3' };
-    const event = statusEvent('SUCCEEDED', { output: '{"decision":"skip"}' });
+    const eventFor = (execution: FakeExecution) =>
+      statusEvent('SUCCEEDED', {
+        executionArn: execution.executionArn,
+        startDate: execution.startDate?.getTime(),
+        output: execution.output,
+      });
+    const history = [skipped(3), skipped(2), skipped(1), running, ran];
 
     // Act
     const twice = await notifyExecutionStatusChange(
-      event,
-      dependencies(fakeApi([skipped(2), running, skipped(1), ran], tags), url),
+      eventFor(skipped(2)),
+      dependencies(fakeApi(history, tags), url),
     );
     const thrice = await notifyExecutionStatusChange(
-      event,
-      dependencies(fakeApi([skipped(3), skipped(2), running, skipped(1), ran], tags), url),
+      eventFor(skipped(3)),
+      dependencies(fakeApi(history, tags), url),
     );
 
     // Assess
-    expect(twice.action).toBe('ignored');
+    expect(twice).toMatchObject({
+      action: 'ignored',
+      reason: '2 consecutive skips; the next warning is at 3',
+    });
     expect(thrice.action).toBe('posted');
     expect(webhook.posts).toHaveLength(1);
     expect(allText(webhook.posts[0])).toContain('3 consecutive starts skipped');
     expect(allText(webhook.posts[0])).toContain('Still running');
+    expect(allText(webhook.posts[0])).toContain('Next warning at 6 skips in a row');
+  });
+
+  it('warns at the threshold and then at twice, four times, ... the threshold', () => {
+    const points = Array.from({ length: 200 }, (_, index) => index + 1).filter((streak) =>
+      isSkipWarningPoint(streak, 3),
+    );
+    expect(points).toEqual([3, 6, 12, 24, 48, 96, 192]);
+    expect(nextSkipWarningAfter(12, 3)).toBe(24);
+    expect(nextSkipWarningAfter(13, 3)).toBe(24);
   });
 
   it('keeps a long plain cause within the trim limit', () => {
