@@ -1,19 +1,6 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { type ParameterReader, secureParameterReader } from '../secure-parameter.ts';
 import { databaseConfigFromEnv } from './index.ts';
 import type { DatabaseConfig } from './types.ts';
-
-/** Reads one SSM SecureString, decrypted. Injected in tests (mocked at the SDK boundary). */
-export type ParameterReader = (name: string) => Promise<string | undefined>;
-
-/** The SDK-backed reader used on AWS; the client is created on first use only. */
-export function ssmParameterReader(region: string | undefined): ParameterReader {
-  let client: SSMClient | undefined;
-  return async (name) => {
-    client ??= new SSMClient(region ? { region } : {});
-    const result = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    return result.Parameter?.Value;
-  };
-}
 
 /**
  * Database settings for a Lambda. `DATABASE_URL` wins (local runs, tests). On AWS the
@@ -22,9 +9,11 @@ export function ssmParameterReader(region: string | undefined): ParameterReader 
  * so it never appears in the template, the console or the logs. Without either, the
  * embedded PGlite is used as everywhere else.
  */
+export type { ParameterReader };
+
 export async function resolveDatabaseConfig(
   env: NodeJS.ProcessEnv,
-  readParameter: ParameterReader = ssmParameterReader(env.AWS_REGION),
+  readParameter: ParameterReader = secureParameterReader({ region: env.AWS_REGION }),
 ): Promise<DatabaseConfig> {
   const parameterName = env.DATABASE_URL_PARAMETER;
   if (env.DATABASE_URL || !parameterName) return databaseConfigFromEnv(env);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type NotifyOutcome,
   notifyExecutionStatusChange,
-  sfnExecutionApi,
 } from '../../functions/notify-failure/notify-failure.ts';
+import { sfnExecutionApi } from '../../functions/notify-failure/sfn-execution-api.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
@@ -45,7 +45,36 @@ const TEST_CONTAINERS = path.join(
   'containers',
 );
 
-const skippingJob: JobSpec = { ...job, name: 'refresh-search-index', command: ['refresh-search-index'] };
+const skippingJob: JobSpec = {
+  ...job,
+  name: 'refresh-search-index',
+  command: ['refresh-search-index'],
+  notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 3 },
+};
+const stormJob: JobSpec = { ...job, name: 'rebuild-stuck-index', command: ['rebuild-stuck-index'] };
+
+// Started with {"hold":true} it stays RUNNING; started with {"blocker":<arn>} it is
+// skipped at once, as the guard skips it while that execution runs.
+const skippingDefinition = {
+  StartAt: 'Hold?',
+  States: {
+    'Hold?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.hold', IsPresent: true, Next: 'Hold the run' }],
+      Default: 'Skip duplicate start',
+    },
+    'Hold the run': { Type: 'Wait', Seconds: 600, End: true },
+    'Skip duplicate start': {
+      Type: 'Pass',
+      Parameters: {
+        decision: 'skip',
+        reason: 'another execution is running',
+        'blockingExecutionArn.$': '$.blocker',
+      },
+      End: true,
+    },
+  },
+};
 
 // The real Lambda wiring (middy + Powertools + SDK client from the environment) against the
 // local runtime's Step Functions API and a real webhook server on 127.0.0.1.
@@ -60,7 +89,9 @@ describe('notify-failure handler', () => {
     webhook = await startWebhookServer();
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-handler-'));
     runtime = await startLocalRuntime({
-      jobs: [job, skippingJob, caughtJob],
+      jobs: [job, skippingJob, caughtJob, stormJob],
+      // These tests call the handler themselves; the runtime's own delivery is covered in local-delivery.test.ts.
+      notifyLambda: false,
       containersDir: TEST_CONTAINERS,
       definitions: {
         [caughtJob.name]: {
@@ -82,28 +113,8 @@ describe('notify-failure handler', () => {
             'Job failed': { Type: 'Fail', Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
           },
         },
-        // Started with {"hold":true} it stays RUNNING; started with {"blocker":<arn>} it is
-        // skipped at once, as the guard skips it while that execution runs.
-        [skippingJob.name]: {
-          StartAt: 'Hold?',
-          States: {
-            'Hold?': {
-              Type: 'Choice',
-              Choices: [{ Variable: '$.hold', IsPresent: true, Next: 'Hold the run' }],
-              Default: 'Skip duplicate start',
-            },
-            'Hold the run': { Type: 'Wait', Seconds: 600, End: true },
-            'Skip duplicate start': {
-              Type: 'Pass',
-              Parameters: {
-                decision: 'skip',
-                reason: 'another execution is running',
-                'blockingExecutionArn.$': '$.blocker',
-              },
-              End: true,
-            },
-          },
-        },
+        [skippingJob.name]: skippingDefinition,
+        [stormJob.name]: skippingDefinition,
         [job.name]: {
           StartAt: 'Run job task',
           States: {
@@ -140,10 +151,10 @@ describe('notify-failure handler', () => {
   }
 
   /** Starts a RUNNING execution for the skips of skippingJob to name as their blocker. */
-  async function blockingExecution(name: string): Promise<string> {
+  async function blockingExecution(jobName: string, name: string): Promise<string> {
     const started = await sfnClient().send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn(skippingJob.name),
+        stateMachineArn: runtime.stateMachineArn(jobName),
         name,
         input: '{"hold":true}',
       }),
@@ -226,10 +237,10 @@ describe('notify-failure handler', () => {
     expect(message).toContain('*Failed state*\\nRun job task');
   });
 
-  it('warns on the third skipped start in a row (default threshold without the tag)', async () => {
+  it('warns on the third skipped start in a row (threshold 3, from the state machine tag)', async () => {
     // Prepare
     const invoke = await loadHandler();
-    const input = JSON.stringify({ blocker: await blockingExecution('still-running') });
+    const input = JSON.stringify({ blocker: await blockingExecution(skippingJob.name, 'still-running') });
     await runToEnd(skippingJob.name, 'skip-1', input);
     const second = await runToEnd(skippingJob.name, 'skip-2', input);
     const before = webhook.posts.length;
@@ -252,21 +263,20 @@ describe('notify-failure handler', () => {
     // Prepare: the real SDK adapter with small pages, so the streak is counted across pages.
     const client = sfnClient();
     // A new blocking run: the streak counts the skips since it started.
-    const input = JSON.stringify({ blocker: await blockingExecution('stuck-for-the-storm') });
+    const input = JSON.stringify({ blocker: await blockingExecution(stormJob.name, 'stuck-for-the-storm') });
     const outcomes: NotifyOutcome[] = [];
     const deps = {
       api: sfnExecutionApi(client, 25),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       webhookUrl: webhook.url('/services/T0/B0/storm'),
       links: { kind: 'local' as const, endpoint: runtime.endpoint, consoleUrl: undefined },
-      notificationSettings: () => ({ on: [], warnAfterConsecutiveSkips: 2 }),
     };
     const before = webhook.posts.length;
 
     // Act: each skip is notified as it ends, while later ones have not started yet.
     for (let index = 1; index <= 200; index++) {
       outcomes.push(
-        await notifyExecutionStatusChange(await runToEnd(skippingJob.name, `storm-${index}`, input), deps),
+        await notifyExecutionStatusChange(await runToEnd(stormJob.name, `storm-${index}`, input), deps),
       );
     }
 

@@ -2,17 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type ExecutionApi,
-  type ExecutionDetails,
-  isSkipWarningPoint,
   type LinkTarget,
   MAX_CAUSE_LENGTH,
+  type SlackMessage,
+  summarizeCause,
+} from '../../functions/notify-failure/block-kit.ts';
+import {
+  isSkipWarningPoint,
   type NotifyDependencies,
   nextSkipWarningAfter,
   notifyExecutionStatusChange,
-  type SlackMessage,
-  summarizeCause,
 } from '../../functions/notify-failure/notify-failure.ts';
+import type { ExecutionApi, ExecutionDetails } from '../../functions/notify-failure/sfn-execution-api.ts';
 
 const REGION = 'ap-northeast-1';
 const STATE_MACHINE = `arn:aws:states:${REGION}:123456789012:stateMachine:sfn-batch-prod-aggregate-daily`;
@@ -87,9 +88,13 @@ const OWNER_TAGS = {
 function statusEvent(status: string, overrides: Record<string, unknown> = {}) {
   return {
     version: '0',
+    id: 'b0c0d0e0-0000-4000-8000-000000000001',
     source: 'aws.states',
     'detail-type': 'Step Functions Execution Status Change',
+    account: '123456789012',
+    time: '2026-11-30T15:12:04Z',
     region: REGION,
+    resources: [EXECUTION],
     detail: {
       executionArn: EXECUTION,
       stateMachineArn: STATE_MACHINE,
