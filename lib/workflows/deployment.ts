@@ -101,6 +101,17 @@ export function cloudFormationSynthesisContext(stage: string): SynthesisContext 
   };
 }
 
+/**
+ * The state machine's tags from the one builder (lib/contracts), which the local runtime
+ * uses too. `service` and `stage` reach every resource through `provider.tags` in
+ * serverless.yml; repeating them here would list the keys twice (cfn-lint E3024). A test
+ * compares the packaged tags with the local runtime's.
+ */
+function jobTags(job: JobSpec, stage: string): JsonObject {
+  const { service: _service, stage: _stage, ...tags } = stateMachineTags(job, stage);
+  return tags;
+}
+
 /** Execution input EventBridge Scheduler sends: the scheduled instant, not the (possibly late) start time. */
 export function scheduledInput(job: JobSpec): JsonObject {
   return {
@@ -118,8 +129,7 @@ function stateMachine(job: JobSpec, settings: DeploymentSettings): JsonObject {
     type: 'STANDARD',
     role: getAtt('StateMachinesRole'),
     definition: synthesizeDefinition(job, cloudFormationSynthesisContext(settings.stage)),
-    // The one tags builder (lib/contracts), also used by the local runtime.
-    tags: stateMachineTags(job, settings.stage),
+    tags: jobTags(job, settings.stage),
     events: [
       {
         schedule: {
