@@ -32,13 +32,11 @@ describe('secrets from SSM through Powertools Parameters', () => {
           response.writeHead(400).end(JSON.stringify({ __type: 'ParameterNotFound', message: '' }));
           return;
         }
-        response
-          .writeHead(200)
-          .end(
-            JSON.stringify({
-              Parameter: { Name: body.Name, Type: 'SecureString', Value: value, Version: 1 },
-            }),
-          );
+        response.writeHead(200).end(
+          JSON.stringify({
+            Parameter: { Name: body.Name, Type: 'SecureString', Value: value, Version: 1 },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
