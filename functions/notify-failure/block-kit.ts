@@ -124,10 +124,10 @@ export function buildRepeatedSkipsMessage(report: RepeatedSkipsReport, links: Li
 }
 
 function ownerText(team: string | undefined, channel: string | undefined): string {
-  // Tag values on AWS cannot hold `#`, so the channel arrives bare there and with `#` locally.
+  // The tags reader gives the channel with its `#` (tags cannot store one).
   const parts = [
     team ? `@${escapeMrkdwn(team)}` : undefined,
-    channel ? escapeMrkdwn(`#${channel.replace(/^#/, '')}`) : undefined,
+    channel ? escapeMrkdwn(channel) : undefined,
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(' · ') : 'unknown (no team tag)';
 }
@@ -176,6 +176,7 @@ function logsLink(executionArn: string, executionName: string, links: LinkTarget
 /**
  * A readable cause. `States.TaskFailed` causes are the whole ECS task description
  * as JSON; Slack readers need the stop code, reason and exit codes, not 4 KB of JSON.
+ * A Lambda error's cause is `{"errorType","errorMessage","trace"}`: the message is enough.
  */
 export function summarizeCause(cause: string | undefined): string | undefined {
   if (!cause) return undefined;
@@ -197,6 +198,8 @@ export function summarizeCause(cause: string | undefined): string | undefined {
           .optional(),
       })
       .safeParse(value);
+    const lambdaError = z.object({ errorType: z.string(), errorMessage: z.string() }).safeParse(value);
+    if (lambdaError.success) text = lambdaError.data.errorMessage;
     if (task.success && (task.data.StopCode || task.data.Containers)) {
       const exits = (task.data.Containers ?? [])
         .map(

@@ -179,7 +179,7 @@ export function parseExecutionInput(job: ExecutionInputJob, value: unknown): Exe
   const { input, problems } = checkExecutionInput(job, value);
   if (problems.length > 0) {
     throw new InvalidExecutionInputError(
-      `Execution input of ${job.name} is invalid: ${problems.join('; ')}. Valid input looks like ${manualRunExample(job)}; every key is optional.`,
+      `Execution input of ${job.name} is invalid: ${problems.map((problem) => problem.replace(/\.$/, '')).join('; ')}. Valid input looks like ${manualRunExample(job)}; every key is optional.`,
     );
   }
   return input;

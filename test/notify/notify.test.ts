@@ -415,6 +415,16 @@ describe('notify-failure', () => {
     expect(nextSkipWarningAfter(13, 3)).toBe(24);
   });
 
+  it('shows only the message of a Lambda error cause, not its stack trace', () => {
+    const cause = JSON.stringify({
+      errorType: 'InvalidExecutionInput',
+      errorMessage: 'params.bogus is not a parameter of purge',
+      trace: ['InvalidExecutionInput: params.bogus ...', '    at parseExecutionInput (execution-input.ts:181:11)'],
+    });
+
+    expect(summarizeCause(cause)).toBe('params.bogus is not a parameter of purge');
+  });
+
   it('keeps a long plain cause within the trim limit', () => {
     expect(summarizeCause('y'.repeat(10_000))?.length).toBe(MAX_CAUSE_LENGTH);
   });
