@@ -419,7 +419,10 @@ describe('notify-failure', () => {
     const cause = JSON.stringify({
       errorType: 'InvalidExecutionInput',
       errorMessage: 'params.bogus is not a parameter of purge',
-      trace: ['InvalidExecutionInput: params.bogus ...', '    at parseExecutionInput (execution-input.ts:181:11)'],
+      trace: [
+        'InvalidExecutionInput: params.bogus ...',
+        '    at parseExecutionInput (execution-input.ts:181:11)',
+      ],
     });
 
     expect(summarizeCause(cause)).toBe('params.bogus is not a parameter of purge');
