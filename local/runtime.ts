@@ -4,7 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
-import { lambdaFunctionName, stateMachineArnPrefix, stateMachineName } from '../lib/workflows/names.ts';
+import {
+  lambdaFunctionName,
+  stateMachineArn,
+  stateMachineArnPrefix,
+  stateMachineName,
+} from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
@@ -119,7 +124,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
       const tags = stateMachineTagList(job, stage);
       return {
-        arn: `arn:aws:states:${region}:${accountId}:stateMachine:${name}`,
+        arn: stateMachineArn(region, accountId, stage, job.name),
         name,
         job,
         definition,
@@ -245,8 +250,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     let closing: Promise<void> | undefined;
     return {
       endpoint,
-      stateMachineArn: (job) =>
-        `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName(stage, job)}`,
+      stateMachineArn: (job) => stateMachineArn(region, accountId, stage, job),
       close: () => {
         closing ??= (async () => {
           await service.close();

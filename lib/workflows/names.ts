@@ -84,3 +84,8 @@ export function stateMachineArnPrefix(
 ): string {
   return `arn:${partition}:states:${region}:${accountId}:stateMachine:${SERVICE_NAME}-${stage}-`;
 }
+
+/** ARN of a job's state machine: `arn:aws:states:<region>:<account>:stateMachine:sfn-batch-<stage>-<job>`. */
+export function stateMachineArn(region: string, accountId: string, stage: string, job: string): string {
+  return `${stateMachineArnPrefix(region, accountId, stage)}${job}`;
+}
