@@ -166,21 +166,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       environment: lambdaEnvironment,
     });
     const statusChangeListeners: ((event: unknown) => Promise<void>)[] = [];
-    if (options.notifyLambda ?? options.functionsDir === undefined) {
-      statusChangeListeners.push(
-        notifyDelivery({
-          lambda,
-          functionArn: `arn:aws:lambda:${region}:${accountId}:function:${lambdaFunctionName(stage, 'notifyFailure')}`,
-          stateMachineArnPrefix: stateMachineArnPrefix(region, accountId, stage),
-          dataDir,
-          ...(options.notifyRetryDelaysMs === undefined
-            ? {}
-            : { retryDelaysMs: options.notifyRetryDelaysMs }),
-          warn,
-          ...(options.onNotification === undefined ? {} : { onDelivered: options.onNotification }),
-        }),
-      );
-    }
+    const notifications =
+      (options.notifyLambda ?? options.functionsDir === undefined)
+        ? notifyDelivery({
+            lambda,
+            functionArn: `arn:aws:lambda:${region}:${accountId}:function:${lambdaFunctionName(stage, 'notifyFailure')}`,
+            stateMachineArnPrefix: stateMachineArnPrefix(region, accountId, stage),
+            dataDir,
+            ...(options.notifyRetryDelaysMs === undefined
+              ? {}
+              : { retryDelaysMs: options.notifyRetryDelaysMs }),
+            warn,
+            ...(options.onNotification === undefined ? {} : { onDelivered: options.onNotification }),
+          })
+        : undefined;
+    if (notifications !== undefined) statusChangeListeners.push(notifications.deliver);
     if (options.onStatusChangeEvent !== undefined) statusChangeListeners.push(options.onStatusChangeEvent);
     const service = new StepFunctionsService({
       store,
@@ -253,6 +253,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stateMachineArn: (job) => stateMachineArn(region, accountId, stage, job),
       close: () => {
         closing ??= (async () => {
+          notifications?.stopRetrying();
           await service.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());

@@ -66,15 +66,41 @@ export function readUndeliveredNotifications(dataDir: string): UndeliveredNotifi
     });
 }
 
-/** Returns the listener the local runtime calls with every status-change event. */
-export function notifyDelivery(options: NotifyDeliveryOptions): (event: unknown) => Promise<void> {
+/** The delivery the local runtime wires to its status-change events. */
+export interface NotifyDelivery {
+  deliver(event: unknown): Promise<void>;
+  /**
+   * At shutdown: a failed invocation is kept at once instead of waiting for its retries,
+   * so Ctrl-C does not wait on an unreachable Slack, and nothing is lost.
+   */
+  stopRetrying(): void;
+}
+
+/** Returns the delivery the local runtime calls with every status-change event. */
+export function notifyDelivery(options: NotifyDeliveryOptions): NotifyDelivery {
   const delays = options.retryDelaysMs ?? DEFAULT_NOTIFY_RETRY_DELAYS_MS;
   const timeoutSeconds = WORKFLOW_LAMBDAS.notifyFailure.timeoutSeconds;
-  return async (raw) => {
+  const stopping = new AbortController();
+  /** Waits `ms`, or less when the runtime stops meanwhile. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        stopping.signal.removeEventListener('abort', wake);
+        resolve();
+      }, ms);
+      stopping.signal.addEventListener('abort', wake, { once: true });
+    });
+  const deliver = async (raw: unknown): Promise<void> => {
     const event = statusChangeEventSchema.parse(raw);
     if (!matchesNotifyRule(event, options.stateMachineArnPrefix)) return;
     let failure = { error: 'Unknown', cause: '' };
+    let attempts = 0;
     for (let attempt = 1; attempt <= delays.length + 1; attempt++) {
+      attempts = attempt;
       try {
         const result = await options.lambda.invoke(options.functionArn, event, timeoutSeconds);
         options.onDelivered?.(result, event);
@@ -86,11 +112,13 @@ export function notifyDelivery(options: NotifyDeliveryOptions): (event: unknown)
             : { error: error instanceof Error ? error.name : 'Error', cause: String(error) };
       }
       const delay = delays[attempt - 1];
-      if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (delay === undefined || stopping.signal.aborted) break;
+      await pause(delay);
+      if (stopping.signal.aborted) break;
     }
     const record: UndeliveredNotification = {
       failedAt: new Date().toISOString(),
-      attempts: delays.length + 1,
+      attempts,
       ...failure,
       event,
     };
@@ -98,8 +126,12 @@ export function notifyDelivery(options: NotifyDeliveryOptions): (event: unknown)
     mkdirSync(path.dirname(file), { recursive: true });
     appendFileSync(file, `${JSON.stringify(record)}\n`);
     options.warn(
-      `notification of ${event.detail.name} (${event.detail.status}) was not delivered after ${record.attempts} attempts (${failure.error}: ${causeMessage(failure.cause)}); kept in ${file}`,
+      `notification of ${event.detail.name} (${event.detail.status}) was not delivered after ${record.attempts} attempt(s) (${failure.error}: ${causeMessage(failure.cause)}); kept in ${file}`,
     );
+  };
+  return {
+    deliver,
+    stopRetrying: () => stopping.abort(),
   };
 }
 

@@ -57,7 +57,12 @@ describe('local delivery of status changes to the notify Lambda', () => {
     await new Promise((resolve) => webhook.close(resolve));
   });
 
-  async function runtimeWithWebhook(path: string, warnings: string[], dataDir = tempDataDir()) {
+  async function runtimeWithWebhook(
+    path: string,
+    warnings: string[],
+    dataDir = tempDataDir(),
+    notifyRetryDelaysMs = [10, 10],
+  ) {
     const runtime = await startLocalRuntime({
       jobs: [job],
       definitions: { [job.name]: failingDefinition },
@@ -66,7 +71,7 @@ describe('local delivery of status changes to the notify Lambda', () => {
       port: 0,
       taskEnvironment: {},
       lambdaEnvironment: { SLACK_WEBHOOK_URL: `${base}${path}`, POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
-      notifyRetryDelaysMs: [10, 10],
+      notifyRetryDelaysMs,
       warn: (message) => void warnings.push(message),
     });
     runtimes.push(runtime);
@@ -112,7 +117,7 @@ describe('local delivery of status changes to the notify Lambda', () => {
     // Assess: three invocations (the first and Lambda's two retries), each posting once.
     expect(posts.filter((post) => post.path.endsWith('/revoked'))).toHaveLength(3);
     expect(warnings[0]).toContain(
-      'notification of purge-fails-unheard (FAILED) was not delivered after 3 attempts',
+      'notification of purge-fails-unheard (FAILED) was not delivered after 3 attempt(s)',
     );
     expect(warnings[0]).toContain('NotificationNotDelivered: Slack answered 404 no_service');
     expect(warnings[0]).toContain(undeliveredNotificationsFile(dataDir));
@@ -126,5 +131,29 @@ describe('local delivery of status changes to the notify Lambda', () => {
         detail: { name: 'purge-fails-unheard' },
       },
     });
+  });
+
+  it('keeps a failed notification at once when the runtime stops, instead of waiting for its retries', async () => {
+    // Prepare: retries a minute apart, as Lambda's are.
+    const warnings: string[] = [];
+    const dataDir = tempDataDir();
+    const runtime = await runtimeWithWebhook(
+      '/services/T0/B0/revoked-at-exit',
+      warnings,
+      dataDir,
+      [60_000, 60_000],
+    );
+    await failOnce(runtime, 'purge-fails-at-exit');
+    await waitUntil(() => posts.some((post) => post.path.endsWith('/revoked-at-exit')));
+
+    // Act
+    const started = Date.now();
+    await runtime.close();
+
+    // Assess
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(readUndeliveredNotifications(dataDir)).toMatchObject([
+      { attempts: 1, event: { detail: { name: 'purge-fails-at-exit' } } },
+    ]);
   });
 });
