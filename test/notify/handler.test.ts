@@ -142,12 +142,14 @@ describe('notify-failure handler', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  let client: SFNClient | undefined;
   function sfnClient(): SFNClient {
-    return new SFNClient({
+    client ??= new SFNClient({
       endpoint: runtime.endpoint,
       region: 'ap-northeast-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
+    return client;
   }
 
   /** Starts a RUNNING execution for the skips of skippingJob to name as their blocker. */
@@ -169,8 +171,9 @@ describe('notify-failure handler', () => {
     );
     for (;;) {
       const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      const event = events.find((candidate) =>
-        JSON.stringify(candidate).includes(`"executionArn":"${executionArn}"`),
+      const event = events.find(
+        (candidate) =>
+          (candidate as { detail?: { executionArn?: string } }).detail?.executionArn === executionArn,
       );
       if (described.status !== 'RUNNING' && event) return event;
       await new Promise((resolve) => setTimeout(resolve, 5));
