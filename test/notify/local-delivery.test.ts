@@ -2,7 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readUndeliveredNotifications, undeliveredNotificationsFile } from '../../local/notify/deliver.ts';
+import {
+  describeNotifyResult,
+  readUndeliveredNotifications,
+  undeliveredNotificationsFile,
+} from '../../local/notify/deliver.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import {
   FIXTURES,
@@ -155,5 +159,21 @@ describe('local delivery of status changes to the notify Lambda', () => {
     expect(readUndeliveredNotifications(dataDir)).toMatchObject([
       { attempts: 1, event: { detail: { name: 'purge-fails-at-exit' } } },
     ]);
+  });
+});
+
+describe('terminal lines for what the notify Lambda returned', () => {
+  it('prints the whole message when no webhook is configured, one line when posted, nothing when ignored', () => {
+    const message = { text: ':red_circle: purge FAILED (local): JobFailed', blocks: [] };
+
+    expect(describeNotifyResult({ action: 'printed', reason: 'no webhook configured', message })).toBe(
+      'no SLACK_WEBHOOK_URL; the message follows\n:red_circle: purge FAILED (local): JobFailed',
+    );
+    expect(describeNotifyResult({ action: 'posted', reason: 'delivered after 1 attempt(s)', message })).toBe(
+      'posted to Slack (delivered after 1 attempt(s))',
+    );
+    expect(
+      describeNotifyResult({ action: 'ignored', reason: 'a SUCCEEDED execution that was not skipped' }),
+    ).toBe(undefined);
   });
 });
