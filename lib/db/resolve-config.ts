@@ -2,15 +2,16 @@ import { type ParameterReader, secureParameterReader } from '../secure-parameter
 import { databaseConfigFromEnv } from './index.ts';
 import type { DatabaseConfig } from './types.ts';
 
+export type { ParameterReader };
+
 /**
  * Database settings for a Lambda. `DATABASE_URL` wins (local runs, tests). On AWS the
  * template sets `DATABASE_URL_PARAMETER` instead, because CloudFormation cannot place
  * an SSM SecureString in Lambda environment variables: the URL is read at cold start,
  * so it never appears in the template, the console or the logs. Without either, the
- * embedded PGlite is used as everywhere else.
+ * embedded PGlite is used as everywhere else. The read goes through Powertools
+ * Parameters (decrypted, cached per container), see lib/secure-parameter.ts.
  */
-export type { ParameterReader };
-
 export async function resolveDatabaseConfig(
   env: NodeJS.ProcessEnv,
   readParameter: ParameterReader = secureParameterReader({ region: env.AWS_REGION }),
