@@ -481,12 +481,17 @@ export function signalTaskProcesses(
   rootPid: number | undefined,
   signal: NodeJS.Signals,
 ): void {
+  const table = processTable();
   const targets = new Set([
-    ...(rootPid === undefined ? [] : descendantsOf(rootPid)),
-    ...processesMarkedWith(taskId),
+    ...(rootPid === undefined ? [] : descendantsOf(rootPid, table)),
+    ...processesMarkedWith(taskId, table),
   ]);
   if (rootPid !== undefined) signalGroup(rootPid, signal);
+  // Members of the group got the group's signal: a second SIGTERM would cut short a
+  // graceful shutdown that treats it as "force quit" (the hung-job reliability scenario).
+  const inGroup = new Set(table.flatMap((entry) => (entry.pgrp === rootPid ? [entry.pid] : [])));
   for (const pid of targets) {
+    if (inGroup.has(pid)) continue;
     try {
       process.kill(pid, signal);
     } catch {
@@ -496,7 +501,7 @@ export function signalTaskProcesses(
 }
 
 /** Live pids in /proc with their parent pids (Linux; empty elsewhere). */
-function processTable(): Array<{ pid: number; ppid: number }> {
+function processTable(): Array<{ pid: number; ppid: number; pgrp: number }> {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -507,18 +512,18 @@ function processTable(): Array<{ pid: number; ppid: number }> {
     if (!/^\d+$/.test(entry)) return [];
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return [{ pid: Number(entry), ppid }];
+      // Fields 4 and 5 (ppid, pgrp) follow the command name, which is in parentheses and may hold spaces.
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp) }];
     } catch {
       return [];
     }
   });
 }
 
-function descendantsOf(rootPid: number): number[] {
+function descendantsOf(rootPid: number, table: ReturnType<typeof processTable>): number[] {
   const children = new Map<number, number[]>();
-  for (const { pid, ppid } of processTable()) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  for (const { pid, ppid } of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   const found: number[] = [];
   const queue = [rootPid];
   while (queue.length > 0) {
@@ -532,9 +537,9 @@ function descendantsOf(rootPid: number): number[] {
   return found;
 }
 
-function processesMarkedWith(taskId: string): number[] {
+function processesMarkedWith(taskId: string, table: ReturnType<typeof processTable>): number[] {
   const marker = `${TASK_MARKER}=${taskId}`;
-  return processTable().flatMap(({ pid }) => {
+  return table.flatMap(({ pid }) => {
     if (pid === process.pid) return [];
     try {
       const environment = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
