@@ -18,6 +18,18 @@ const PERIOD = '2026-10';
 const EXPORT_INPUT = JSON.stringify({ scheduledTime: '2026-11-01T00:00:00+09:00' });
 /** Crash once this many files of the period are published (of the 32 targets 500 seeded records give). */
 const CRASH_AFTER_FILES = 3;
+/** Nine other jobs of the catalogue, in flight with the export at the crash. */
+const OTHER_JOBS = [
+  'aggregate-record-stats-daily',
+  'aggregate-record-stats-monthly',
+  'analyze-tables',
+  'compute-compliance-scores',
+  'detect-temperature-excursions',
+  'expire-share-links',
+  'meter-usage-monthly',
+  'refresh-search-index',
+  'send-weekly-digest',
+];
 
 interface PublishedFile {
   key: string;
@@ -122,8 +134,9 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('closes the export ABORTED at restart; a redrive finishes it with every target converted once and no torn file', async () => {
-    // Prepare
+  it('closes the export and 9 other jobs in flight ABORTED at restart; redrives finish them, every target converted once, no torn file', async () => {
+    // Prepare: nine other jobs of the catalogue start while the export converts, so several
+    // executions of different jobs are in flight at the crash.
     const first = await startRuntime(dataDir);
     started.push(first.runtime);
     const { executionArn = '' } = await first.client.send(
@@ -135,11 +148,29 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
       }),
     );
 
-    // Act: SIGKILL, as the OOM killer or a power cut would, once some files are published.
     const deadline = Date.now() + 60_000;
-    while (publishedFiles(dataDir).length < CRASH_AFTER_FILES && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    const waitForFiles = async (count: number) => {
+      while (publishedFiles(dataDir).length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    // The other jobs start once the converter publishes, so they are in flight with it.
+    await waitForFiles(1);
+    const others = await Promise.all(
+      OTHER_JOBS.map(async (job) => {
+        const { executionArn: arn = '' } = await first.client.send(
+          new StartExecutionCommand({
+            stateMachineArn: `arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-${job}`,
+            name: `${job}-crash`,
+            input: EXPORT_INPUT,
+          }),
+        );
+        return arn;
+      }),
+    );
+
+    // Act: SIGKILL, as the OOM killer or a power cut would, once some files are published.
+    await waitForFiles(CRASH_AFTER_FILES);
     first.runtime.child.kill('SIGKILL');
     await first.runtime.exit;
     const atCrash = publishedFiles(dataDir);
@@ -149,8 +180,15 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
     const restartMs = Date.now() - restartedAt;
     const interrupted = await second.client.send(new DescribeExecutionCommand({ executionArn }));
     const atRestart = publishedFiles(dataDir);
+    const othersAtRestart = await Promise.all(
+      others.map((arn) => second.client.send(new DescribeExecutionCommand({ executionArn: arn }))),
+    );
+    const othersInFlight = othersAtRestart.filter((execution) => execution.status === 'ABORTED');
     await second.client.send(new RedriveExecutionCommand({ executionArn }));
+    for (const execution of othersInFlight)
+      await second.client.send(new RedriveExecutionCommand({ executionArn: execution.executionArn }));
     const finished = await waitForStatus(second.client, executionArn, 90_000);
+    const othersFinished = await Promise.all(others.map((arn) => waitForStatus(second.client, arn, 90_000)));
     const logsResponse = await fetch(
       `${/Step Functions API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(second.runtime.output)?.[1]}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
     );
@@ -166,8 +204,19 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
     const targetCount: number = output.targetCount;
     expect(atCrash.length).toBeLessThan(targetCount);
     for (const file of atCrash) await sheetDataRows(path.join(dataDir, 'objects', file.key));
-    // The interrupted execution is closed, not lost, and a redrive finishes it.
+    // The interrupted executions are closed, not lost, and a redrive finishes each of them;
+    // one that had ended before the crash keeps its status.
     expect(interrupted).toMatchObject({ status: 'ABORTED', error: 'LocalRuntimeStopped' });
+    for (const execution of othersAtRestart) {
+      if (execution.status === 'ABORTED') expect(execution.error).toBe('LocalRuntimeStopped');
+      else expect(execution.status, execution.name).toBe('SUCCEEDED');
+    }
+    expect(othersInFlight.length).toBeGreaterThanOrEqual(3);
+    for (const execution of othersFinished) {
+      expect(execution.status, `${execution.name}: ${execution.error} ${execution.cause}`).toBe('SUCCEEDED');
+      const wasInFlight = othersInFlight.some((item) => item.executionArn === execution.executionArn);
+      expect(execution.redriveCount).toBe(wasInFlight ? 1 : 0);
+    }
     expect(finished.status).toBe('SUCCEEDED');
     expect(finished.redriveCount).toBe(1);
     expect(output.files).toMatchObject({ count: targetCount, periodTotal: targetCount });
@@ -235,7 +284,7 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
     expect(abandoned.length).toBeLessThanOrEqual(1);
     for (const file of abandoned) expect(path.basename(file)).toMatch(/^\.2026-10\.xlsx\.tmp-[0-9a-f]+$/);
     console.log(
-      `crash: killed with ${atCrash.length}/${targetCount} files published (${atRestart.length} at restart, ${doneBeforeCrash.length} logged done); restart took ${restartMs} ms; redrive skipped ${skippedKeys.length}, converted ${convertedKeys.length}, republished ${republished.length}; abandoned temporary files ${abandoned.length}`,
+      `crash: killed with ${atCrash.length}/${targetCount} files published (${atRestart.length} at restart, ${doneBeforeCrash.length} logged done); restart took ${restartMs} ms; redrive skipped ${skippedKeys.length}, converted ${convertedKeys.length}, republished ${republished.length}; abandoned temporary files ${abandoned.length}; other jobs in flight ${othersInFlight.length}/${OTHER_JOBS.length}, all redriven to SUCCEEDED`,
     );
   }, 150_000);
 });
