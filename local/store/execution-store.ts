@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -105,6 +106,7 @@ export class ExecutionStore {
     this.root = path.join(dataDir, 'sfn');
     this.warn = options.warn ?? ((message) => process.stderr.write(`[execution store] ${message}\n`));
     mkdirSync(path.join(this.root, 'executions'), { recursive: true });
+    removeAbandonedTemporaryFiles(this.root);
     this.previousHeartbeat = this.readHeartbeat();
     this.load();
   }
@@ -128,6 +130,8 @@ export class ExecutionStore {
     for (const machine of subfolders(base)) {
       for (const entry of subfolders(path.join(base, machine))) {
         const dir = path.join(base, machine, entry);
+        removeAbandonedTemporaryFiles(dir);
+        removeAbandonedTemporaryFiles(path.join(dir, 'tasks'));
         const recordFile = path.join(dir, 'record.json');
         if (!existsSync(recordFile)) continue;
         let record: ExecutionRecord;
@@ -331,6 +335,27 @@ function subfolders(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name);
+}
+
+/** The temporary name writeAtomically uses: `<file>.<pid>.tmp`. */
+const TEMPORARY_FILE = /\.(\d+)\.tmp$/;
+
+/**
+ * Deletes the temporary files in `dir` that a killed runtime left mid-write (their final file
+ * kept its previous content). Only one runtime owns a data folder at a time (the lock is taken
+ * before the store opens), so no other process is still writing them.
+ */
+function removeAbandonedTemporaryFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = TEMPORARY_FILE.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid) rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 /** Writes a file so that readers (and a crash) see either the old or the new content, never half. */

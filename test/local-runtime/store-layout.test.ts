@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DescribeExecutionCommand,
@@ -105,6 +105,40 @@ describe('the execution store on disk', () => {
         }),
       ),
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+  });
+
+  it('deletes the temporary files a killed runtime left mid-write and keeps the files they were replacing', async () => {
+    // Prepare: what SIGKILL between writeFileSync and renameSync leaves (found by test/reliability/crash.test.ts).
+    const dataDir = tempDataDir();
+    runtime = await startTestRuntime(jobs, { dataDir });
+    const client = sfnClient(runtime.endpoint);
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: STATE_MACHINE, name: 'kept' }),
+    );
+    await waitForStatus(client, started.executionArn ?? '');
+    await runtime.close();
+    const machineDir = path.join(dataDir, 'sfn', 'executions', 'sfn-batch-test-pass');
+    const executionDir = path.join(machineDir, readdirSync(machineDir)[0] ?? '');
+    const leftovers = [
+      path.join(dataDir, 'sfn', 'heartbeat.json.4242.tmp'),
+      path.join(executionDir, 'record.json.4242.tmp'),
+      path.join(executionDir, 'tasks', 'f00d.json.4242.tmp'),
+    ];
+    for (const file of leftovers) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, '{"half":');
+    }
+
+    // Act
+    runtime = await startTestRuntime(jobs, { dataDir });
+
+    // Assess
+    for (const file of leftovers) expect(existsSync(file), file).toBe(false);
+    expect(tree(path.join(dataDir, 'sfn')).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    const kept = await sfnClient(runtime.endpoint).send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn ?? '' }),
+    );
+    expect(kept.status).toBe('SUCCEEDED');
   });
 
   it('moves the files of .. and . executions that an older version wrote outside their folders back in', async () => {
