@@ -61,7 +61,7 @@ describe('buildDeployment', () => {
       // `?` is not allowed in a tag value, so the URL travels encoded and notify decodes it.
       runbook: `base64url:${Buffer.from('https://wiki.example.com/runbooks/stats?x=1').toString('base64url')}`,
     });
-    expect(readStateMachineTags(machine?.tags ?? {}).runbookUrl).toBe(
+    expect(readStateMachineTags((machine?.tags ?? {}) as Record<string, string>).runbookUrl).toBe(
       'https://wiki.example.com/runbooks/stats?x=1',
     );
   });
