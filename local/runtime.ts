@@ -5,9 +5,15 @@ import { fileURLToPath } from 'node:url';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { stateMachineName } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
+import { callJsonApi, type JsonApiService } from './api/json-api.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
+import {
+  STEP_FUNCTIONS_ERRORS_BY_SHAPE,
+  STEP_FUNCTIONS_MODEL,
+  STEP_FUNCTIONS_RULES,
+} from './sfn/api-rules.ts';
 import { SfnApiError } from './sfn/errors.ts';
 import { createApiServer } from './sfn/server.ts';
 import {
@@ -168,9 +174,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       warn,
     });
 
+    const stepFunctionsApi: JsonApiService = {
+      model: STEP_FUNCTIONS_MODEL,
+      errorsByShape: STEP_FUNCTIONS_ERRORS_BY_SHAPE,
+      validationErrors: ['ValidationException'],
+      rules: STEP_FUNCTIONS_RULES,
+      call: (operation, body) => service.call(operation, body),
+    };
     const server = createApiServer(
       {
-        call: (operation, body) => service.call(operation, body),
+        targets: [
+          {
+            targetPrefix: STEP_FUNCTIONS_MODEL.metadata.targetPrefix,
+            jsonVersion: STEP_FUNCTIONS_MODEL.metadata.jsonVersion,
+            call: (operation, body) => callJsonApi(stepFunctionsApi, operation, body),
+          },
+        ],
         local: (pathname, query) => {
           if (pathname === '/_local/health') {
             return { status: 'ok', pid: process.pid, stage, runningTasks: ecs.runningTaskCount };

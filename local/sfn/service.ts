@@ -18,8 +18,10 @@ import type {
   ExecutionStore,
   ResumePoint,
 } from '../store/execution-store.ts';
+import { validateExecutionName } from './api-rules.ts';
 import { SfnApiError, TaskStateError } from './errors.ts';
 import { describeTaskResource, historyEventsFor, type InterpreterEvent } from './history.ts';
+import { IdempotentResponses } from './idempotency.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
@@ -101,6 +103,7 @@ export class StepFunctionsService {
   private readonly machines = new Map<string, StateMachineEntry>();
   private readonly runs = new Map<string, ActiveRun>();
   private readonly pendingCallbacks = new Set<Promise<void>>();
+  private readonly redriveTokens = new IdempotentResponses();
 
   constructor(options: ServiceOptions) {
     this.options = options;
@@ -143,19 +146,43 @@ export class StepFunctionsService {
         return this.stopExecution(parse(stopExecutionSchema, body));
       case 'GetExecutionHistory':
         return this.getExecutionHistory(parse(historySchema, body));
-      case 'RedriveExecution':
-        return this.redriveExecution(parse(executionArnSchema, body).executionArn);
+      case 'RedriveExecution': {
+        const request = parse(redriveSchema, body);
+        return this.redriveTokens.answer(request.executionArn, request.clientToken, () =>
+          this.redriveExecution(request.executionArn),
+        );
+      }
       case 'ListStateMachines':
         return this.listStateMachines(parse(paginationSchema, body));
       case 'DescribeStateMachine':
         return this.describeStateMachine(this.machine(parse(stateMachineArnSchema, body).stateMachineArn));
       case 'DescribeStateMachineForExecution': {
         const record = this.record(parse(executionArnSchema, body).executionArn);
-        return this.describeStateMachine(this.machine(record.stateMachineArn));
+        const machine = this.machine(record.stateMachineArn);
+        // Exactly DescribeStateMachineForExecutionOutput: no status/type/creationDate, updateDate required.
+        return {
+          stateMachineArn: machine.arn,
+          name: machine.name,
+          definition: JSON.stringify(machine.definition, null, 2),
+          roleArn: machine.roleArn,
+          updateDate: machine.creationDate.getTime() / 1000,
+          loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+          tracingConfiguration: { enabled: false },
+        };
       }
       case 'ListTagsForResource': {
         const { resourceArn } = parse(z.object({ resourceArn: z.string() }), body);
-        return { tags: this.machine(resourceArn).tags };
+        // ListTagsForResource lists InvalidArn and ResourceNotFound, not StateMachineDoesNotExist.
+        if (!/^arn:aws:states:[a-z0-9-]+:\d{12}:(stateMachine|activity):[^:]+$/.test(resourceArn)) {
+          throw new SfnApiError(
+            'InvalidArn',
+            `Invalid Arn: 'Resource type not valid in this context: ${resourceArn}'`,
+          );
+        }
+        const machine = this.machines.get(resourceArn);
+        if (machine === undefined)
+          throw new SfnApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
+        return { tags: machine.tags };
       }
       default:
         throw new SfnApiError(
@@ -902,18 +929,6 @@ function redriveStatus(record: ExecutionRecord): {
   return { status: 'REDRIVABLE' };
 }
 
-/** AWS execution name rules: 1-80 characters, no whitespace, no control characters, none of the reserved ones. */
-export function validateExecutionName(name: string): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what AWS forbids
-  const forbidden = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
-  if (name.length < 1 || name.length > 80 || forbidden.test(name)) {
-    throw new SfnApiError(
-      'InvalidName',
-      `Invalid Name: '${name}' (1-80 characters, no whitespace and none of < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /)`,
-    );
-  }
-}
-
 function killLeftoverTask(pid: number, container: string): void {
   try {
     // Only a process that is still this task's container program (pids are reused).
@@ -999,9 +1014,11 @@ function toPascalCase(value: unknown): unknown {
 
 const executionArnSchema = z.object({ executionArn: z.string() });
 const stateMachineArnSchema = z.object({ stateMachineArn: z.string() });
+const redriveSchema = z.object({ executionArn: z.string(), clientToken: z.string().optional() });
+// Requests arrive validated against the service model (local/api); these schemas only type them.
 const paginationSchema = z.object({
-  maxResults: z.number().int().min(0).max(1000).optional(),
-  nextToken: z.string().min(1).max(1024).optional(),
+  maxResults: z.number().int().optional(),
+  nextToken: z.string().optional(),
 });
 const startExecutionSchema = z.object({
   stateMachineArn: z.string(),
