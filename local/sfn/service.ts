@@ -21,6 +21,7 @@ import type {
 import { validateExecutionName } from './api-rules.ts';
 import { SfnApiError, TaskStateError } from './errors.ts';
 import { describeTaskResource, historyEventsFor, type InterpreterEvent } from './history.ts';
+import { HistoryLinker } from './history-links.ts';
 import { IdempotentResponses } from './idempotency.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
@@ -82,6 +83,7 @@ export interface ServiceOptions {
 interface ActiveRun {
   executionArn: string;
   active: boolean;
+  history: HistoryLinker;
   abort: () => void;
   settled: Promise<void>;
 }
@@ -429,6 +431,12 @@ export class StepFunctionsService {
     const run: ActiveRun = {
       executionArn: record.executionArn,
       active: true,
+      history: new HistoryLinker(
+        (type, details, previousEventId) =>
+          this.options.store.appendHistory(record.executionArn, type, details, previousEventId).id,
+        // A redrive continues from ExecutionRedriven; a new execution's first state follows event 0.
+        resume === undefined ? 0 : this.options.store.history(record.executionArn).length,
+      ),
       abort: () => undefined,
       settled: Promise.resolve(),
     };
@@ -439,7 +447,7 @@ export class StepFunctionsService {
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [name, state] of stateIndex) {
       if (state.Type === 'Task') {
-        handlers[name] = (input) => this.runTaskState(run, state, input) as Promise<JsonValue>;
+        handlers[name] = (input) => this.runTaskState(run, name, state, input) as Promise<JsonValue>;
       }
       const timing = this.options.timing;
       if (state.Type === 'Wait' && timing?.waitMilliseconds !== undefined) {
@@ -499,8 +507,7 @@ export class StepFunctionsService {
           },
           (name, stateInput) => mapLength(stateIndex.get(name), stateInput),
         );
-        for (const pending of mapped)
-          this.options.store.appendHistory(record.executionArn, pending.type, pending.details);
+        run.history.interpreterEvent(interpreterEvent, mapped);
       }
     })();
 
@@ -516,7 +523,7 @@ export class StepFunctionsService {
       run.active = false;
       this.runs.delete(record.executionArn);
       const current = this.options.store.get(record.executionArn);
-      if (current !== undefined) this.finish(current, outcome);
+      if (current !== undefined) this.finish(current, outcome, run.history);
       // Step Functions stops .sync tasks still running when the execution ends (execution
       // timeout, a failed Map abandoning its other iterations).
       await this.options.ecs.stopTasksOf(
@@ -539,8 +546,9 @@ export class StepFunctionsService {
       run.active = false;
       this.runs.delete(record.executionArn);
       run.abort();
+      run.history.abortOpen();
     }
-    this.finish(record, outcome);
+    this.finish(record, outcome, run?.history);
     const reason = `Task stopped by Step Functions execution ${record.executionArn}: the execution was stopped${outcome.error === undefined ? '' : ` (${outcome.error})`}`;
     const stopping = this.options.ecs.stopTasksOf(record.executionArn, reason);
     if (waitForTasks) return stopping;
@@ -569,7 +577,7 @@ export class StepFunctionsService {
     await Promise.allSettled([...this.pendingCallbacks]);
   }
 
-  private finish(record: ExecutionRecord, outcome: Outcome): void {
+  private finish(record: ExecutionRecord, outcome: Outcome, history?: HistoryLinker): void {
     const stopDate = new Date().toISOString();
     const closed: ExecutionRecord = {
       ...record,
@@ -591,7 +599,8 @@ export class StepFunctionsService {
       ABORTED: ['ExecutionAborted', { executionAbortedEventDetails: errorDetails }],
     };
     const [type, details] = terminal[outcome.status];
-    this.options.store.appendHistory(record.executionArn, type, details);
+    if (history === undefined) this.options.store.appendHistory(record.executionArn, type, details);
+    else history.terminal(type, details);
     this.emitExecutionEvent('finished', closed);
     this.emitStatusChange(closed);
   }
@@ -666,17 +675,37 @@ export class StepFunctionsService {
   }
 
   /** One Task state: dispatch by Resource, with AWS's history events around it. */
-  private async runTaskState(run: ActiveRun, state: StateDefinition, input: unknown): Promise<unknown> {
+  private async runTaskState(
+    run: ActiveRun,
+    stateName: string,
+    state: StateDefinition,
+    input: unknown,
+  ): Promise<unknown> {
     const startedAt = Date.now();
     // Let the interpreter's StateEntered event reach the history first (it is delivered asynchronously).
     await new Promise((resolve) => setImmediate(resolve));
+    const thread = run.history.claimTask(stateName);
+    try {
+      return await this.runClaimedTaskState(run, thread, state, input, startedAt);
+    } finally {
+      run.history.releaseTask(thread, stateName);
+    }
+  }
+
+  private async runClaimedTaskState(
+    run: ActiveRun,
+    thread: string,
+    state: StateDefinition,
+    input: unknown,
+    startedAt: number,
+  ): Promise<unknown> {
     const resource = String(state.Resource);
     const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
     // After a state timeout the interpreter has already recorded TaskTimedOut; the late failure is not news.
     const timedOut = () =>
       timeoutSeconds !== undefined && Date.now() - startedAt >= timeoutSeconds * 1000 - 20;
     const record = (type: string, details: Record<string, unknown>) => {
-      if (run.active) this.options.store.appendHistory(run.executionArn, type, details);
+      if (run.active) run.history.taskEvent(thread, type, details);
     };
     const described = describeTaskResource(resource);
 
