@@ -215,7 +215,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     );
     expect(described.updateDate).toBeInstanceOf(Date);
     expect(described.stateMachineArn).toBe(passMachine);
-    expectModelledOutput('DescribeStateMachineForExecution', described as Record<string, unknown>);
+    expectModelledOutput('DescribeStateMachineForExecution', { ...described });
   });
 
   it('starts idempotently: the same name and input while RUNNING returns the first response', async () => {
