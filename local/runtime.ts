@@ -2,12 +2,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
 import { stateMachineName } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
 import { callJsonApi, type JsonApiService } from './api/json-api.ts';
+import { ECS_MODEL, ecsApiService } from './ecs/ecs-api.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
+import { localTaskDefinitions } from './ecs/task-definitions.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
 import {
   STEP_FUNCTIONS_ERRORS_BY_SHAPE,
@@ -181,6 +183,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       rules: STEP_FUNCTIONS_RULES,
       call: (operation, body) => service.call(operation, body),
     };
+    const ecsApi = ecsApiService({
+      registry: ecs.registry,
+      taskDefinitions: localTaskDefinitions(stage, region, accountId),
+      clusterArn: `arn:aws:ecs:${region}:${accountId}:cluster/${SERVICE_NAME}-${stage}`,
+      region,
+      accountId,
+    });
     const server = createApiServer(
       {
         targets: [
@@ -188,6 +197,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             targetPrefix: STEP_FUNCTIONS_MODEL.metadata.targetPrefix,
             jsonVersion: STEP_FUNCTIONS_MODEL.metadata.jsonVersion,
             call: (operation, body) => callJsonApi(stepFunctionsApi, operation, body),
+          },
+          {
+            targetPrefix: ECS_MODEL.metadata.targetPrefix,
+            jsonVersion: ECS_MODEL.metadata.jsonVersion,
+            call: (operation, body) => callJsonApi(ecsApi, operation, body),
           },
         ],
         local: (pathname, query) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { TaskStateError } from '../sfn/errors.ts';
 import type { ExecutionStore, TaskLogLine, TaskMeta } from '../store/execution-store.ts';
 import type { FaultPicker } from './faults.ts';
+import { type RegisteredTask, TaskRegistry } from './task-registry.ts';
 
 const keyValueSchema = z.object({ Name: z.string(), Value: z.string() });
 const containerOverrideSchema = z
@@ -25,6 +26,7 @@ const runTaskParametersSchema = z
     LaunchType: z.string().optional(),
     CapacityProviderStrategy: z.array(z.object({ CapacityProvider: z.string() }).passthrough()).optional(),
     Group: z.string().optional(),
+    StartedBy: z.string().optional(),
     Overrides: z
       .object({
         Cpu: z.union([z.number(), z.string()]).optional(),
@@ -77,7 +79,8 @@ type JsonRecord = Record<string, unknown>;
  */
 export class EcsEmulator {
   private readonly options: EcsEmulatorOptions;
-  private readonly tasks = new Set<LocalTask>();
+  /** Every task's state lives in its LocalTask; the registry is how the ECS API finds them. */
+  readonly registry = new TaskRegistry();
   private readonly slots: Semaphore;
 
   constructor(options: EcsEmulatorOptions) {
@@ -86,7 +89,7 @@ export class EcsEmulator {
   }
 
   get runningTaskCount(): number {
-    return this.tasks.size;
+    return this.registry.running().length;
   }
 
   /** Runs one task to its end, with the output and errors of `ecs:runTask.sync`. */
@@ -119,50 +122,47 @@ export class EcsEmulator {
     }
 
     const task = new LocalTask(this.options, parameters, container, entrypoint, context.executionArn);
-    this.tasks.add(task);
+    this.registry.add(task);
+    context.onSubmitted(task.describe());
+    const timeout =
+      context.timeoutSeconds === undefined
+        ? undefined
+        : setTimeout(() => {
+            void task.stop(
+              'UserInitiated',
+              `Task stopped by Step Functions execution ${context.executionArn}: the Task state timed out after ${context.timeoutSeconds} seconds (States.Timeout)`,
+            );
+          }, context.timeoutSeconds * 1000);
     try {
-      context.onSubmitted(task.describe());
-      const timeout =
-        context.timeoutSeconds === undefined
-          ? undefined
-          : setTimeout(() => {
-              void task.stop(
-                'UserInitiated',
-                `Task stopped by Step Functions execution ${context.executionArn}: the Task state timed out after ${context.timeoutSeconds} seconds (States.Timeout)`,
-              );
-            }, context.timeoutSeconds * 1000);
+      const acquired = await this.slots.acquire(task.stopped);
+      if (!acquired) return task.finishWithoutProcess();
       try {
-        const acquired = await this.slots.acquire(task.stopped);
-        if (!acquired) return task.finishWithoutProcess();
-        try {
-          if (fault?.kind === 'taskFailedToStart') {
-            await sleep(25);
-            return task.finishWithoutProcess({ stopCode: 'TaskFailedToStart', reason: fault.reason });
-          }
-          const spotDelay = task.isSpot ? this.options.faults.pickSpotInterruption() : undefined;
-          return await task.run(spotDelay);
-        } finally {
-          this.slots.release();
+        if (fault?.kind === 'taskFailedToStart') {
+          await sleep(25);
+          return task.finishWithoutProcess({ stopCode: 'TaskFailedToStart', reason: fault.reason });
         }
+        const spotDelay = task.isSpot ? this.options.faults.pickSpotInterruption() : undefined;
+        return await task.run(spotDelay);
       } finally {
-        if (timeout !== undefined) clearTimeout(timeout);
+        this.slots.release();
       }
     } finally {
-      this.tasks.delete(task);
+      if (timeout !== undefined) clearTimeout(timeout);
     }
   }
 
   /** Stops every task of an execution (StopExecution, runtime shutdown) and waits until their processes are gone. */
   async stopTasksOf(executionArn: string, reason: string): Promise<void> {
-    const stopping = [...this.tasks]
-      .filter((task) => task.executionArn === executionArn)
+    const stopping = this.registry
+      .ofExecution(executionArn)
+      .filter((task) => task.stoppedAtMs === undefined)
       .map((task) => task.stop('UserInitiated', reason));
     await Promise.all(stopping);
   }
 }
 
 /** One task: PROVISIONING (maybe queued) → RUNNING (a process group) → STOPPED. */
-class LocalTask {
+class LocalTask implements RegisteredTask {
   readonly executionArn: string;
   readonly isSpot: boolean;
   private readonly options: EcsEmulatorOptions;
@@ -170,8 +170,8 @@ class LocalTask {
   private readonly container: string;
   private readonly entrypoint: string;
   private readonly taskId = randomBytes(16).toString('hex');
-  private readonly taskArn: string;
-  private readonly clusterArn: string;
+  readonly taskArn: string;
+  readonly clusterArn: string;
   private readonly createdAt = Date.now();
   private startedAt: number | undefined;
   private stoppingAt: number | undefined;
@@ -220,6 +220,19 @@ class LocalTask {
     return this.stopController.signal;
   }
 
+  get stoppedAtMs(): number | undefined {
+    return this.lastStatus === 'STOPPED' ? this.stoppedAt : undefined;
+  }
+
+  get family(): string {
+    return taskDefinitionFamily(this.parameters.TaskDefinition);
+  }
+
+  /** RunTask's startedBy; Step Functions' runTask.sync sets "AWS Step Functions" unless the state passes one. */
+  get startedBy(): string {
+    return this.parameters.StartedBy ?? 'AWS Step Functions';
+  }
+
   private get command(): string[] {
     return this.parameters.Overrides?.ContainerOverrides?.[0]?.Command ?? [];
   }
@@ -243,6 +256,7 @@ class LocalTask {
       this.stopController.abort();
       const child = this.child;
       if (child?.pid !== undefined && this.exitCode === undefined) {
+        this.lastStatus = 'STOPPING';
         signalGroup(child.pid, 'SIGTERM');
         const pid = child.pid;
         const kill = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.options.stopTimeoutSeconds * 1000);
@@ -403,7 +417,7 @@ class LocalTask {
       PullStartedAt: this.startedAt,
       PullStoppedAt: this.startedAt,
       StartedAt: this.startedAt,
-      StartedBy: 'AWS Step Functions',
+      StartedBy: this.startedBy,
       StopCode: stopped ? stop.stopCode : undefined,
       StoppedAt: stopped ? this.stoppedAt : undefined,
       StoppedReason: stopped ? stop.reason : undefined,
