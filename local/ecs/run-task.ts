@@ -4,6 +4,10 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  containerOverridesLength,
+  MAX_CONTAINER_OVERRIDES_CHARACTERS,
+} from '../../lib/contracts/task-input-limits.ts';
 import { TaskStateError } from '../sfn/errors.ts';
 import type { ExecutionStore, TaskLogLine, TaskMeta } from '../store/execution-store.ts';
 import type { FaultPicker } from './faults.ts';
@@ -102,6 +106,14 @@ export class EcsEmulator {
       );
     }
     const parameters = parsed.data;
+    const overridesLength = containerOverridesLength(parameters.Overrides?.ContainerOverrides ?? []);
+    if (overridesLength > MAX_CONTAINER_OVERRIDES_CHARACTERS) {
+      // As ECS answers RunTask (an input that large would also not fit in a process environment).
+      throw new TaskStateError(
+        'ECS.InvalidParameterException',
+        `Container Overrides length must be at most ${MAX_CONTAINER_OVERRIDES_CHARACTERS} (got ${overridesLength}) (Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException; Request ID: ${randomUUID()}; Proxy: null)`,
+      );
+    }
     const containerOverride = parameters.Overrides?.ContainerOverrides?.[0];
     const family = taskDefinitionFamily(parameters.TaskDefinition);
     const container = containerOverride?.Name ?? family;

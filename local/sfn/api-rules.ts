@@ -1,3 +1,4 @@
+import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import { loadApiModel } from '../api/api-model.ts';
 import type { DocumentedRule, JsonApiService } from '../api/json-api.ts';
 import { ApiError } from '../api/validate-request.ts';
@@ -14,9 +15,6 @@ export const STEP_FUNCTIONS_ERRORS_BY_SHAPE: JsonApiService['errorsByShape'] = {
   PageToken: 'InvalidToken',
   ListExecutionsPageToken: 'InvalidToken',
 };
-
-/** Execution input limit: 256 KiB of UTF-8 (the model counts characters; the quota counts bytes). */
-export const MAX_EXECUTION_INPUT_BYTES = 262_144;
 
 /**
  * Characters a name must not contain (API reference, StartExecution `name`): white space,

@@ -9,6 +9,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { z } from 'zod';
+import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import type { EcsEmulator } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
@@ -35,7 +36,6 @@ export type Definition = { StartAt: string; States: Record<string, StateDefiniti
 /** Longest timer Node.js can arm (2^31-1 ms); longer timeouts would fire at once. */
 const MAX_TIMER_SECONDS = 2_147_483;
 const REDRIVE_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
-const MAX_INPUT_BYTES = 256 * 1024;
 const WORK_STATE_TYPES = new Set(['Task', 'Map', 'Parallel']);
 
 export interface StateMachineEntry {
@@ -199,7 +199,7 @@ export class StepFunctionsService {
     const name = request.name ?? randomUUID();
     validateExecutionName(name);
     const inputText = request.input ?? '{}';
-    if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
+    if (Buffer.byteLength(inputText) > MAX_EXECUTION_INPUT_BYTES) {
       throw new SfnApiError(
         'InvalidExecutionInput',
         `Input of ${Buffer.byteLength(inputText)} bytes exceeds the 262144 bytes quota`,
