@@ -50,7 +50,8 @@ export async function callJsonApi(
       validationMessage(violations),
     );
   }
-  const request = body as Record<string, unknown>;
+  // AWS treats a member sent as null like one not sent.
+  const request = withoutNullMembers(body) as Record<string, unknown>;
   for (const rule of service.rules) {
     if (!rule.operations.includes(operation)) continue;
     const error = rule.check(request, operation);
@@ -69,4 +70,14 @@ function errorForViolations(service: JsonApiService, listed: string[], violation
     if (specific !== undefined && listed.includes(specific)) return specific;
   }
   return generic ?? service.validationErrors[0] ?? 'ValidationException';
+}
+
+function withoutNullMembers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNullMembers);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== null)
+      .map(([key, item]) => [key, withoutNullMembers(item)]),
+  );
 }

@@ -1,6 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadApiModel } from '../../local/api/api-model.ts';
+import { type ApiModel, loadApiModel } from '../../local/api/api-model.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   lambdaDefinition,
@@ -79,19 +79,23 @@ interface Case {
 }
 
 /** Every constraint of every member of every implemented operation, from the model. */
-function modelCases(): Case[] {
+function modelCases(
+  apiModel: ApiModel,
+  expectedError: (operation: string, member: string) => string | undefined,
+  expectedWhenMissing: (operation: string) => string | undefined,
+): Case[] {
   const cases: Case[] = [];
-  for (const [operation, definition] of Object.entries(model.operations)) {
-    const input = model.shapes[definition.input ?? ''];
+  for (const [operation, definition] of Object.entries(apiModel.operations)) {
+    const input = apiModel.shapes[definition.input ?? ''];
     for (const [member, ref] of Object.entries(input?.members ?? {})) {
-      const shape = model.shapes[ref.shape];
+      const shape = apiModel.shapes[ref.shape];
       if (shape === undefined) throw new Error(`no shape ${ref.shape}`);
-      const expected = EXPECTED_ERROR[`${operation}.${member}`];
-      if (expected === undefined) throw new Error(`EXPECTED_ERROR has no ${operation}.${member}`);
+      const expected = expectedError(operation, member);
+      if (expected === undefined) throw new Error(`no expected error for ${operation}.${member}`);
       const add = (label: string, value: unknown, error = expected) =>
         cases.push({ operation, member, label, value, expected: error });
       if (input?.required?.includes(member)) {
-        add('missing', MISSING, EXPECTED_WHEN_MISSING[operation] ?? 'missing expectation');
+        add('missing', MISSING, expectedWhenMissing(operation) ?? 'missing expectation');
       }
       if (shape.type === 'string') {
         add('a number instead of a string', 42);
@@ -110,6 +114,11 @@ function modelCases(): Case[] {
         if (shape.min !== undefined) add(`under ${shape.min}`, shape.min - 1);
       } else if (shape.type === 'boolean') {
         add('a string instead of a boolean', 'true');
+      } else if (shape.type === 'list') {
+        add('a string instead of a list', 'x');
+        const item = apiModel.shapes[shape.member?.shape ?? ''];
+        add('a list with a number item', [42]);
+        if (item?.enum !== undefined) add('a list item outside the enum', ['NOT_A_VALUE']);
       } else {
         throw new Error(`no cases for ${shape.type} member ${operation}.${member}`);
       }
@@ -117,6 +126,13 @@ function modelCases(): Case[] {
   }
   return cases;
 }
+
+const sfnCases = () =>
+  modelCases(
+    model,
+    (operation, member) => EXPECTED_ERROR[`${operation}.${member}`],
+    (operation) => EXPECTED_WHEN_MISSING[operation],
+  );
 
 describe('local Step Functions API validates every request against the AWS service model', () => {
   let runtime: LocalRuntime;
@@ -157,13 +173,13 @@ describe('local Step Functions API validates every request against the AWS servi
   }
 
   it('has a case for every constrained member of every implemented operation', () => {
-    const cases = modelCases();
+    const cases = sfnCases();
     const covered = new Set(cases.map((item) => `${item.operation}.${item.member}`));
     expect([...covered].sort()).toEqual(Object.keys(EXPECTED_ERROR).sort());
     expect(cases.length).toBeGreaterThan(80);
   });
 
-  it.each(modelCases().map((item) => [`${item.operation} ${item.member}: ${item.label}`, item] as const))(
+  it.each(sfnCases().map((item) => [`${item.operation} ${item.member}: ${item.label}`, item] as const))(
     '%s → HTTP 400 with the operation’s error',
     async (_name, item) => {
       // Prepare
@@ -210,4 +226,49 @@ describe('local Step Functions API validates every request against the AWS servi
       expect(response.status, body).toBe(400);
     }
   });
+});
+
+describe('local ECS API validates every request against the AWS service model', () => {
+  const ecsModel = loadApiModel('ecs');
+  // ECS lists InvalidParameterException for every implemented operation.
+  const cases = modelCases(
+    ecsModel,
+    () => 'InvalidParameterException',
+    () => 'InvalidParameterException',
+  );
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime([{ job: makeJob('call-lambda'), definition: lambdaDefinition('echo') }]);
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  const validRequest: Record<string, Record<string, unknown>> = {
+    ListTasks: { cluster: 'sfn-batch-test' },
+    DescribeTasks: { cluster: 'sfn-batch-test', tasks: ['f'.repeat(32)] },
+    StopTask: { cluster: 'sfn-batch-test', task: 'f'.repeat(32) },
+    ListTaskDefinitions: {},
+    DescribeTaskDefinition: { taskDefinition: 'sfn-batch-test-batch-jobs' },
+  };
+
+  it.each(cases.map((item) => [`${item.operation} ${item.member}: ${item.label}`, item] as const))(
+    '%s → HTTP 400 InvalidParameterException',
+    async (_name, item) => {
+      const body = { ...validRequest[item.operation] };
+      if (item.value === MISSING) delete body[item.member];
+      else body[item.member] = item.value;
+      const response = await rawCall(
+        runtime.endpoint,
+        `AmazonEC2ContainerServiceV20141113.${item.operation}`,
+        JSON.stringify(body),
+        '1.1',
+      );
+      expect(response.status).toBe(400);
+      expect(response.type).toBe(item.expected);
+      expect(ecsModel.operations[item.operation]?.errors).toContain(response.type);
+    },
+  );
 });
