@@ -5,9 +5,9 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { writeRuntimeFile } from '../../local/runtime-file.ts';
-import { sfnClient, startTestRuntime, taskDefinition, waitForStatus } from '../local-runtime/helpers.ts';
+import { sfnClient, waitForStatus } from '../local-runtime/helpers.ts';
 import { batchctl } from '../support/processes.ts';
+import { startRuntimeForBatchctl } from './batchctl-runtime.ts';
 
 const JOB = 'refresh-search-index';
 
@@ -20,15 +20,7 @@ describe('batchctl tasks and stop-task against the local runtime', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-tasks-'));
     const job = (await loadJobSpecs()).find((candidate) => candidate.name === JOB);
     if (job === undefined) throw new Error(`schedules/${JOB}.yml is missing; the suite uses it`);
-    runtime = await startTestRuntime([{ job, definition: taskDefinition({ timeoutSeconds: 60 }) }], {
-      dataDir: path.join(dataDir, 'runtime'),
-    });
-    await writeRuntimeFile(dataDir, {
-      endpoint: runtime.endpoint,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      stage: 'test',
-    });
+    runtime = await startRuntimeForBatchctl(job, dataDir);
   });
 
   afterAll(async () => {

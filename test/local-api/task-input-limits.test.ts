@@ -11,7 +11,6 @@ import {
 } from '../../lib/contracts/task-input-limits.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { writeRuntimeFile } from '../../local/runtime-file.ts';
 import {
   makeJob,
   sfnClient,
@@ -20,6 +19,7 @@ import {
   waitForStatus,
 } from '../local-runtime/helpers.ts';
 import { batchctl, REPO } from '../support/processes.ts';
+import { startRuntimeForBatchctl } from './batchctl-runtime.ts';
 
 const job = makeJob('with-note', { defaultInput: { note: '' } });
 const ARN = 'arn:aws:states:ap-northeast-1:000000000000:execution:sfn-batch-test-with-note:run-1';
@@ -119,15 +119,7 @@ describe('batchctl run refuses an input that cannot reach the task', () => {
     writeFileSync(path.join(root, 'schedules', 'analyze-tables.yml'), `${source}\ninput:\n  note: ""\n`);
     const [loaded] = await loadJobSpecs(path.join(root, 'schedules'));
     if (loaded === undefined) throw new Error('no job loaded');
-    runtime = await startTestRuntime([{ job: loaded, definition: taskDefinition({ timeoutSeconds: 30 }) }], {
-      dataDir: path.join(dataDir, 'runtime'),
-    });
-    await writeRuntimeFile(dataDir, {
-      endpoint: runtime.endpoint,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      stage: 'test',
-    });
+    runtime = await startRuntimeForBatchctl(loaded, dataDir);
   });
 
   afterAll(async () => {
