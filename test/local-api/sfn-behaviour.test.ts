@@ -359,4 +359,37 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     }
     expect(events.at(-1)?.previousEventId).toBe(events.at(-2)?.id);
   });
+
+  it('aborts the other running iterations when one fails the Map, linking them to the failure', async () => {
+    const started = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: mapMachine,
+        input: JSON.stringify({
+          items: [
+            ['sleep', '60000'],
+            ['exit', '4'],
+          ],
+        }),
+      }),
+    );
+    const described = await waitForStatus(client, started.executionArn ?? '');
+    const events =
+      (
+        await client.send(
+          new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
+        )
+      ).events ?? [];
+    expect(described.status).toBe('FAILED');
+    const failedIteration = events.find((event) => event.type === 'MapIterationFailed');
+    const aborted = events.find((event) => event.type === 'MapIterationAborted');
+    const mapFailed = events.find((event) => event.type === 'MapStateFailed');
+    expect(failedIteration?.mapIterationFailedEventDetails?.index).toBe(1);
+    expect(aborted?.mapIterationAbortedEventDetails).toEqual({ name: 'Fan out', index: 0 });
+    // Both follow the event that failed iteration 1 (its TaskFailed), as AWS links a Map failure.
+    const cause = events.find((event) => event.id === failedIteration?.previousEventId);
+    expect(cause?.type).toBe('TaskFailed');
+    expect(aborted?.previousEventId).toBe(cause?.id);
+    expect(mapFailed?.previousEventId).toBe(cause?.id);
+    expect(events.at(-1)).toMatchObject({ type: 'ExecutionFailed', previousEventId: mapFailed?.id });
+  });
 });
