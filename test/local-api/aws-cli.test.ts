@@ -47,7 +47,8 @@ describe('local Step Functions and ECS APIs driven by the AWS CLI v2', () => {
     await runtime?.close();
   });
 
-  it.each<[string, string, string[]]>([
+  // Concurrent: each case is one Python process, mostly start-up time.
+  it.concurrent.each<[string, string, string[]]>([
     [
       'an execution ARN over 256 characters',
       'InvalidArn',
