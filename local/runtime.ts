@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
 import { stateMachineName } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
-import { callJsonApi, type JsonApiService } from './api/json-api.ts';
+import { callJsonApi, checkJsonApiRequest, type JsonApiService } from './api/json-api.ts';
 import { ECS_MODEL, ecsApiService } from './ecs/ecs-api.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
@@ -173,6 +173,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.onStatusChangeEvent === undefined
         ? {}
         : { onStatusChangeEvent: options.onStatusChangeEvent }),
+      // Late-bound: stepFunctionsApi below wraps this service.
+      checkRequest: (operation, body) => checkJsonApiRequest(stepFunctionsApi, operation, body),
       warn,
     });
 

@@ -36,6 +36,15 @@ export async function callJsonApi(
   operation: string,
   body: unknown,
 ): Promise<unknown> {
+  return service.call(operation, checkJsonApiRequest(service, operation, body));
+}
+
+/** The request as the operation receives it (null members dropped), or the ApiError AWS would answer. */
+export function checkJsonApiRequest(
+  service: Pick<JsonApiService, 'model' | 'errorsByShape' | 'validationErrors' | 'rules'>,
+  operation: string,
+  body: unknown,
+): Record<string, unknown> {
   const definition = service.model.operations[operation];
   if (definition === undefined) {
     throw new ApiError(
@@ -57,10 +66,14 @@ export async function callJsonApi(
     const error = rule.check(request, operation);
     if (error !== undefined) throw error;
   }
-  return service.call(operation, request);
+  return request;
 }
 
-function errorForViolations(service: JsonApiService, listed: string[], violations: Violation[]): string {
+function errorForViolations(
+  service: Pick<JsonApiService, 'errorsByShape' | 'validationErrors'>,
+  listed: string[],
+  violations: Violation[],
+): string {
   const generic = service.validationErrors.find((error) => listed.includes(error));
   // A missing member is a plain validation error where the operation has one.
   if (generic !== undefined && violations.every((violation) => violation.kind === 'required')) return generic;

@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { ApiError } from '../api/validate-request.ts';
 import type { EcsEmulator } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
 import type {
@@ -76,6 +77,8 @@ export interface ServiceOptions {
   timing?: TimingOverrides;
   onExecutionEvent?: (event: ExecutionEvent) => void;
   onStatusChangeEvent?: (event: unknown) => Promise<void>;
+  /** Validates an `aws-sdk:sfn:*` integration's request as the API would (throws its ApiError). */
+  checkRequest?: (operation: string, body: unknown) => unknown;
   /** Where callback failures are reported (they never change an execution). */
   warn: (message: string) => void;
 }
@@ -829,9 +832,11 @@ export class StepFunctionsService {
       const action = sdk[1];
       const operation = action.charAt(0).toUpperCase() + action.slice(1);
       try {
-        return toPascalCase(await this.call(operation, toCamelCaseKeys(input)));
+        const request = toCamelCaseKeys(input);
+        this.options.checkRequest?.(operation, request);
+        return toPascalCase(await this.call(operation, request));
       } catch (error) {
-        if (error instanceof SfnApiError) throw new TaskStateError(`Sfn.${error.type}`, error.message);
+        if (error instanceof ApiError) throw new TaskStateError(`Sfn.${error.type}`, error.message);
         throw error;
       }
     }

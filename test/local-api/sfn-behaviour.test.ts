@@ -77,6 +77,20 @@ describe('local Step Functions API: the documented behaviours, through the unmod
       { job: makeJob('pass'), definition: passDefinition },
       { job: makeJob('fail'), definition: taskDefinition({ timeoutSeconds: 30 }) },
       { job: makeJob('map-tasks'), definition: mapOfTasks() },
+      {
+        job: makeJob('sdk-call'),
+        definition: {
+          StartAt: 'List',
+          States: {
+            List: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
+              Parameters: { 'StateMachineArn.$': '$.machine', 'MaxResults.$': '$.max' },
+              End: true,
+            },
+          },
+        },
+      },
     ]);
     client = sfnClient(runtime.endpoint);
     passMachine = runtime.stateMachineArn('pass');
@@ -400,5 +414,23 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     expect(aborted?.previousEventId).toBe(cause?.id);
     expect(mapFailed?.previousEventId).toBe(cause?.id);
     expect(events.at(-1)).toMatchObject({ type: 'ExecutionFailed', previousEventId: mapFailed?.id });
+  });
+
+  it('validates aws-sdk:sfn task requests as the API does (Sfn.ValidationException)', async () => {
+    const machine = runtime.stateMachineArn('sdk-call');
+    const run = async (max: number) => {
+      const started = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn: machine,
+          input: JSON.stringify({ machine: passMachine, max }),
+        }),
+      );
+      return waitForStatus(client, started.executionArn ?? '');
+    };
+    expect((await run(5)).status).toBe('SUCCEEDED');
+    const refused = await run(5000);
+    expect(refused.status).toBe('FAILED');
+    expect(refused.error).toBe('Sfn.ValidationException');
+    expect(refused.cause).toContain("at 'maxResults' failed to satisfy constraint");
   });
 });
