@@ -31,6 +31,7 @@ const runTaskParametersSchema = z
     CapacityProviderStrategy: z.array(z.object({ CapacityProvider: z.string() }).passthrough()).optional(),
     Group: z.string().optional(),
     StartedBy: z.string().optional(),
+    Tags: z.array(z.object({ Key: z.string(), Value: z.string() })).optional(),
     Overrides: z
       .object({
         Cpu: z.union([z.number(), z.string()]).optional(),
@@ -434,7 +435,7 @@ class LocalTask implements RegisteredTask {
       StoppedAt: stopped ? this.stoppedAt : undefined,
       StoppedReason: stopped ? stop.reason : undefined,
       StoppingAt: stopped ? (this.stoppingAt ?? this.stoppedAt) : this.stoppingAt,
-      Tags: [],
+      Tags: this.parameters.Tags ?? [],
       TaskArn: this.taskArn,
       TaskDefinitionArn: taskDefinitionArn,
       Version: stopped ? 3 : 1,

@@ -41,9 +41,13 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
   let sfn: ReturnType<typeof sfnClient>;
 
   beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) },
-    ]);
+    // Tagged as the templates tag their tasks (the job's name).
+    const definition = taskDefinition({ timeoutSeconds: 60 });
+    const state = definition.States['Run job task'];
+    if (state !== undefined) {
+      state.Parameters = { ...(state.Parameters as object), Tags: [{ Key: 'job', Value: 'run-task' }] };
+    }
+    runtime = await startTestRuntime([{ job: makeJob('run-task'), definition }]);
     ecs = ecsClient(runtime.endpoint);
     sfn = sfnClient(runtime.endpoint);
   });
@@ -108,6 +112,8 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
     expect(running.createdAt).toBeInstanceOf(Date);
     expect(running.startedAt?.getTime()).toBeGreaterThanOrEqual(running.createdAt?.getTime() ?? 0);
     expect(running.overrides?.containerOverrides?.[0]?.command).toEqual(['sleep', '60000']);
+    expect(running.tags).toBeUndefined();
+    expect((await describeOne(taskArn, 'TAGS')).tags).toEqual([{ key: 'job', value: 'run-task' }]);
     expect(stopped.task?.desiredStatus).toBe('STOPPED');
     expect(after).toMatchObject({
       lastStatus: 'STOPPED',
