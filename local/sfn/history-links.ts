@@ -9,8 +9,12 @@ interface OpenState {
   thread: string;
   name: string;
   type: string;
-  /** A Task handler is running for it (a retry calls the handler again on the same entry). */
-  busy: boolean;
+  /**
+   * Its handler may claim it: set on entry and on each retry, cleared when a handler
+   * claims it, so that a concurrent iteration entering the same state cannot take the
+   * entry of one that waits for its retry.
+   */
+  ready: boolean;
 }
 
 interface OpenMap {
@@ -53,7 +57,13 @@ export class HistoryLinker {
     const thread = this.threadOf(event);
     const state = event.state;
     if (event.type === 'StateEntered' && state !== undefined) {
-      this.open.push({ thread, name: state.name, type: state.type, busy: false });
+      this.open.push({ thread, name: state.name, type: state.type, ready: true });
+    }
+    if (event.type === 'StateRetried' && state !== undefined) {
+      const entry = this.open.find(
+        (candidate) => candidate.thread === thread && candidate.name === state.name,
+      );
+      if (entry !== undefined) entry.ready = true;
     }
     // A failed state stays open: a Retry runs it again in the same thread. Its thread ends anyway if nothing does.
     if ((event.type === 'StateExited' || event.type === 'StateCaught') && state !== undefined) {
@@ -118,17 +128,12 @@ export class HistoryLinker {
     }
   }
 
-  /** Claims the thread a Task state's handler runs in (the open entry of that state with no handler running). */
+  /** Claims the thread a Task state's handler runs in: the oldest entry of that state that is ready to run. */
   claimTask(stateName: string): string {
-    const entry = this.open.find((candidate) => candidate.name === stateName && !candidate.busy);
+    const entry = this.open.find((candidate) => candidate.name === stateName && candidate.ready);
     if (entry === undefined) return EXECUTION;
-    entry.busy = true;
+    entry.ready = false;
     return entry.thread;
-  }
-
-  releaseTask(thread: string, stateName: string): void {
-    const entry = this.open.find((candidate) => candidate.thread === thread && candidate.name === stateName);
-    if (entry !== undefined) entry.busy = false;
   }
 
   /** An event written by a Task handler in its thread. */

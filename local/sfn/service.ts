@@ -688,11 +688,7 @@ export class StepFunctionsService {
     // Let the interpreter's StateEntered event reach the history first (it is delivered asynchronously).
     await new Promise((resolve) => setImmediate(resolve));
     const thread = run.history.claimTask(stateName);
-    try {
-      return await this.runClaimedTaskState(run, thread, state, input, startedAt);
-    } finally {
-      run.history.releaseTask(thread, stateName);
-    }
+    return this.runClaimedTaskState(run, thread, state, input, startedAt);
   }
 
   private async runClaimedTaskState(

@@ -35,8 +35,11 @@ const model = loadApiModel('stepfunctions');
 const passDefinition: Definition = { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } };
 
 /** A Map of ECS tasks, two at a time: `$.items` are commands. */
-function mapOfTasks(): Definition {
-  const task = taskDefinition({ timeoutSeconds: 30 }).States['Run job task'] ?? {};
+function mapOfTasks(retry?: unknown[]): Definition {
+  const task =
+    taskDefinition({ timeoutSeconds: 30, ...(retry === undefined ? {} : { retry }) }).States[
+      'Run job task'
+    ] ?? {};
   return {
     StartAt: 'Fan out',
     States: {
@@ -77,6 +80,10 @@ describe('local Step Functions API: the documented behaviours, through the unmod
       { job: makeJob('pass'), definition: passDefinition },
       { job: makeJob('fail'), definition: taskDefinition({ timeoutSeconds: 30 }) },
       { job: makeJob('map-tasks'), definition: mapOfTasks() },
+      {
+        job: makeJob('map-retry'),
+        definition: mapOfTasks([{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 1 }]),
+      },
       {
         job: makeJob('sdk-call'),
         definition: {
@@ -432,5 +439,40 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     expect(refused.status).toBe('FAILED');
     expect(refused.error).toBe('Sfn.ValidationException');
     expect(refused.cause).toContain("at 'maxResults' failed to satisfy constraint");
+  });
+
+  it('keeps a retried task in its own iteration while another iteration enters the same state', async () => {
+    const started = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArn('map-retry'),
+        input: JSON.stringify({
+          items: [
+            ['exit', '1'],
+            ['sleep', '400'],
+          ],
+        }),
+      }),
+    );
+    await waitForStatus(client, started.executionArn ?? '');
+    const events =
+      (
+        await client.send(
+          new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
+        )
+      ).events ?? [];
+    const byId = new Map(events.map((event) => [event.id, event]));
+    const failed = events.find((event) => event.type === 'MapIterationFailed');
+    expect(failed?.mapIterationFailedEventDetails?.index).toBe(0);
+    const chain: string[] = [];
+    for (let event = byId.get(failed?.previousEventId ?? 0); event !== undefined; ) {
+      chain.push(event.type ?? '');
+      if (event.type === 'MapIterationStarted') {
+        expect(event.mapIterationStartedEventDetails?.index).toBe(0);
+        break;
+      }
+      event = byId.get(event.previousEventId ?? 0);
+    }
+    const attempt = ['TaskFailed', 'TaskSubmitted', 'TaskStarted', 'TaskScheduled'];
+    expect(chain).toEqual([...attempt, ...attempt, 'TaskStateEntered', 'MapIterationStarted']);
   });
 });
