@@ -59,6 +59,21 @@ function mapOfTasks(retry?: unknown[]): Definition {
   };
 }
 
+/** Event types from `fromId` back along previousEventId to the MapIterationStarted, and that iteration's index. */
+function chainToIterationStart(
+  byId: Map<number | undefined, HistoryEvent>,
+  fromId: number | undefined,
+): { chain: string[]; iteration: number | undefined } {
+  const chain: string[] = [];
+  for (let event = byId.get(fromId ?? 0); event !== undefined; event = byId.get(event.previousEventId ?? 0)) {
+    chain.push(event.type ?? '');
+    if (event.type === 'MapIterationStarted') {
+      return { chain, iteration: event.mapIterationStartedEventDetails?.index };
+    }
+  }
+  return { chain, iteration: undefined };
+}
+
 /** Every member of a response is in the operation's output shape, and every required one is there. */
 function expectModelledOutput(operation: string, output: Record<string, unknown>): void {
   const shape = model.shapes[model.operations[operation]?.output ?? ''];
@@ -369,15 +384,8 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     for (const aborted of events.filter((event) => event.type === 'MapIterationAborted')) {
       const index = aborted.mapIterationAbortedEventDetails?.index;
       // The iteration's own chain: aborted ← TaskStateAborted ← TaskSubmitted ← TaskStarted ← TaskScheduled ← TaskStateEntered ← MapIterationStarted.
-      const chain: string[] = [];
-      for (let event = byId.get(aborted.previousEventId ?? 0); event !== undefined; ) {
-        chain.push(event.type ?? '');
-        if (event.type === 'MapIterationStarted') {
-          expect(event.mapIterationStartedEventDetails?.index).toBe(index);
-          break;
-        }
-        event = byId.get(event.previousEventId ?? 0);
-      }
+      const { chain, iteration } = chainToIterationStart(byId, aborted.previousEventId);
+      expect(iteration).toBe(index);
       expect(chain).toEqual([
         'TaskStateAborted',
         'TaskSubmitted',
@@ -463,15 +471,8 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     const byId = new Map(events.map((event) => [event.id, event]));
     const failed = events.find((event) => event.type === 'MapIterationFailed');
     expect(failed?.mapIterationFailedEventDetails?.index).toBe(0);
-    const chain: string[] = [];
-    for (let event = byId.get(failed?.previousEventId ?? 0); event !== undefined; ) {
-      chain.push(event.type ?? '');
-      if (event.type === 'MapIterationStarted') {
-        expect(event.mapIterationStartedEventDetails?.index).toBe(0);
-        break;
-      }
-      event = byId.get(event.previousEventId ?? 0);
-    }
+    const { chain, iteration } = chainToIterationStart(byId, failed?.previousEventId);
+    expect(iteration).toBe(0);
     const attempt = ['TaskFailed', 'TaskSubmitted', 'TaskStarted', 'TaskScheduled'];
     expect(chain).toEqual([...attempt, ...attempt, 'TaskStateEntered', 'MapIterationStarted']);
   });
