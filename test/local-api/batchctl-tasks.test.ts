@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { sfnClient, waitForStatus } from '../local-runtime/helpers.ts';
+import { makeJob, sfnClient, waitForStatus } from '../local-runtime/helpers.ts';
 import { batchctl } from '../support/processes.ts';
 import { startRuntimeForBatchctl } from './batchctl-runtime.ts';
 
-const JOB = 'refresh-search-index';
+const JOB = 'nightly-report';
 
 // Spawns batchctl (about a second per call): the real CLI against npm start's ECS API.
 describe('batchctl tasks and stop-task against the local runtime', () => {
@@ -18,9 +17,9 @@ describe('batchctl tasks and stop-task against the local runtime', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-tasks-'));
-    const job = (await loadJobSpecs()).find((candidate) => candidate.name === JOB);
-    if (job === undefined) throw new Error(`schedules/${JOB}.yml is missing; the suite uses it`);
-    runtime = await startRuntimeForBatchctl(job, dataDir);
+    // The real scheduled-task workflow; the batch-jobs container is the test stand-in.
+    const job = makeJob(JOB, { container: 'batch-jobs', command: ['sleep', '60000'] });
+    runtime = await startRuntimeForBatchctl(job, dataDir, { realWorkflow: true });
   });
 
   afterAll(async () => {
@@ -35,7 +34,7 @@ describe('batchctl tasks and stop-task against the local runtime', () => {
       new StartExecutionCommand({
         stateMachineArn: runtime.stateMachineArn(JOB),
         name: 'tasks-demo',
-        input: JSON.stringify({ command: ['sleep', '60000'], job: JOB }),
+        input: JSON.stringify({ trigger: 'manual' }),
       }),
     );
     let listed = await batchctl(dataDir, ['tasks']);
@@ -53,7 +52,13 @@ describe('batchctl tasks and stop-task against the local runtime', () => {
     expect(after.stdout).toMatch(
       new RegExp(`STOPPED\\s.*\\s143\\s+UserInitiated\\s+stuck on a lock\\s+${taskId}`),
     );
+    // As on AWS: the stopped task is the job's own failure (exit 143), not a provisioning one, so no retry.
     expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('JobFailed');
+    expect(execution.cause).toContain(
+      `Job ${JOB} failed: container exited with code 143 (stuck on a lock) on attempt 1`,
+    );
+    expect(after.stdout).toMatch(new RegExp(`STOPPED\\s+${JOB}\\s+tasks-demo\\s`));
   });
 
   it('refuses to stop a task that does not exist, with ECS’s error', async () => {
