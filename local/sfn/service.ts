@@ -687,17 +687,8 @@ export class StepFunctionsService {
     const startedAt = Date.now();
     // Let the interpreter's StateEntered event reach the history first (it is delivered asynchronously).
     await new Promise((resolve) => setImmediate(resolve));
+    // The Map iteration (or the execution) this call belongs to, for previousEventId.
     const thread = run.history.claimTask(stateName);
-    return this.runClaimedTaskState(run, thread, state, input, startedAt);
-  }
-
-  private async runClaimedTaskState(
-    run: ActiveRun,
-    thread: string,
-    state: StateDefinition,
-    input: unknown,
-    startedAt: number,
-  ): Promise<unknown> {
     const resource = String(state.Resource);
     const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
     // After a state timeout the interpreter has already recorded TaskTimedOut; the late failure is not news.
