@@ -10,7 +10,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import {
@@ -229,5 +229,59 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
     expect(container?.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/sfn-batch/batch-jobs:local`);
     expect(container?.logConfiguration?.options?.['awslogs-stream-prefix']).toBe('batch-jobs');
     expect(described.tags).toContainEqual({ key: 'container', value: 'batch-jobs' });
+  });
+
+  it('shows a task waiting for capacity as PROVISIONING and stops it before it starts', async () => {
+    // One task slot: the second task waits in PROVISIONING, as capacity-provider tasks do.
+    const small = await startTestRuntime(
+      [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) }],
+      { maxConcurrentTasks: 1 },
+    );
+    try {
+      const client = ecsClient(small.endpoint);
+      const sfnLocal = sfnClient(small.endpoint);
+      const start = async () =>
+        (
+          await sfnLocal.send(
+            new StartExecutionCommand({
+              stateMachineArn: small.stateMachineArn('run-task'),
+              input: JSON.stringify({ command: ['sleep', '60000'] }),
+            }),
+          )
+        ).executionArn ?? '';
+      const first = await start();
+      const second = await start();
+      let tasks: Task[] = [];
+      while (tasks.length < 2) {
+        const listed = await client.send(new ListTasksCommand({ cluster: CLUSTER }));
+        tasks =
+          (listed.taskArns ?? []).length < 2
+            ? []
+            : ((await client.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: listed.taskArns })))
+                .tasks ?? []);
+      }
+      const queued = tasks.find((task) => task.lastStatus === 'PROVISIONING');
+      expect(tasks.map((task) => task.lastStatus).sort()).toEqual(['PROVISIONING', 'RUNNING']);
+      expect(queued?.startedAt).toBeUndefined();
+      await client.send(
+        new StopTaskCommand({ cluster: CLUSTER, task: queued?.taskArn, reason: 'not needed' }),
+      );
+      const failed = await waitForStatus(sfnLocal, second);
+      const [after] =
+        (await client.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [queued?.taskArn ?? ''] })))
+          .tasks ?? [];
+      expect(after).toMatchObject({
+        lastStatus: 'STOPPED',
+        stopCode: 'UserInitiated',
+        stoppedReason: 'not needed',
+      });
+      expect(after?.containers?.[0]?.exitCode).toBeUndefined();
+      expect(failed.status).toBe('FAILED');
+      expect((await sfnLocal.send(new DescribeExecutionCommand({ executionArn: first }))).status).toBe(
+        'RUNNING',
+      );
+    } finally {
+      await small.close();
+    }
   });
 });
