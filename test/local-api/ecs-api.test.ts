@@ -229,6 +229,17 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
     expect(container?.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/sfn-batch/batch-jobs:local`);
     expect(container?.logConfiguration?.options?.['awslogs-stream-prefix']).toBe('batch-jobs');
     expect(described.tags).toContainEqual({ key: 'container', value: 'batch-jobs' });
+    for (const reference of [
+      'sfn-batch-test-batch-jobs:1',
+      `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/sfn-batch-test-batch-jobs:1`,
+    ]) {
+      const byReference = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: reference }));
+      expect(byReference.taskDefinition?.taskDefinitionArn).toBe(listed.taskDefinitionArns?.[0]);
+      expect(byReference.tags).toBeUndefined();
+    }
+    const descending = await ecs.send(new ListTaskDefinitionsCommand({ sort: 'DESC', maxResults: 1 }));
+    expect(descending.taskDefinitionArns).toEqual([listed.taskDefinitionArns?.[1]]);
+    expect(descending.nextToken).toBeDefined();
   });
 
   it('shows a task waiting for capacity as PROVISIONING and stops it before it starts', async () => {

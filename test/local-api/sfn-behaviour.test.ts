@@ -6,6 +6,7 @@ import {
   type HistoryEvent,
   InvalidArn,
   InvalidName,
+  InvalidToken,
   ListExecutionsCommand,
   ListTagsForResourceCommand,
   RedriveExecutionCommand,
@@ -475,5 +476,29 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     expect(iteration).toBe(0);
     const attempt = ['TaskFailed', 'TaskSubmitted', 'TaskStarted', 'TaskScheduled'];
     expect(chain).toEqual([...attempt, ...attempt, 'TaskStateEntered', 'MapIterationStarted']);
+  });
+
+  it('refuses a page token used with other arguments than the request that returned it (InvalidToken)', async () => {
+    await Promise.all(
+      ['token-a', 'token-b'].map((name) =>
+        client.send(new StartExecutionCommand({ stateMachineArn: passMachine, name })),
+      ),
+    );
+    const page = await client.send(
+      new ListExecutionsCommand({ stateMachineArn: passMachine, maxResults: 1 }),
+    );
+    expect(page.nextToken).toBeDefined();
+    await expect(
+      client.send(
+        new ListExecutionsCommand({
+          stateMachineArn: passMachine,
+          statusFilter: 'FAILED',
+          nextToken: page.nextToken,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidToken);
+    await expect(
+      client.send(new ListExecutionsCommand({ stateMachineArn: passMachine, nextToken: 'not-a-token' })),
+    ).rejects.toBeInstanceOf(InvalidToken);
   });
 });
