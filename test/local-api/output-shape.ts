@@ -27,7 +27,10 @@ export function outputProblems(model: ApiModel, operation: string, output: unkno
       }
     } else if (shape.type === 'list') {
       if (!Array.isArray(value)) problems.push(`${path}: expected a list`);
-      else value.forEach((item, index) => visit(shape.member?.shape ?? '', item, `${path}[${index}]`));
+      else {
+        for (const [index, item] of value.entries())
+          visit(shape.member?.shape ?? '', item, `${path}[${index}]`);
+      }
     } else if (shape.type === 'map') {
       for (const [key, item] of Object.entries(value as Record<string, unknown>))
         visit(shape.value?.shape ?? '', item, `${path}.${key}`);
