@@ -1,5 +1,11 @@
 import type { ApiModel } from './api-model.ts';
-import { ApiError, findViolations, type Violation, validationMessage } from './validate-request.ts';
+import {
+  ApiError,
+  findViolations,
+  modelledRequest,
+  type Violation,
+  validationMessage,
+} from './validate-request.ts';
 
 /**
  * A constraint the API reference documents but the model cannot express (a name's
@@ -59,8 +65,7 @@ export function checkJsonApiRequest(
       validationMessage(violations),
     );
   }
-  // AWS treats a member sent as null like one not sent.
-  const request = withoutNullMembers(body) as Record<string, unknown>;
+  const request = modelledRequest(service.model, operation, body);
   for (const rule of service.rules) {
     if (!rule.operations.includes(operation)) continue;
     const error = rule.check(request, operation);
@@ -83,14 +88,4 @@ function errorForViolations(
     if (specific !== undefined && listed.includes(specific)) return specific;
   }
   return generic ?? service.validationErrors[0] ?? 'ValidationException';
-}
-
-function withoutNullMembers(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNullMembers);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== null)
-      .map(([key, item]) => [key, withoutNullMembers(item)]),
-  );
 }

@@ -58,8 +58,8 @@ function checkValue(
 ): void {
   const shape = model.shapes[shapeName];
   if (shape === undefined) return;
-  const quoted = shape.sensitive === true ? undefined : quote(value);
-  const fail = (constraint: string, kind: Violation['kind'] = 'type') =>
+  const fail = (constraint: string, kind: Violation['kind'] = 'type') => {
+    const quoted = shape.sensitive === true ? undefined : quote(value);
     violations.push({
       path,
       shape: shapeName,
@@ -67,6 +67,7 @@ function checkValue(
       kind,
       ...(quoted === undefined ? {} : { value: quoted }),
     });
+  };
   switch (shape.type) {
     case 'structure': {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -150,6 +151,48 @@ function checkValue(
   }
 }
 
+/**
+ * The request as the operation sees it: only the members the model has (AWS ignores
+ * others), members sent as null dropped (AWS treats them as absent). Walks the shape,
+ * not the data, so an arbitrarily deep unknown member costs nothing.
+ */
+export function modelledRequest(model: ApiModel, operation: string, body: unknown): Record<string, unknown> {
+  const inputShape = model.operations[operation]?.input;
+  const value = inputShape === undefined ? {} : keepModelled(model, inputShape, body);
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function keepModelled(model: ApiModel, shapeName: string, value: unknown): unknown {
+  const shape = model.shapes[shapeName];
+  if (shape === undefined || value === null || typeof value !== 'object') return value;
+  if (shape.type === 'list' && Array.isArray(value)) {
+    return value.map((item) =>
+      shape.member === undefined ? item : keepModelled(model, shape.member.shape, item),
+    );
+  }
+  if (shape.type === 'map' && !Array.isArray(value)) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+        key,
+        shape.value === undefined ? item : keepModelled(model, shape.value.shape, item),
+      ]),
+    );
+  }
+  if (shape.type === 'structure' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(shape.members ?? {}).flatMap(([member, ref]) =>
+        record[member] === undefined || record[member] === null
+          ? []
+          : [[member, keepModelled(model, ref.shape, record[member])]],
+      ),
+    );
+  }
+  return value;
+}
+
 function checkCount(
   shape: ShapeDefinition,
   count: number,
@@ -166,8 +209,9 @@ function join(path: string, member: string): string {
 }
 
 function quote(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // Structures and lists are not quoted (AWS prints them in Java's notation; they may be deeply nested).
+  if (value === undefined || value === null || typeof value === 'object') return undefined;
+  const text = String(value);
   // Lone surrogates cannot be encoded; long values are cut as AWS cuts them.
   const safe = text.toWellFormed();
   return safe.length > 300 ? `${safe.slice(0, 300)}…` : safe;

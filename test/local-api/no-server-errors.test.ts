@@ -53,8 +53,12 @@ describe('nothing a client sends gets an HTTP 5xx from the local endpoint', () =
       const statuses = new Map<number, number>();
       for (const [operation, definition] of Object.entries(model.operations)) {
         const members = Object.keys(model.shapes[definition.input ?? '']?.members ?? {});
+        const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
         const bodies = [
           '{}',
+          // An unknown member nested deeper than any recursion could follow.
+          `{"unknownMember": ${deep}}`,
+          ...members.map((member) => `{${JSON.stringify(member)}: ${deep}}`),
           '[]',
           'null',
           '"\\ud800"',
