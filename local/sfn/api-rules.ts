@@ -74,7 +74,16 @@ export const STEP_FUNCTIONS_RULES: readonly DocumentedRule[] = [
         );
       }
       try {
-        JSON.parse(body.input);
+        const parsed: unknown = JSON.parse(body.input);
+        try {
+          // The interpreter copies its input; JSON nested tens of thousands deep overflows the stack there.
+          structuredClone(parsed);
+        } catch {
+          return new ApiError(
+            'InvalidExecutionInput',
+            'Invalid State Machine Execution Input: the JSON is nested too deeply for the local runtime',
+          );
+        }
         return undefined;
       } catch (error) {
         return new ApiError(
