@@ -1,3 +1,4 @@
+import { executionNameProblem } from '../../lib/contracts/execution-names.ts';
 import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import { loadApiModel } from '../api/api-model.ts';
 import type { DocumentedRule, JsonApiService } from '../api/json-api.ts';
@@ -15,28 +16,6 @@ export const STEP_FUNCTIONS_ERRORS_BY_SHAPE: JsonApiService['errorsByShape'] = {
   PageToken: 'InvalidToken',
   ListExecutionsPageToken: 'InvalidToken',
 };
-
-/**
- * Characters a name must not contain (API reference, StartExecution `name`): white space,
- * `< > { } [ ] ? * " # % \ ^ | ~ \` $ & , ; : /`, control characters U+0000-001F and
- * U+007F-009F, U+FFFE-FFFF, surrogates (lone ones: a pair is one valid character) and U+10FFFF.
- */
-const FORBIDDEN_NAME_CHARACTERS =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what AWS forbids
-  /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f\ufffe\uffff]|\u{10ffff}/u;
-
-/** Why `name` is not a valid execution name, or undefined when it is. */
-export function executionNameProblem(name: string): string | undefined {
-  const length = [...name].length;
-  if (length < 1 || length > 80) return `must be 1-80 characters, got ${length}`;
-  if (!name.isWellFormed()) return 'contains a lone surrogate (U+D800-DFFF)';
-  const match = FORBIDDEN_NAME_CHARACTERS.exec(name);
-  if (match !== null) {
-    const code = match[0].codePointAt(0) ?? 0;
-    return `contains ${JSON.stringify(match[0])} (U+${code.toString(16).toUpperCase().padStart(4, '0')}); names have no white space, no control characters and none of < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /`;
-  }
-  return undefined;
-}
 
 /** AWS execution name rules; throws InvalidName. */
 export function validateExecutionName(name: string): void {
