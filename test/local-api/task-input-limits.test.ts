@@ -10,6 +10,8 @@ import {
   taskInputProblem,
 } from '../../lib/contracts/task-input-limits.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
+import { localSynthesisContext, synthesizeDefinition } from '../../lib/workflows/synthesize.ts';
+import { camelCaseKeys } from '../../local/ecs/ecs-api.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   makeJob,
@@ -67,6 +69,39 @@ describe('ECS container override limit (8,192 characters) for execution input', 
 
   it('refuses an input over the 256 KiB Step Functions quota', () => {
     expect(taskInputProblem(job, { params: { note: 'x'.repeat(262_144) } }, ARN)).toMatch(/256 KiB/);
+  });
+});
+
+describe('the override size check follows the synthesised workflow', () => {
+  it('builds exactly the container overrides the task workflow sends (fails if the template changes them)', () => {
+    const taskJob = makeJob('with-note', {
+      container: 'batch-jobs',
+      command: ['job', '--flag'],
+      defaultInput: {},
+    });
+    const definition = synthesizeDefinition(taskJob, localSynthesisContext('test')) as {
+      States: Record<
+        string,
+        { Resource?: string; Parameters?: { Overrides?: { ContainerOverrides?: unknown[] } } }
+      >;
+    };
+    const runTask = Object.values(definition.States).find(
+      (state) => state.Resource === 'arn:aws:states:::ecs:runTask.sync',
+    );
+    const taskInput = {
+      job: taskJob.name,
+      executionArn: ARN,
+      scheduledTime: '2026-11-30T00:00:00.000Z',
+      params: { a: 1 },
+    };
+    // What States.JsonToString($.run.taskInput) yields at run time.
+    const sent = JSON.parse(
+      JSON.stringify(runTask?.Parameters?.Overrides?.ContainerOverrides ?? []).replaceAll(
+        /"Value\.\$":"[^"]*"/g,
+        `"Value":${JSON.stringify(JSON.stringify(taskInput))}`,
+      ),
+    );
+    expect(camelCaseKeys(sent)).toEqual(jobContainerOverrides(taskJob, taskInput));
   });
 });
 
