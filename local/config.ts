@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../lib/schedule/duration.ts';
-import type { FaultInjectionConfig } from './runtime.ts';
+import { FAULT_KEYS, type FaultInjectionConfig } from './ecs/faults.ts';
 import { resolveDataDir } from './runtime-file.ts';
 
 /**
@@ -61,20 +61,16 @@ Environment:
   SFN_BATCH_DATA_DIR     local data folder (default .data)
   DATABASE_URL           use this PostgreSQL instead of the embedded one
   SFN_BATCH_FAULTS       fault injection JSON, e.g. {"capacityUnavailable":0.2,"seed":1}
-                         keys: capacityUnavailable, resourceInitializationError,
-                         cannotPullContainerError, eniProvisioningTimeout, spotInterruption
+                         keys: ${FAULT_KEYS.join(', ')}
                          (shares of task starts, 0..1), seed (integer)
   SLACK_WEBHOOK_URL      post failure notifications here (default: print them)
   SFN_BATCH_SEED_RECORDS demo records on first start (default 20000)
   SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
 
 const share = z.number().min(0).max(1);
+// One optional share per kind in lib/contracts/provisioning-failures.ts.
 export const faultsSchema = z.strictObject({
-  capacityUnavailable: share.optional(),
-  resourceInitializationError: share.optional(),
-  cannotPullContainerError: share.optional(),
-  eniProvisioningTimeout: share.optional(),
-  spotInterruption: share.optional(),
+  ...Object.fromEntries(FAULT_KEYS.map((key) => [key, share.optional()])),
   seed: z.number().int().optional(),
 });
 

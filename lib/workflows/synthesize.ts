@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { TASK_INPUT_ENV } from '../contracts/execution-input.ts';
+import { provisioningFailures, retriedRunTaskErrors } from '../contracts/provisioning-failures.ts';
 import { type JobSpec, SERVICE_NAME, type WorkflowKind } from '../schedule/job-spec.ts';
-import { fillTemplate, type JsonObject, type JsonValue } from './fill-template.ts';
+import { fillTemplate, type JsonObject, type JsonValue, TemplateFillError } from './fill-template.ts';
 import { CONTAINERS, lambdaFunctionName, WORKFLOW_LAMBDAS, type WorkflowLambdaKey } from './names.ts';
 
 export type { JsonObject, JsonValue };
@@ -77,6 +78,46 @@ export function retryWaitSeconds(job: JobSpec): number[] {
   return waits;
 }
 
+/** Where both templates keep the stopped task parsed from a `States.TaskFailed` Cause. */
+const STOPPED_TASK_PATH = '$.stopped.task';
+
+/**
+ * The alternatives of the "why did the task stop?" Choice rule that sends a stopped task
+ * back to be retried: one per stopped-task kind in lib/contracts/provisioning-failures.ts.
+ * Each tests IsPresent first, because a Choice comparison on a missing field is a
+ * States.Runtime error on AWS.
+ */
+export function provisioningFailureConditions(taskPath = STOPPED_TASK_PATH): JsonObject[] {
+  return provisioningFailures().flatMap(([name, kind]): JsonObject[] => {
+    if (kind.surface !== 'stopped-task') return [];
+    if ('stopCode' in kind.match) {
+      const variable = `${taskPath}.StopCode`;
+      return [
+        {
+          And: [
+            { Variable: variable, IsPresent: true },
+            { Variable: variable, StringEquals: kind.match.stopCode },
+          ],
+        },
+      ];
+    }
+    const phrase = kind.match.reasonIncludes;
+    // StringMatches treats `*` as a wildcard and `\` as an escape.
+    if (/[*\\]/.test(phrase)) {
+      throw new TemplateFillError(`provisioning failure ${name}: reasonIncludes may not contain * or \\`);
+    }
+    const variable = `${taskPath}.StoppedReason`;
+    return [
+      {
+        And: [
+          { Variable: variable, IsPresent: true },
+          { Variable: variable, StringMatches: `*${phrase}*` },
+        ],
+      },
+    ];
+  });
+}
+
 function checkText(job: JobSpec, field: string, text: string): void {
   // `${...}` would be read as a substitution by CloudFormation's Fn::Sub (which carries
   // the definition) and `#{...}` as a pseudo parameter by serverless-step-functions.
@@ -136,6 +177,8 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
     SecurityGroups: context.securityGroups,
     AssignPublicIp: context.assignPublicIp,
     TaskInputEnv: TASK_INPUT_ENV,
+    RetriedRunTaskErrors: retriedRunTaskErrors(),
+    ProvisioningFailureConditions: provisioningFailureConditions(),
   };
 
   let values = common;

@@ -1,30 +1,29 @@
-/** Shares of task starts (0..1) failing with each provisioning failure kind. */
-export interface FaultInjectionConfig {
-  /** RunTask API error → Step Functions error `ECS.AmazonECSException`, "Capacity is unavailable at this time...". */
-  capacityUnavailable?: number;
-  /** Task created, then stops: StopCode TaskFailedToStart, StoppedReason "ResourceInitializationError: ...". */
-  resourceInitializationError?: number;
-  /** TaskFailedToStart, "CannotPullContainerError: ...". */
-  cannotPullContainerError?: number;
-  /** TaskFailedToStart, "Timeout waiting for network interface provisioning to complete.". */
-  eniProvisioningTimeout?: number;
-  /** Running task stopped mid-run: StopCode SpotInterruption (only for tasks on FARGATE_SPOT). */
-  spotInterruption?: number;
-  seed?: number;
-}
+import {
+  PROVISIONING_FAILURES,
+  type ProvisioningFailureName,
+  provisioningFailures,
+} from '#lib/contracts/provisioning-failures.ts';
+
+/**
+ * Shares of task starts (0..1) failing with each provisioning-failure kind of
+ * lib/contracts/provisioning-failures.ts (the keys are its names), and the seed of the draws.
+ */
+export type FaultInjectionConfig = Partial<Record<ProvisioningFailureName, number>> & { seed?: number };
+
+/** The fault-injection setting names, in list order (for help text and validation). */
+export const FAULT_KEYS = Object.keys(PROVISIONING_FAILURES) as ProvisioningFailureName[];
 
 export type StartFault =
-  | { kind: 'capacityUnavailable' }
-  | { kind: 'taskFailedToStart'; reason: string }
+  | { kind: 'runTaskError'; error: string; message: string }
+  | { kind: 'taskFailedToStart'; stopCode: string; reason: string }
   | undefined;
 
-const START_FAILURE_REASONS = {
-  resourceInitializationError:
-    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed (injected by the local runtime)',
-  cannotPullContainerError:
-    'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref: i/o timeout (injected by the local runtime)',
-  eniProvisioningTimeout: 'Timeout waiting for network interface provisioning to complete.',
-} as const;
+/** A running task stopped by the platform (a Spot interruption), after `afterMs`. */
+export interface RunningFault {
+  afterMs: number;
+  stopCode: string;
+  reason: string;
+}
 
 /**
  * Draws provisioning failures for task starts. Deterministic for a given seed, so a
@@ -35,22 +34,20 @@ export class FaultPicker {
   private readonly random: () => number;
 
   constructor(config: FaultInjectionConfig = {}) {
-    const shares: Array<[string, number | undefined]> = [
-      ['capacityUnavailable', config.capacityUnavailable],
-      ['resourceInitializationError', config.resourceInitializationError],
-      ['cannotPullContainerError', config.cannotPullContainerError],
-      ['eniProvisioningTimeout', config.eniProvisioningTimeout],
-      ['spotInterruption', config.spotInterruption],
-    ];
-    for (const [key, share] of shares) {
+    let startTotal = 0;
+    for (const [name, kind] of provisioningFailures()) {
+      const share = config[name];
       if (share !== undefined && !(share >= 0 && share <= 1)) {
-        throw new RangeError(`faults.${key} must be a share between 0 and 1 (e.g. 0.2), got ${share}`);
+        throw new RangeError(`faults.${name} must be a share between 0 and 1 (e.g. 0.2), got ${share}`);
       }
+      if (kind.surface === 'runtask-error' || kind.injected.phase === 'start') startTotal += share ?? 0;
     }
-    const startTotal = shares.slice(0, 4).reduce((sum, [, share]) => sum + (share ?? 0), 0);
     if (startTotal > 1) {
+      const names = provisioningFailures()
+        .filter(([, kind]) => kind.surface === 'runtask-error' || kind.injected.phase === 'start')
+        .map(([name]) => name);
       throw new RangeError(
-        `faults: the start failure shares (capacity, resource init, image pull, ENI) add up to ${startTotal}; they must add up to at most 1`,
+        `faults: the start failure shares (${names.join(', ')}) add up to ${startTotal}; they must add up to at most 1`,
       );
     }
     this.config = config;
@@ -60,24 +57,31 @@ export class FaultPicker {
   /** Picks the fate of one task start: a RunTask API error, a task that fails to start, or none. */
   pickStartFault(): StartFault {
     const draw = this.random();
-    let bound = this.config.capacityUnavailable ?? 0;
-    if (draw < bound) return { kind: 'capacityUnavailable' };
-    for (const key of [
-      'resourceInitializationError',
-      'cannotPullContainerError',
-      'eniProvisioningTimeout',
-    ] as const) {
-      bound += this.config[key] ?? 0;
-      if (draw < bound) return { kind: 'taskFailedToStart', reason: START_FAILURE_REASONS[key] };
+    let bound = 0;
+    for (const [name, kind] of provisioningFailures()) {
+      if (kind.surface === 'stopped-task' && kind.injected.phase !== 'start') continue;
+      bound += this.config[name] ?? 0;
+      if (draw >= bound) continue;
+      return kind.surface === 'runtask-error'
+        ? { kind: 'runTaskError', error: kind.error, message: kind.injectedMessage }
+        : { kind: 'taskFailedToStart', stopCode: kind.injected.stopCode, reason: kind.injected.reason };
     }
     return undefined;
   }
 
-  /** For a Spot task: milliseconds after start at which it is interrupted, or undefined. */
-  pickSpotInterruption(): number | undefined {
-    const share = this.config.spotInterruption ?? 0;
-    if (share === 0 || this.random() >= share) return undefined;
-    return 100 + Math.floor(this.random() * 400);
+  /** For a Spot task: when and how the platform stops it mid-run, or undefined. */
+  pickRunningFault(): RunningFault | undefined {
+    for (const [name, kind] of provisioningFailures()) {
+      if (kind.surface !== 'stopped-task' || kind.injected.phase !== 'running') continue;
+      const share = this.config[name] ?? 0;
+      if (share === 0 || this.random() >= share) continue;
+      return {
+        afterMs: 100 + Math.floor(this.random() * 400),
+        stopCode: kind.injected.stopCode,
+        reason: kind.injected.reason,
+      };
+    }
+    return undefined;
   }
 }
 

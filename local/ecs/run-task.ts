@@ -6,7 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TaskStateError } from '../sfn/errors.ts';
 import type { ExecutionStore, TaskLogLine, TaskMeta } from '../store/execution-store.ts';
-import type { FaultPicker } from './faults.ts';
+import type { FaultPicker, RunningFault } from './faults.ts';
 
 const keyValueSchema = z.object({ Name: z.string(), Value: z.string() });
 const containerOverrideSchema = z
@@ -111,12 +111,7 @@ export class EcsEmulator {
     }
 
     const fault = this.options.faults.pickStartFault();
-    if (fault?.kind === 'capacityUnavailable') {
-      throw new TaskStateError(
-        'ECS.AmazonECSException',
-        `Capacity is unavailable at this time. Please try again later or in a different availability zone (Service: AmazonECS; Status Code: 400; Error Code: ServerException; Request ID: ${randomUUID()}; Proxy: null) (injected by the local runtime)`,
-      );
-    }
+    if (fault?.kind === 'runTaskError') throw new TaskStateError(fault.error, fault.message);
 
     const task = new LocalTask(this.options, parameters, container, entrypoint, context.executionArn);
     this.tasks.add(task);
@@ -137,10 +132,10 @@ export class EcsEmulator {
         try {
           if (fault?.kind === 'taskFailedToStart') {
             await sleep(25);
-            return task.finishWithoutProcess({ stopCode: 'TaskFailedToStart', reason: fault.reason });
+            return task.finishWithoutProcess({ stopCode: fault.stopCode, reason: fault.reason });
           }
-          const spotDelay = task.isSpot ? this.options.faults.pickSpotInterruption() : undefined;
-          return await task.run(spotDelay);
+          // Only Spot capacity is reclaimed mid-run.
+          return await task.run(task.isSpot ? this.options.faults.pickRunningFault() : undefined);
         } finally {
           this.slots.release();
         }
@@ -266,7 +261,7 @@ class LocalTask {
     throw new TaskStateError('States.TaskFailed', JSON.stringify(this.describe()));
   }
 
-  async run(spotInterruptionAfterMs: number | undefined): Promise<JsonRecord> {
+  async run(runningFault: RunningFault | undefined): Promise<JsonRecord> {
     if (this.stopRequest !== undefined) this.finishWithoutProcess();
     const overrideEnvironment = Object.fromEntries(
       (this.parameters.Overrides?.ContainerOverrides?.[0]?.Environment ?? []).map((item) => [
@@ -316,15 +311,12 @@ class LocalTask {
       this.meta.startedAt = new Date(this.startedAt).toISOString();
       this.persist();
     }
-    const spotTimer =
-      spotInterruptionAfterMs === undefined
+    const faultTimer =
+      runningFault === undefined
         ? undefined
-        : setTimeout(
-            () => void this.stop('SpotInterruption', 'Your Spot Task was interrupted.'),
-            spotInterruptionAfterMs,
-          );
+        : setTimeout(() => void this.stop(runningFault.stopCode, runningFault.reason), runningFault.afterMs);
     await closed;
-    if (spotTimer !== undefined) clearTimeout(spotTimer);
+    if (faultTimer !== undefined) clearTimeout(faultTimer);
     stdout.flush();
     stderr.flush();
     this.stoppedAt = Date.now();
