@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Driver, Session } from './database.ts';
 import { runQuery } from './database.ts';
 import { SessionLock } from './session-lock.ts';
@@ -40,9 +40,29 @@ function pgliteSession(pglite: PGlite): Session {
   };
 }
 
+/**
+ * PGlite is loaded on first use only: it is a development dependency (local runtime,
+ * tests), so the Lambda bundles and container images never carry it, and a production
+ * process that is given DATABASE_URL never loads it (loading it reads its 6 MB data file and 9 MB of WebAssembly).
+ */
+async function loadPglite(): Promise<typeof import('@electric-sql/pglite')> {
+  try {
+    return await import('@electric-sql/pglite');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'No database configured: DATABASE_URL (or DATABASE_URL_PARAMETER on AWS) is unset, and the embedded ' +
+        'PGlite database is not installed here (it is a development dependency for npm start and the tests). ' +
+        'Set DATABASE_URL=postgres://user@host:5432/db.',
+      { cause: error },
+    );
+  }
+}
+
 /** Opens (creating if needed) the embedded database at dataDir, or in memory for `memory://`. */
 export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
   if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+  const { PGlite } = await loadPglite();
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(dataDir, { parsers });
