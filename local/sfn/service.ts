@@ -817,6 +817,11 @@ function classifyFailure(error: unknown): Outcome {
 export function prepareDefinition(definition: Definition, startAt: string | undefined): Definition {
   const copy = structuredClone(definition);
   if (startAt !== undefined) copy.StartAt = startAt;
+  // The interpreter times the whole run with one setTimeout, which fires at once past
+  // 2^31 ms (24.8 days); an export's whole-run limit is up to 28 days.
+  if (typeof copy.TimeoutSeconds === 'number' && copy.TimeoutSeconds > MAX_TIMER_SECONDS) {
+    copy.TimeoutSeconds = MAX_TIMER_SECONDS;
+  }
   for (const [, state] of indexStates(copy)) {
     if (state.Type !== 'Task') continue;
     // The interpreter puts 60 s on a Task without TimeoutSeconds; AWS has no such default.

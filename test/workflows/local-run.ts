@@ -44,6 +44,8 @@ export async function runLocally(
   options: LocalRunOptions,
 ): Promise<LocalRunResult> {
   const copy = structuredClone(definition);
+  // One setTimeout times the whole run; past 2^31 ms (24.8 days) it would fire at once.
+  copy.TimeoutSeconds = Math.min(Number(copy.TimeoutSeconds ?? 0) || 2_147_483, 2_147_483);
   const waitStates = collectStateNames(copy, 'Wait');
   const taskStates = collectStateNames(copy, 'Task');
   const machine = new StateMachine(copy as unknown as StateMachineDefinition, {

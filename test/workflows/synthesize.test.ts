@@ -136,6 +136,23 @@ describe('synthesizeDefinition', () => {
     });
   });
 
+  it('limits a task run to its guard, every attempt with its RunTask retries, and the pauses between', () => {
+    // Guard: 30 s timeout on 1 + 4 attempts, pauses 2+4+8+16. Each of 3 attempts: 1,800 s
+    // plus RunTask pauses 10+20+40+80+160. Pauses between attempts: 30 + 60.
+    const expected = 30 * 5 + 30 + 3 * (1800 + 310) + 90;
+
+    expect(synthesizeDefinition(makeTaskJob(), context).TimeoutSeconds).toBe(Math.ceil(expected / 60) * 60);
+  });
+
+  it('limits an export run to one export period', () => {
+    const weekly = makeExportJob({
+      export: { frequency: 'weekly', maxConcurrency: 2, recordsPerBatch: 1000 },
+    });
+
+    expect(synthesizeDefinition(makeExportJob(), context).TimeoutSeconds).toBe(28 * 86_400);
+    expect(synthesizeDefinition(weekly, context).TimeoutSeconds).toBe(7 * 86_400);
+  });
+
   it('sets the export Map concurrency and enqueue parameters from the spec', () => {
     const job = makeExportJob({ export: { frequency: 'weekly', maxConcurrency: 7, recordsPerBatch: 5000 } });
     const definition = synthesizeDefinition(job, context);
