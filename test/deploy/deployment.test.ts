@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDeployment, pascalCase, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
 import { WORKFLOW_LAMBDAS } from '#lib/workflows/names.ts';
-import { makeExportJob, makeTaskJob } from '../workflows/job-fixtures.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
 import { REPO_ROOT } from './packaged-template.ts';
 
 const jobs = [

@@ -6,34 +6,28 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 import type { Definition } from '../../local/sfn/service.ts';
+import { makeTaskJob } from '../support/job-spec.ts';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT = '000000000000';
 
+/** A job of the local-runtime suites: the test container, short timeouts and retry pauses. */
 export function makeJob(name: string, overrides: Partial<JobSpec> = {}): JobSpec {
-  return {
+  return makeTaskJob({
     name,
-    sourceFile: `schedules/${name}.yml`,
     description: `test job ${name}`,
-    owner: { team: 'records-platform', slackChannel: '#records-alerts' },
     runbookUrl: `https://runbooks.example.com/${name}`,
     schedule: 'cron(0 3 * * ? *)',
-    timezone: 'Asia/Tokyo',
-    enabled: true,
-    workflow: 'task',
     container: 'test-task',
     command: ['succeed'],
     size: { cpu: 256, memory: 512 },
     timeoutSeconds: 60,
-    concurrency: 'forbid',
-    spot: false,
     retry: { maxAttempts: 3, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
     notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 0 },
     defaultInput: {},
-    export: undefined,
     ...overrides,
-  };
+  });
 }
 
 /** One ECS task running the test container with `$.command`; optional Retry/Catch and timeout. */

@@ -6,29 +6,21 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { makeTaskJob } from '../support/job-spec.ts';
 import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
 
-const job: JobSpec = {
+const job: JobSpec = makeTaskJob({
   name: 'purge-deleted-records',
-  sourceFile: 'schedules/purge-deleted-records.yml',
   description: 'test job',
-  owner: { team: 'records-platform', slackChannel: '#records-alerts' },
   runbookUrl: 'https://wiki.example.com/runbooks/purge',
   schedule: 'cron(0 3 * * ? *)',
-  timezone: 'Asia/Tokyo',
-  enabled: true,
-  workflow: 'task',
-  container: 'batch-jobs',
   command: ['purge-deleted-records'],
   size: { cpu: 256, memory: 512 },
   timeoutSeconds: 60,
-  concurrency: 'forbid',
-  spot: false,
   retry: { maxAttempts: 1, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
   notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 2 },
   defaultInput: {},
-  export: undefined,
-};
+});
 
 const caughtJob: JobSpec = { ...job, name: 'analyze-tables', command: ['analyze-tables'] };
 // The local runtime suite's test container: `exit <code>`.

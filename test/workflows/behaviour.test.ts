@@ -5,6 +5,7 @@ import { PROVISIONING_FAILURES, provisioningFailures } from '#lib/contracts/prov
 import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { localSynthesisContext, synthesizeDefinition } from '#lib/workflows/synthesize.ts';
 import { FaultPicker } from '#local/ecs/faults.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
 import {
   PROVISIONING_FAILURE_EXAMPLES,
   readTaskInput,
@@ -13,7 +14,6 @@ import {
   stops,
   taskFailed,
 } from './fake-ecs.ts';
-import { makeExportJob, makeTaskJob } from './job-fixtures.ts';
 import { runLocally } from './local-run.ts';
 
 // Behaviour of the synthesised definitions in aws-local-stepfunctions, with local

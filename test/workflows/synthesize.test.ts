@@ -11,7 +11,7 @@ import {
   synthesizeDefinition,
   WorkflowSynthesisError,
 } from '#lib/workflows/synthesize.ts';
-import { makeExportJob, makeTaskJob } from './job-fixtures.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
 
 const context = localSynthesisContext('test');
 
