@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../lib/schedule/duration.ts';
+import { zodIssueMessages } from '../lib/zod-issues.ts';
 import { FAULT_KEYS, type FaultInjectionConfig } from './ecs/faults.ts';
 import { resolveDataDir } from './runtime-file.ts';
 
@@ -84,11 +85,7 @@ export function parseFaults(text: string, source: string): FaultInjectionConfig 
   }
   const parsed = faultsSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'settings';
-      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-      return `  - ${where}: ${issue.message}${keys}`;
-    });
+    const problems = zodIssueMessages(parsed.error, 'settings').map((problem) => `  - ${problem}`);
     throw new StartConfigError(
       `${source} has invalid fault injection settings:\n${problems.join('\n')}\nExample: {"capacityUnavailable":0.2,"resourceInitializationError":0.1,"seed":7}`,
     );

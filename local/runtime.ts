@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import { REPO_ROOT } from '../lib/schedule/load.ts';
 import { stateMachineName } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
@@ -81,7 +81,6 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const openDataDirs = new Set<string>();
 
 /** Starts the local Step Functions API (and its ECS/Lambda stand-ins) on 127.0.0.1. */

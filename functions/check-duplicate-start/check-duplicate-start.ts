@@ -2,6 +2,7 @@ import { ListExecutionsCommand, type ListExecutionsCommandOutput } from '@aws-sd
 import { z } from 'zod';
 import type { GuardDecision } from '#lib/contracts/execution-input.ts';
 import type { Logger } from '#lib/logger.ts';
+import { describeZodIssues } from '#lib/zod-issues.ts';
 
 /** The part of `SFNClient` the guard uses, so tests can pass a fake. */
 export interface SfnListExecutions {
@@ -42,9 +43,7 @@ const INPUT_EXAMPLE = '{"scheduledTime":"2026-11-01T03:00:00+09:00","trigger":"m
 export function parseGuardInput(event: unknown): GuardInput {
   const parsed = guardInputSchema.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
+    const problems = describeZodIssues(parsed.error);
     throw new InvalidExecutionInputError(
       `Execution input is invalid (${problems}). Start the execution with JSON like ${INPUT_EXAMPLE}; ` +
         'every key is optional.',

@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { CONTAINERS } from '../workflows/names.ts';
 import { parseDuration } from './duration.ts';
 import { FARGATE_SIZES, type JobSpec, MAX_JOB_NAME_LENGTH } from './job-spec.ts';
 import {
@@ -72,9 +73,6 @@ export interface ParseOptions {
   containers?: readonly string[];
 }
 
-/** Containers the project ships; accepted even before their folders exist. */
-export const KNOWN_CONTAINERS: readonly string[] = ['batch-jobs', 'xlsx-converter'];
-
 /** Repository root (this file lives in `lib/schedule/`). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_SCHEDULES_DIR = path.join(REPO_ROOT, 'schedules');
@@ -114,7 +112,8 @@ export function parseScheduleCatalogue(
   options: ParseOptions = {},
 ): ScheduleCatalogue {
   const problems: ScheduleProblem[] = [];
-  const containers = new Set([...KNOWN_CONTAINERS, ...(options.containers ?? [])]);
+  // The project's containers are accepted even before their folders exist.
+  const containers = new Set<string>([...CONTAINERS, ...(options.containers ?? [])]);
   const sorted = [...files].sort((a, b) => a.path.localeCompare(b.path));
 
   const defaultsInput = sorted.find((file) => DEFAULTS_BASENAMES.has(path.basename(file.path)));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDeployment, pascalCase, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
 import { WORKFLOW_LAMBDAS } from '#lib/workflows/names.ts';
 import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
-import { REPO_ROOT } from './packaged-template.ts';
+import { REPO as REPO_ROOT } from '../support/processes.ts';
 
 const jobs = [
   makeTaskJob({ name: 'nightly-job', enabled: true }),

@@ -14,8 +14,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, runProcess } from '../support/processes.ts';
 
-export const REPO_ROOT = REPO;
-
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export interface CfnResource {
   Type: string;
@@ -54,7 +52,7 @@ const PACKAGING_INPUTS = [
 function inputsStamp(): string {
   const hash = createHash('sha256');
   const visit = (relative: string) => {
-    const absolute = path.join(REPO_ROOT, relative);
+    const absolute = path.join(REPO, relative);
     if (!existsSync(absolute)) return;
     const stat = statSync(absolute);
     if (stat.isDirectory()) {
@@ -106,7 +104,7 @@ async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
  * service shares one run: the copy is reused while no packaging input has changed.
  */
 export async function packageTemplate(stage: string): Promise<PackagedStage> {
-  const key = createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12);
+  const key = createHash('sha256').update(REPO).digest('hex').slice(0, 12);
   const directory = path.join(tmpdir(), `sfn-batch-package-${key}-${stage}`);
   const templatePath = path.join(directory, 'cloudformation-template-update-stack.json');
   const stampPath = path.join(directory, 'inputs.stamp');
@@ -115,14 +113,14 @@ export async function packageTemplate(stage: string): Promise<PackagedStage> {
     const stamp = inputsStamp();
     if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return;
     const result = await runProcess(process.execPath, ['scripts/package.ts', '--stage', stage], {
-      cwd: REPO_ROOT,
+      cwd: REPO,
       // No credentials on purpose: packaging must not need AWS.
       env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
     });
     const log = result.stdout + result.stderr;
     if (result.code !== 0) throw new Error(`npm run package failed (exit ${result.code}):\n${log}`);
     rmSync(directory, { recursive: true, force: true });
-    cpSync(path.join(REPO_ROOT, '.serverless'), directory, { recursive: true });
+    cpSync(path.join(REPO, '.serverless'), directory, { recursive: true });
     writeFileSync(logPath, log);
     writeFileSync(stampPath, stamp);
   });

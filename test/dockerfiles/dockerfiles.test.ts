@@ -3,14 +3,13 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
+import { CONTAINERS } from '#lib/workflows/names.ts';
 import { readContainerDockerfile } from '../support/dockerfile.ts';
+import { REPO as ROOT } from '../support/processes.ts';
 
 // Docker cannot build here, so the images are kept correct by construction: a linter
 // (dockerfile-utils, the validator behind VS Code's Dockerfile support) plus the
 // properties below, checked against the files the image actually needs.
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const CONTAINERS = ['batch-jobs', 'xlsx-converter'] as const;
 
 const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
