@@ -4,10 +4,10 @@
  * and share links. Same random sequence in, same rows out; nothing here touches a database.
  */
 import { createHash } from 'node:crypto';
+import type { SeededRandom } from '../random.ts';
 import type { FieldDefinition, Shift } from './content.ts';
 import { AUDIT_ACTIONS } from './content.ts';
 import { DAY, HOUR, type IdCounters, type SeededWorkspace, type SeedPeriod } from './organisation-rows.ts';
-import type { SeededRandom } from './random.ts';
 import type { Row } from './tables.ts';
 
 const SHIFT_HOURS: Record<Shift | 'any', [number, number]> = {

@@ -3,6 +3,8 @@
  * checklist templates, template fields and export settings. Same random sequence in,
  * same rows out; nothing here touches a database.
  */
+
+import type { SeededRandom } from '../random.ts';
 import type { Locale, TemplateDefinition, WorkspaceDefinition } from './content.ts';
 import {
   BASE_WORKSPACES,
@@ -13,7 +15,6 @@ import {
   JAPANESE_GIVEN_NAMES,
   templatesFor,
 } from './content.ts';
-import type { SeededRandom } from './random.ts';
 import type { Row } from './tables.ts';
 
 export const HOUR = 3_600_000;

@@ -4,9 +4,9 @@
  * registry (tables.ts).
  */
 import type { Database } from '#lib/db/index.ts';
+import { SeededRandom } from '../random.ts';
 import { activityAuditRows, RecordGenerator, shareLinkRows } from './activity-rows.ts';
 import { DAY, newIdCounters, organisationRows, type SeedPeriod } from './organisation-rows.ts';
-import { SeededRandom } from './random.ts';
 import { DemoTableWriter, RESET_TABLES } from './tables.ts';
 
 export interface SeedProgress {

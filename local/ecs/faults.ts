@@ -3,6 +3,7 @@ import {
   type ProvisioningFailureName,
   provisioningFailures,
 } from '#lib/contracts/provisioning-failures.ts';
+import { seededRandom } from '#lib/random.ts';
 
 /**
  * Shares of task starts (0..1) failing with each provisioning-failure kind of
@@ -51,7 +52,7 @@ export class FaultPicker {
       );
     }
     this.config = config;
-    this.random = mulberry32(config.seed ?? Date.now());
+    this.random = seededRandom(config.seed ?? Date.now());
   }
 
   /** Picks the fate of one task start: a RunTask API error, a task that fails to start, or none. */
@@ -83,15 +84,4 @@ export class FaultPicker {
     }
     return undefined;
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
