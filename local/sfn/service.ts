@@ -10,6 +10,7 @@ import {
 } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { everyState } from '../../lib/workflows/states.ts';
 import type { EcsEmulator } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
 import type {
@@ -856,22 +857,8 @@ export function unsupportedFeatures(definition: Definition): string[] {
 /** Every state by name, including those inside Map and Parallel states (the interpreter's overrides are by name). */
 function indexStates(definition: { States?: unknown }): Map<string, StateDefinition> {
   const index = new Map<string, StateDefinition>();
-  const visit = (machine: { States?: unknown }) => {
-    const states = machine.States;
-    if (states === null || typeof states !== 'object') return;
-    for (const [name, value] of Object.entries(states as Record<string, unknown>)) {
-      if (value === null || typeof value !== 'object') continue;
-      const state = value as StateDefinition;
-      if (!index.has(name)) index.set(name, state);
-      for (const nested of [state.ItemProcessor, state.Iterator]) {
-        if (nested !== null && typeof nested === 'object') visit(nested as { States?: unknown });
-      }
-      if (Array.isArray(state.Branches)) {
-        for (const branch of state.Branches) if (branch !== null && typeof branch === 'object') visit(branch);
-      }
-    }
-  };
-  visit(definition);
+  for (const [name, state] of everyState<StateDefinition>(definition))
+    if (!index.has(name)) index.set(name, state);
   return index;
 }
 

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { LOG_DELIVERY_ACTIONS, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
+import { everyState } from '#lib/workflows/states.ts';
 import {
   type CfnResource,
   type CfnTemplate,
@@ -285,8 +286,5 @@ describe('packaged CloudFormation template (prod)', () => {
 type State = Record<string, Json> & { Type?: string; Resource?: string };
 
 function allStates(definition: Record<string, Json>): [string, State][] {
-  return Object.entries(definition.States as Record<string, State>).flatMap(([name, state]) => {
-    const processor = state.ItemProcessor as Record<string, Json> | undefined;
-    return [[name, state] as [string, State], ...(processor ? allStates(processor) : [])];
-  });
+  return everyState<State>(definition);
 }

@@ -1,4 +1,5 @@
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { everyState, type StateContainer } from '#lib/workflows/states.ts';
 import type { AslDefinition } from '#lib/workflows/synthesize.ts';
 
 type Handler = (input: unknown) => unknown;
@@ -106,12 +107,8 @@ export async function runLocally(
   };
 }
 
-function collectStateNames(
-  definition: { States: Record<string, Record<string, unknown>> },
-  type: string,
-): string[] {
-  return Object.entries(definition.States).flatMap(([name, state]) => {
-    const processor = state.ItemProcessor as { States: Record<string, Record<string, unknown>> } | undefined;
-    return [...(state.Type === type ? [name] : []), ...(processor ? collectStateNames(processor, type) : [])];
-  });
+function collectStateNames(definition: StateContainer, type: string): string[] {
+  return everyState(definition)
+    .filter(([, state]) => state.Type === type)
+    .map(([name]) => name);
 }

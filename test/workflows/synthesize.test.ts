@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TASK_INPUT_ENV } from '#lib/contracts/execution-input.ts';
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
+import { everyState } from '#lib/workflows/states.ts';
 import type { AslDefinition, JsonValue } from '#lib/workflows/synthesize.ts';
 import {
   localSynthesisContext,
@@ -21,16 +22,8 @@ function validate(definition: AslDefinition): { isValid: boolean; errors: string
   return { isValid: result.isValid, errors: result.errorsText('\n') };
 }
 
-/** Every state, including those inside Map item processors. */
-function allStates(definition: {
-  States: Record<string, Record<string, JsonValue>>;
-}): [string, Record<string, JsonValue>][] {
-  return Object.entries(definition.States).flatMap(([name, state]) => {
-    const processor = state.ItemProcessor as
-      | { States: Record<string, Record<string, JsonValue>> }
-      | undefined;
-    return [[name, state] as [string, Record<string, JsonValue>], ...(processor ? allStates(processor) : [])];
-  });
+function allStates(definition: AslDefinition): [string, Record<string, JsonValue>][] {
+  return everyState<Record<string, JsonValue>>(definition);
 }
 
 function state(definition: AslDefinition, name: string): Record<string, JsonValue> {
