@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_LAMBDAS, type WorkflowLambdaKey } from '#lib/workflows/names.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
 import { openTestDatabase, type TestDatabase } from '../db/database-fixtures.ts';
 import { seedExportFixture } from '../export/export-fixtures.ts';
-import { FIXTURES, makeJob, taskDefinition } from '../local-runtime/helpers.ts';
+import { FIXTURES, sfnClient as localSfnClient, makeJob, taskDefinition } from '../local-runtime/helpers.ts';
 import { NODE, runProcess } from '../support/processes.ts';
 import { startTestS3, type TestS3 } from '../support/s3rver.ts';
 import { startTestSsm, type TestSsm } from '../support/ssm.ts';
@@ -121,11 +121,7 @@ afterAll(async () => {
 });
 
 function sfnClient(): SFNClient {
-  return new SFNClient({
-    endpoint: runtime.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  return localSfnClient(runtime.endpoint);
 }
 
 /** The deployed function's resource (handler setting and environment) for a function key. */

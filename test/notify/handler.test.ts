@@ -6,20 +6,16 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
-import { makeTaskJob } from '../support/job-spec.ts';
+import { makeJob } from '../local-runtime/helpers.ts';
 import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
 
-const job: JobSpec = makeTaskJob({
-  name: 'purge-deleted-records',
+const job: JobSpec = makeJob('purge-deleted-records', {
   description: 'test job',
   runbookUrl: 'https://wiki.example.com/runbooks/purge',
-  schedule: 'cron(0 3 * * ? *)',
+  container: 'batch-jobs',
   command: ['purge-deleted-records'],
-  size: { cpu: 256, memory: 512 },
-  timeoutSeconds: 60,
   retry: { maxAttempts: 1, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
   notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 2 },
-  defaultInput: {},
 });
 
 const caughtJob: JobSpec = { ...job, name: 'analyze-tables', command: ['analyze-tables'] };

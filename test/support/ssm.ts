@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './http.ts';
 
 export interface TestSsm {
   /** What a process needs to reach this server through the SDK's own settings. */
@@ -17,29 +18,24 @@ export interface TestSsm {
 /** Serves `parameters` (name → value) as SecureStrings over the AWS JSON 1.1 protocol. */
 export async function startTestSsm(parameters: Record<string, string>): Promise<TestSsm> {
   const requests: string[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      const reply = (status: number, payload: unknown) =>
-        response
-          .writeHead(status, { 'content-type': 'application/x-amz-json-1.1' })
-          .end(JSON.stringify(payload));
-      if (request.headers['x-amz-target'] !== 'AmazonSSM.GetParameter') {
-        reply(400, { __type: 'UnknownOperationException', message: `${request.headers['x-amz-target']}` });
-        return;
-      }
-      const { Name: name } = JSON.parse(body) as { Name: string };
-      requests.push(name);
-      const value = parameters[name];
-      if (value === undefined) {
-        reply(400, { __type: 'ParameterNotFound', message: `Parameter ${name} not found.` });
-        return;
-      }
-      reply(200, { Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 } });
-    });
+  const server = createServer(async (request, response) => {
+    const body = await readBody(request);
+    const reply = (status: number, payload: unknown) =>
+      response
+        .writeHead(status, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify(payload));
+    if (request.headers['x-amz-target'] !== 'AmazonSSM.GetParameter') {
+      reply(400, { __type: 'UnknownOperationException', message: `${request.headers['x-amz-target']}` });
+      return;
+    }
+    const { Name: name } = JSON.parse(body) as { Name: string };
+    requests.push(name);
+    const value = parameters[name];
+    if (value === undefined) {
+      reply(400, { __type: 'ParameterNotFound', message: `Parameter ${name} not found.` });
+      return;
+    }
+    reply(200, { Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 } });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

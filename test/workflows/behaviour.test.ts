@@ -23,6 +23,19 @@ const context = localSynthesisContext('test');
 const GUARD = 'Check for a running duplicate';
 const RUN = 'Run job task';
 
+/** What the enqueue Lambda returns for one batch of one target. */
+const oneBatch = () => ({
+  runId: 'run-1',
+  period: { label: '2026-10', start: '2026-09-30T15:00:00Z', end: '2026-10-31T15:00:00Z' },
+  manifestKey: 'manifests/run-1.json',
+  targetCount: 1,
+  pendingTargetCount: 1,
+  recordCount: 10,
+  batches: [
+    { runId: 'run-1', manifestKey: 'manifests/run-1.json', batchIndex: 0, targetCount: 1, recordCount: 10 },
+  ],
+});
+
 function guardThat(decision: 'run' | 'skip') {
   return (input: unknown): GuardDecision => {
     const guardInput = input as {
@@ -430,17 +443,6 @@ describe('xlsx-export workflow', () => {
 
 describe('provisioning failures (lib/contracts/provisioning-failures.ts)', () => {
   const ENQUEUE = 'Enqueue export targets';
-  const oneBatch = () => ({
-    runId: 'run-1',
-    period: { label: '2026-10', start: '2026-09-30T15:00:00Z', end: '2026-10-31T15:00:00Z' },
-    manifestKey: 'manifests/run-1.json',
-    targetCount: 1,
-    pendingTargetCount: 1,
-    recordCount: 10,
-    batches: [
-      { runId: 'run-1', manifestKey: 'manifests/run-1.json', batchIndex: 0, targetCount: 1, recordCount: 10 },
-    ],
-  });
   /** Runs a template whose one task fails with `failure` once and then succeeds. */
   async function failOnceThenSucceed(workflow: 'task' | 'xlsx-export', failure: Error) {
     const ecs = ecsPlaying(failure, stops.succeeded());
@@ -502,23 +504,7 @@ describe('every job in schedules/', () => {
       const run = await runLocally(synthesizeDefinition(job, context), {
         tasks: {
           [GUARD]: guardThat('run'),
-          'Enqueue export targets': () => ({
-            runId: 'run-1',
-            period: { label: '2026-10', start: '2026-09-30T15:00:00Z', end: '2026-10-31T15:00:00Z' },
-            manifestKey: 'manifests/run-1.json',
-            targetCount: 1,
-            pendingTargetCount: 1,
-            recordCount: 10,
-            batches: [
-              {
-                runId: 'run-1',
-                manifestKey: 'manifests/run-1.json',
-                batchIndex: 0,
-                targetCount: 1,
-                recordCount: 10,
-              },
-            ],
-          }),
+          'Enqueue export targets': oneBatch,
           [RUN]: () => stops.succeeded(),
           'Run converter task': () => stops.succeeded(),
         },
