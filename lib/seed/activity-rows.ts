@@ -279,15 +279,18 @@ export class RecordGenerator {
   }
 }
 
-/** Logins, template edits and exports spread over the period, so audit archiving has months of work. */
-export function activityAuditRows(
+/** A generator of rows for each workspace, drawn in workspace order. */
+type PerWorkspaceRows = (
   workspaces: SeededWorkspace[],
   period: SeedPeriod,
   random: SeededRandom,
   ids: IdCounters,
-): Row[] {
-  const rows: Row[] = [];
-  for (const workspace of workspaces) {
+) => Row[];
+
+/** Logins, template edits and exports spread over the period, so audit archiving has months of work. */
+export const activityAuditRows: PerWorkspaceRows = (workspaces, period, random, ids) =>
+  workspaces.flatMap((workspace) => {
+    const rows: Row[] = [];
     const logins = Math.ceil((workspace.userIds.length * period.days) / 3);
     for (let index = 0; index < logins; index += 1) {
       const actorId = random.pick(workspace.userIds);
@@ -300,26 +303,18 @@ export function activityAuditRows(
         }),
       );
     }
-  }
-  return rows;
-}
+    return rows;
+  });
 
 /** Share links per workspace: expired, live and revoked ones. */
-export function shareLinkRows(
-  workspaces: SeededWorkspace[],
-  period: SeedPeriod,
-  random: SeededRandom,
-  ids: IdCounters,
-): Row[] {
-  const rows: Row[] = [];
-  for (const workspace of workspaces) {
-    const links = random.int(4, 12);
-    for (let index = 0; index < links; index += 1) {
+export const shareLinkRows: PerWorkspaceRows = (workspaces, period, random, ids) =>
+  workspaces.flatMap((workspace) =>
+    Array.from({ length: random.int(4, 12) }, (): Row => {
       ids.link += 1;
       const createdMs = period.startMs + random.int(0, period.days - 1) * DAY;
       const state = random.pick(['expired', 'expired', 'live', 'live', 'revoked']);
       const template = random.pick(workspace.templates);
-      rows.push({
+      return {
         id: ids.link,
         workspace_id: workspace.id,
         record_id: null,
@@ -333,8 +328,6 @@ export function shareLinkRows(
             : period.nowMs + random.int(1, 30) * DAY,
         ).toISOString(),
         revoked_at: state === 'revoked' ? new Date(createdMs + DAY).toISOString() : null,
-      });
-    }
-  }
-  return rows;
-}
+      };
+    }),
+  );
