@@ -40,6 +40,13 @@ export class StartConfigError extends Error {
   }
 }
 
+// Three keys a line, under the variable's description.
+const FAULT_KEY_LINES = FAULT_KEYS.map((key, index) =>
+  index > 0 && index % 3 === 0 ? `\n${' '.repeat(31)}${key}` : key,
+)
+  .join(', ')
+  .replaceAll(', \n', ',\n');
+
 export const USAGE = `Usage: npm start -- [options]
 
 Runs the whole system on this machine: the records database (embedded PostgreSQL under
@@ -62,7 +69,7 @@ Environment:
   SFN_BATCH_DATA_DIR     local data folder (default .data)
   DATABASE_URL           use this PostgreSQL instead of the embedded one
   SFN_BATCH_FAULTS       fault injection JSON, e.g. {"capacityUnavailable":0.2,"seed":1}
-                         keys: ${FAULT_KEYS.join(', ')}
+                         keys: ${FAULT_KEY_LINES}
                          (shares of task starts, 0..1), seed (integer)
   SLACK_WEBHOOK_URL      post failure notifications here (default: print them)
   SFN_BATCH_SEED_RECORDS demo records on first start (default 20000)
