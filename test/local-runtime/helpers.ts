@@ -30,9 +30,18 @@ export function makeJob(name: string, overrides: Partial<JobSpec> = {}): JobSpec
   });
 }
 
-/** One ECS task running the test container with `$.command`; optional Retry/Catch and timeout. */
+/**
+ * One ECS task running the test container with `$.command` (or a fixed `command`);
+ * optional Retry, a Catch of States.TaskFailed into a Fail state with `failWith`, and a timeout.
+ */
 export function taskDefinition(
-  options: { timeoutSeconds?: number; spot?: boolean; retry?: unknown[] } = {},
+  options: {
+    timeoutSeconds?: number;
+    spot?: boolean;
+    retry?: unknown[];
+    command?: string[];
+    failWith?: { Error: string; Cause: string };
+  } = {},
 ): Definition {
   return {
     StartAt: 'Run job task',
@@ -52,7 +61,9 @@ export function taskDefinition(
             ContainerOverrides: [
               {
                 Name: 'test-task',
-                'Command.$': '$.command',
+                ...(options.command === undefined
+                  ? { 'Command.$': '$.command' }
+                  : { Command: options.command }),
                 Environment: [{ Name: 'SFN_BATCH_INPUT', 'Value.$': 'States.JsonToString($)' }],
               },
             ],
@@ -60,8 +71,12 @@ export function taskDefinition(
         },
         ...(options.timeoutSeconds === undefined ? {} : { TimeoutSeconds: options.timeoutSeconds }),
         ...(options.retry === undefined ? {} : { Retry: options.retry }),
+        ...(options.failWith === undefined
+          ? {}
+          : { Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Job failed' }] }),
         End: true,
       },
+      ...(options.failWith === undefined ? {} : { 'Job failed': { Type: 'Fail', ...options.failWith } }),
     },
   };
 }

@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
-import { makeJob } from '../local-runtime/helpers.ts';
+import { makeJob, taskDefinition } from '../local-runtime/helpers.ts';
 import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
 
 const job: JobSpec = makeJob('purge-deleted-records', {
@@ -46,25 +46,11 @@ describe('notify-failure handler', () => {
       jobs: [job, skippingJob, caughtJob],
       containersDir: TEST_CONTAINERS,
       definitions: {
-        [caughtJob.name]: {
-          StartAt: 'Run job task',
-          States: {
-            'Run job task': {
-              Type: 'Task',
-              Resource: 'arn:aws:states:::ecs:runTask.sync',
-              Parameters: {
-                Cluster: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-local',
-                TaskDefinition:
-                  'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-local-test-task:1',
-                Overrides: { ContainerOverrides: [{ Name: 'test-task', Command: ['exit', '3'] }] },
-              },
-              TimeoutSeconds: 60,
-              Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Job failed' }],
-              End: true,
-            },
-            'Job failed': { Type: 'Fail', Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
-          },
-        },
+        [caughtJob.name]: taskDefinition({
+          command: ['exit', '3'],
+          timeoutSeconds: 60,
+          failWith: { Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
+        }),
         [skippingJob.name]: {
           StartAt: 'Skip duplicate start',
           States: {
