@@ -287,12 +287,17 @@ const invocations: Record<WorkflowLambdaKey, () => Promise<void>> = {
 };
 
 describe('packaged Lambda artifacts (prod)', () => {
-  it('packages one artifact per workflow Lambda, with nothing but its bundle', () => {
+  it('packages one artifact per workflow Lambda, with nothing but its bundle and source map', async () => {
     const functions = resourcesOfType(packaged.template, 'AWS::Lambda::Function');
 
     expect(functions).toHaveLength(Object.keys(WORKFLOW_LAMBDAS).length);
-    for (const key of Object.keys(WORKFLOW_LAMBDAS)) {
-      expect(existsSync(path.join(packaged.directory, `${key}.zip`)), key).toBe(true);
+    for (const [key, lambda] of Object.entries(WORKFLOW_LAMBDAS)) {
+      const listing = await runProcess('unzip', ['-Z1', path.join(packaged.directory, `${key}.zip`)]);
+      const files = listing.stdout.split('\n').filter((line) => line !== '' && !line.endsWith('/'));
+      expect(files.sort(), key).toEqual([
+        `dist/functions/${lambda.folder}/handler.mjs`,
+        `dist/functions/${lambda.folder}/handler.mjs.map`,
+      ]);
     }
   });
 
