@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../lib/schedule/duration.ts';
 import { zodIssueMessages } from '../lib/zod-issues.ts';
-import { FAULT_KEYS, type FaultInjectionConfig } from './ecs/faults.ts';
+import { FAULT_KEYS, FAULT_SHARE_SLACK, type FaultInjectionConfig, START_FAULT_KEYS } from './ecs/faults.ts';
 import { resolveDataDir } from './runtime-file.ts';
 
 /**
@@ -76,11 +76,25 @@ Environment:
   SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
 
 const share = z.number().min(0).max(1);
-// One optional share per kind in lib/contracts/provisioning-failures.ts.
-export const faultsSchema = z.strictObject({
-  ...Object.fromEntries(FAULT_KEYS.map((key) => [key, share.optional()])),
-  seed: z.number().int().optional(),
-});
+// One optional share per kind in lib/contracts/provisioning-failures.ts. Each task start
+// draws one start fate, so the start failure shares cannot add up to more than all starts.
+export const faultsSchema = z
+  .strictObject({
+    ...Object.fromEntries(FAULT_KEYS.map((key) => [key, share.optional()])),
+    seed: z.number().int().optional(),
+  })
+  .superRefine((faults, context) => {
+    const shares = faults as Partial<Record<string, number>>;
+    const total = START_FAULT_KEYS.reduce((sum, key) => sum + (shares[key] ?? 0), 0);
+    // A little slack for decimal shares such as 0.7 + 0.2 + 0.1.
+    if (total > 1 + FAULT_SHARE_SLACK) {
+      const running = FAULT_KEYS.filter((key) => !START_FAULT_KEYS.includes(key));
+      context.addIssue({
+        code: 'custom',
+        message: `the start failure shares (${START_FAULT_KEYS.filter((key) => shares[key] !== undefined).join(' + ')}) add up to ${Number(total.toFixed(6))}; they must add up to at most 1 (${running.join(', ')} ${running.length === 1 ? 'is' : 'are'} drawn separately)`,
+      });
+    }
+  });
 
 /** Parses fault settings text; the error names the source, the key and the rule. */
 export function parseFaults(text: string, source: string): FaultInjectionConfig {

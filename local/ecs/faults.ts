@@ -14,6 +14,14 @@ export type FaultInjectionConfig = Partial<Record<ProvisioningFailureName, numbe
 /** The fault-injection setting names, in list order (for help text and validation). */
 export const FAULT_KEYS = Object.keys(PROVISIONING_FAILURES) as ProvisioningFailureName[];
 
+/** The kinds drawn when a task starts (RunTask errors and tasks that never run), in list order. */
+export const START_FAULT_KEYS: ProvisioningFailureName[] = provisioningFailures()
+  .filter(([, kind]) => kind.surface === 'runtask-error' || kind.injected.phase === 'start')
+  .map(([name]) => name);
+
+/** Rounding slack when start shares are summed (0.7 + 0.2 + 0.1 may exceed 1 in floating point). */
+export const FAULT_SHARE_SLACK = 1e-9;
+
 export type StartFault =
   | { kind: 'runTaskError'; error: string; message: string }
   | { kind: 'taskFailedToStart'; stopCode: string; reason: string }
@@ -35,20 +43,16 @@ export class FaultPicker {
   private readonly random: () => number;
 
   constructor(config: FaultInjectionConfig = {}) {
-    let startTotal = 0;
-    for (const [name, kind] of provisioningFailures()) {
+    for (const name of FAULT_KEYS) {
       const share = config[name];
       if (share !== undefined && !(share >= 0 && share <= 1)) {
         throw new RangeError(`faults.${name} must be a share between 0 and 1 (e.g. 0.2), got ${share}`);
       }
-      if (kind.surface === 'runtask-error' || kind.injected.phase === 'start') startTotal += share ?? 0;
     }
-    if (startTotal > 1) {
-      const names = provisioningFailures()
-        .filter(([, kind]) => kind.surface === 'runtask-error' || kind.injected.phase === 'start')
-        .map(([name]) => name);
+    const startTotal = START_FAULT_KEYS.reduce((sum, name) => sum + (config[name] ?? 0), 0);
+    if (startTotal > 1 + FAULT_SHARE_SLACK) {
       throw new RangeError(
-        `faults: the start failure shares (${names.join(', ')}) add up to ${startTotal}; they must add up to at most 1`,
+        `faults: the start failure shares (${START_FAULT_KEYS.join(', ')}) add up to ${startTotal}; they must add up to at most 1`,
       );
     }
     this.config = config;

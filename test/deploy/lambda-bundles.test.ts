@@ -109,6 +109,8 @@ beforeAll(async () => {
     dataDir: runtimeDir,
     port: 0,
     taskEnvironment: {},
+    // The packaged notify Lambda is the one under test, not the repository's.
+    notifyLambda: false,
     onStatusChangeEvent: async (event) => void statusEvents.push(event),
     warn: () => undefined,
   });
