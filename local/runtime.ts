@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
+import { REPO_ROOT } from '../lib/schedule/load.ts';
 import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
 import {
   lambdaFunctionName,
@@ -110,8 +110,6 @@ export interface LocalRuntime {
   /** Stops running tasks as ECS would (SIGTERM, then SIGKILL) and records their executions ABORTED. */
   close(): Promise<void>;
 }
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Starts the local Step Functions API (and its ECS/Lambda stand-ins) on 127.0.0.1. */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
