@@ -3,6 +3,7 @@
  * and exports `register(program)`; add a command with one import and one line below.
  */
 import { Command, CommanderError } from 'commander';
+import { register as registerCost } from './commands/cost.ts';
 import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerLogs } from './commands/logs.ts';
@@ -32,6 +33,7 @@ Examples:
   $ batchctl next export-monthly-records -n 3
   $ batchctl show detect-temperature-excursions
   $ batchctl diff --base origin/main
+  $ batchctl cost --lang ja
 ${EXIT_CODES_HELP}`,
   )
   // Throw instead of exiting so that usage errors can use exit code 2 (see below).
@@ -48,6 +50,7 @@ registerPs(program);
 registerStop(program);
 registerRedrive(program);
 registerLogs(program);
+registerCost(program);
 
 try {
   await program.parseAsync(process.argv);

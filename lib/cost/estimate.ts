@@ -4,8 +4,9 @@
  * durations from observed runs (or a declared assumption), transitions from the
  * synthesized definition, prices from the region's data file.
  */
-import { WORKFLOW_LAMBDAS } from '../workflows/names.ts';
+
 import type { JobSpec } from '../schedule/job-spec.ts';
+import { WORKFLOW_LAMBDAS } from '../workflows/names.ts';
 import { type MonthRuns, runsInNextMonth } from './month-runs.ts';
 import { type FigureSource, median, type ObservedRun } from './observed.ts';
 import type { Price, PriceBook } from './prices.ts';
@@ -18,7 +19,11 @@ export const FARGATE_MINIMUM_SECONDS = 60;
  * Lambda run times are not observable locally in a way that matches AWS (the handlers run
  * in-process), so they are stated assumptions, shown as such.
  */
-export const ASSUMED_LAMBDA_SECONDS = { checkDuplicateStart: 1, enqueueExports: 10, notifyFailure: 2 } as const;
+export const ASSUMED_LAMBDA_SECONDS = {
+  checkDuplicateStart: 1,
+  enqueueExports: 10,
+  notifyFailure: 2,
+} as const;
 /** Log volume per task run when none was observed: an assumption, shown as such. */
 export const ASSUMED_LOG_BYTES_PER_TASK = 20_000;
 
@@ -98,12 +103,19 @@ export function billedTaskSeconds(seconds: number): number {
 }
 
 /** Usage figures of one job, from observed runs when there are any, else its declared `expectedDuration`. */
-export function jobUsage(job: JobSpec, month: MonthRuns, observed: DurationInputs, transitions: TransitionCounts): JobUsage {
+export function jobUsage(
+  job: JobSpec,
+  month: MonthRuns,
+  observed: DurationInputs,
+  transitions: TransitionCounts,
+): JobUsage {
   const runs = job.enabled ? month.runs.length : 0;
   const withTasks = observed.runs.filter((run) => run.taskSeconds.length > 0);
   if (withTasks.length > 0) {
     const samples = withTasks.length;
-    const perRunBilled = withTasks.map((run) => run.taskSeconds.reduce((sum, s) => sum + billedTaskSeconds(s), 0));
+    const perRunBilled = withTasks.map((run) =>
+      run.taskSeconds.reduce((sum, s) => sum + billedTaskSeconds(s), 0),
+    );
     const logged = withTasks.filter((run) => run.logBytes !== undefined);
     const source = observed.source;
     return {
@@ -124,13 +136,19 @@ export function jobUsage(job: JobSpec, month: MonthRuns, observed: DurationInput
       logBytesPerRun:
         logged.length > 0
           ? { value: median(logged.map((run) => run.logBytes ?? 0)), source, samples: logged.length }
-          : { value: ASSUMED_LOG_BYTES_PER_TASK * median(withTasks.map((run) => run.taskSeconds.length)), source: 'none', samples: 0 },
+          : {
+              value: ASSUMED_LOG_BYTES_PER_TASK * median(withTasks.map((run) => run.taskSeconds.length)),
+              source: 'none',
+              samples: 0,
+            },
       transitions,
     };
   }
   const declared = job.expectedDurationSeconds;
   const seconds: Figure =
-    declared === undefined ? { value: 0, source: 'none', samples: 0 } : { value: declared, source: 'declared', samples: 0 };
+    declared === undefined
+      ? { value: 0, source: 'none', samples: 0 }
+      : { value: declared, source: 'declared', samples: 0 };
   return {
     runs,
     tasksPerRun: { value: 1, source: declared === undefined ? 'none' : 'declared', samples: 0 },
@@ -188,7 +206,15 @@ export function priceJob(job: JobSpec, month: MonthRuns, usage: JobUsage, book: 
     memory: job.size.memory,
     spot: job.spot,
     usage,
-    quantities: { vcpuHours, gbHours, transitions, lambdaRequests, lambdaGbSeconds, schedulerInvocations, logsGb },
+    quantities: {
+      vcpuHours,
+      gbHours,
+      transitions,
+      lambdaRequests,
+      lambdaGbSeconds,
+      schedulerInvocations,
+      logsGb,
+    },
     costs,
     total: fargate + stepFunctions + lambda + scheduler + logs,
   };
@@ -238,12 +264,20 @@ export interface EstimateOptions {
 }
 
 /** Estimates every job of the catalogue for the calendar month after `now`, and the baselines. */
-export async function estimateCatalogue(jobs: readonly JobSpec[], options: EstimateOptions): Promise<CatalogueEstimate> {
+export async function estimateCatalogue(
+  jobs: readonly JobSpec[],
+  options: EstimateOptions,
+): Promise<CatalogueEstimate> {
   const estimates: JobEstimate[] = [];
   const intervals: Array<{ start: number; end: number; vcpu: number; memoryGiB: number }> = [];
   for (const job of jobs) {
     const month = runsInNextMonth(job, options.now);
-    const usage = jobUsage(job, month, options.observed.get(job.name) ?? { runs: [], source: 'local' }, await transitionCounts(job));
+    const usage = jobUsage(
+      job,
+      month,
+      options.observed.get(job.name) ?? { runs: [], source: 'local' },
+      await transitionCounts(job),
+    );
     const estimate = priceJob(job, month, usage, options.book);
     estimates.push(estimate);
     if (!job.enabled) continue;
@@ -294,8 +328,17 @@ export function sumCosts(estimates: readonly JobEstimate[]): ServiceCosts & { to
 }
 
 function sumQuantities(estimates: readonly JobEstimate[]): Quantities {
-  const sum: Quantities = { vcpuHours: 0, gbHours: 0, transitions: 0, lambdaRequests: 0, lambdaGbSeconds: 0, schedulerInvocations: 0, logsGb: 0 };
-  for (const e of estimates) for (const key of Object.keys(sum) as Array<keyof Quantities>) sum[key] += e.quantities[key];
+  const sum: Quantities = {
+    vcpuHours: 0,
+    gbHours: 0,
+    transitions: 0,
+    lambdaRequests: 0,
+    lambdaGbSeconds: 0,
+    schedulerInvocations: 0,
+    logsGb: 0,
+  };
+  for (const e of estimates)
+    for (const key of Object.keys(sum) as Array<keyof Quantities>) sum[key] += e.quantities[key];
   return sum;
 }
 
@@ -311,16 +354,33 @@ export function freeTierLines(quantities: Quantities, book: PriceBook): FreeTier
     price: allowance,
   });
   return [
-    line('Step Functions transitions', f.stepFunctionsTransitions, quantities.transitions, p.stepFunctionsTransitionPer1000.value / 1000),
-    line('Lambda requests', f.lambdaRequests, quantities.lambdaRequests, p.lambdaRequestPerMillion.value / 1e6),
+    line(
+      'Step Functions transitions',
+      f.stepFunctionsTransitions,
+      quantities.transitions,
+      p.stepFunctionsTransitionPer1000.value / 1000,
+    ),
+    line(
+      'Lambda requests',
+      f.lambdaRequests,
+      quantities.lambdaRequests,
+      p.lambdaRequestPerMillion.value / 1e6,
+    ),
     line('Lambda GB-seconds', f.lambdaGbSeconds, quantities.lambdaGbSeconds, p.lambdaArmGbSecond.value),
-    line('EventBridge Scheduler invocations', f.schedulerInvocations, quantities.schedulerInvocations, p.schedulerInvocationPerMillion.value / 1e6),
+    line(
+      'EventBridge Scheduler invocations',
+      f.schedulerInvocations,
+      quantities.schedulerInvocations,
+      p.schedulerInvocationPerMillion.value / 1e6,
+    ),
     line('CloudWatch Logs ingestion (GB)', f.logsIngestionGb, quantities.logsGb, p.logsIngestionGb.value),
   ];
 }
 
 /** Highest simultaneous vCPU and memory of the month's runs (a sweep over start/end instants). */
-export function peakConcurrency(intervals: ReadonlyArray<{ start: number; end: number; vcpu: number; memoryGiB: number }>): {
+export function peakConcurrency(
+  intervals: ReadonlyArray<{ start: number; end: number; vcpu: number; memoryGiB: number }>,
+): {
   vcpu: number;
   memoryGiB: number;
   at: string | undefined;
@@ -371,7 +431,8 @@ function baselines(
     }
     chosen = [options.instanceType, price];
   } else {
-    chosen = [...instances].filter(fits).sort((a, b) => a[1].value - b[1].value)[0] ??
+    chosen =
+      [...instances].filter(fits).sort((a, b) => a[1].value - b[1].value)[0] ??
       [...instances].sort((a, b) => b[1].value - a[1].value)[0];
   }
   if (chosen !== undefined) {
@@ -389,7 +450,8 @@ function baselines(
   // A build server runs each task as one build, billed by the started minute.
   let minutes = 0;
   for (const e of estimates) {
-    minutes += e.usage.runs * e.usage.tasksPerRun.value * Math.ceil(Math.max(1, e.usage.taskSeconds.value) / 60);
+    minutes +=
+      e.usage.runs * e.usage.tasksPerRun.value * Math.ceil(Math.max(1, e.usage.taskSeconds.value) / 60);
   }
   const codebuild = options.book.prices.codebuildGeneral1MediumMinute;
   hosts.push({

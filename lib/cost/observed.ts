@@ -25,7 +25,8 @@ export interface ObservedRun {
 /** Where a figure came from, shown next to it in every output. */
 export type FigureSource = 'local' | 'stage' | 'declared' | 'none';
 
-const PROVISIONING = /TaskFailedToStart|SpotInterruption|ResourceInitializationError|CannotPullContainerError|network interface provision/;
+const PROVISIONING =
+  /TaskFailedToStart|SpotInterruption|ResourceInitializationError|CannotPullContainerError|network interface provision/;
 
 /** The task record the local store keeps per ECS task (the fields used here). */
 export interface LocalTaskRecord {
@@ -45,7 +46,8 @@ export function observeLocalRun(executionArn: string, status: string, tasks: Loc
   let logBytes = 0;
   for (const task of tasks) {
     for (const line of task.lines) logBytes += Buffer.byteLength(line.text, 'utf8') + 1;
-    const failedToStart = PROVISIONING.test(`${task.stopCode ?? ''} ${task.stoppedReason ?? ''}`) && task.exitCode === undefined;
+    const failedToStart =
+      PROVISIONING.test(`${task.stopCode ?? ''} ${task.stoppedReason ?? ''}`) && task.exitCode === undefined;
     if (failedToStart) {
       provisioningFailures++;
       continue;
@@ -71,7 +73,8 @@ export function observeHistory(executionArn: string, status: string, events: His
   const taskSeconds: number[] = [];
   let provisioningFailures = 0;
   for (const event of events) {
-    const details = event.taskSucceededEventDetails ?? event.taskFailedEventDetails ?? event.taskTimedOutEventDetails;
+    const details =
+      event.taskSucceededEventDetails ?? event.taskFailedEventDetails ?? event.taskTimedOutEventDetails;
     if (details?.resourceType !== 'ecs') continue;
     if (event.type === 'TaskFailed' && PROVISIONING.test(event.taskFailedEventDetails?.cause ?? '')) {
       provisioningFailures++;
@@ -95,7 +98,9 @@ export async function observeStageRuns(
   const finished: Array<{ executionArn: string; status: string }> = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100, nextToken }));
+    const page = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, maxResults: 100, nextToken }),
+    );
     for (const item of page.executions ?? []) {
       if (item.status !== 'RUNNING' && item.executionArn !== undefined && item.status !== undefined) {
         finished.push({ executionArn: item.executionArn, status: item.status });
@@ -109,7 +114,11 @@ export async function observeStageRuns(
     let token: string | undefined;
     do {
       const page = await client.send(
-        new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000, nextToken: token }),
+        new GetExecutionHistoryCommand({
+          executionArn: execution.executionArn,
+          maxResults: 1000,
+          nextToken: token,
+        }),
       );
       events.push(...(page.events ?? []));
       token = page.nextToken;
@@ -123,5 +132,7 @@ export async function observeStageRuns(
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }

@@ -84,7 +84,9 @@ export function loadPriceBook(region: string): PriceBook {
     );
   }
   const file = `lib/cost/prices/${region}.json`;
-  const parsed = priceFileSchema.safeParse(JSON.parse(readFileSync(new URL(`${region}.json`, PRICES_DIR), 'utf8')));
+  const parsed = priceFileSchema.safeParse(
+    JSON.parse(readFileSync(new URL(`${region}.json`, PRICES_DIR), 'utf8')),
+  );
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PriceDataError(`${file}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'}`);

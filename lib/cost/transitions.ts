@@ -6,9 +6,14 @@
  * change to a template or to a job's settings changes the count without a second copy
  * of the workflow here.
  */
-import { type StateMachineDefinition, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JobSpec } from '../schedule/job-spec.ts';
-import { type AslDefinition, type JsonValue, localSynthesisContext, synthesizeDefinition } from '../workflows/synthesize.ts';
+import {
+  type AslDefinition,
+  type JsonValue,
+  localSynthesisContext,
+  synthesizeDefinition,
+} from '../workflows/synthesize.ts';
 
 export interface TransitionCounts {
   /** Transitions of a normal run (for an export: with `batches` = 0 added per batch below). */
@@ -40,7 +45,9 @@ async function countTransitions(definition: AslDefinition, scenario: Scenario): 
   const visit = (states: Record<string, Record<string, unknown>>) => {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Wait') waits[name] = 0;
-      const processor = state.ItemProcessor as { States?: Record<string, Record<string, unknown>> } | undefined;
+      const processor = state.ItemProcessor as
+        | { States?: Record<string, Record<string, unknown>> }
+        | undefined;
       if (processor?.States) visit(processor.States);
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
@@ -50,7 +57,11 @@ async function countTransitions(definition: AslDefinition, scenario: Scenario): 
             failuresLeft--;
             throw new CannedTaskError(
               'States.TaskFailed',
-              JSON.stringify({ StopCode: 'TaskFailedToStart', StoppedReason: 'Timeout waiting for network interface provisioning to complete.', Containers: [{}] }),
+              JSON.stringify({
+                StopCode: 'TaskFailedToStart',
+                StoppedReason: 'Timeout waiting for network interface provisioning to complete.',
+                Containers: [{}],
+              }),
             );
           }
           return { TaskArn: 'arn:aws:ecs:us-east-1:000000000000:task/cost/1' };
