@@ -8,6 +8,7 @@ import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerLogs } from './commands/logs.ts';
 import { register as registerNext } from './commands/next.ts';
+import { register as registerPlan } from './commands/plan.ts';
 import { register as registerPs } from './commands/ps.ts';
 import { register as registerRedrive } from './commands/redrive.ts';
 import { register as registerRun } from './commands/run.ts';
@@ -51,6 +52,7 @@ registerStop(program);
 registerRedrive(program);
 registerLogs(program);
 registerCost(program);
+registerPlan(program);
 
 try {
   await program.parseAsync(process.argv);
