@@ -221,6 +221,8 @@ export function priceJob(job: JobSpec, month: MonthRuns, usage: JobUsage, book: 
 }
 
 export interface FreeTierLine {
+  /** Key in the price file's `freeTiers`. */
+  key: string;
   service: string;
   allowance: number;
   used: number;
@@ -234,7 +236,11 @@ export interface BaselineHost {
   /** EC2 instance type, or the CodeBuild compute type. */
   name: string;
   monthly: number;
-  detail: string;
+  /** EC2: size and the hours of the month it runs; CodeBuild: the build minutes billed. */
+  vcpu?: number | undefined;
+  memoryGiB?: number | undefined;
+  hours?: number;
+  minutes?: number;
   price: Price;
   /** EC2: false when the chosen instance is smaller than the catalogue's peak. */
   fitsPeak: boolean;
@@ -346,7 +352,14 @@ function sumQuantities(estimates: readonly JobEstimate[]): Quantities {
 export function freeTierLines(quantities: Quantities, book: PriceBook): FreeTierLine[] {
   const p = book.prices;
   const f = book.freeTiers;
-  const line = (service: string, allowance: Price, used: number, unitPrice: number): FreeTierLine => ({
+  const line = (
+    key: string,
+    service: string,
+    allowance: Price,
+    used: number,
+    unitPrice: number,
+  ): FreeTierLine => ({
+    key,
     service,
     allowance: allowance.value,
     used,
@@ -355,25 +368,40 @@ export function freeTierLines(quantities: Quantities, book: PriceBook): FreeTier
   });
   return [
     line(
+      'stepFunctionsTransitions',
       'Step Functions transitions',
       f.stepFunctionsTransitions,
       quantities.transitions,
       p.stepFunctionsTransitionPer1000.value / 1000,
     ),
     line(
+      'lambdaRequests',
       'Lambda requests',
       f.lambdaRequests,
       quantities.lambdaRequests,
       p.lambdaRequestPerMillion.value / 1e6,
     ),
-    line('Lambda GB-seconds', f.lambdaGbSeconds, quantities.lambdaGbSeconds, p.lambdaArmGbSecond.value),
     line(
+      'lambdaGbSeconds',
+      'Lambda GB-seconds',
+      f.lambdaGbSeconds,
+      quantities.lambdaGbSeconds,
+      p.lambdaArmGbSecond.value,
+    ),
+    line(
+      'schedulerInvocations',
       'EventBridge Scheduler invocations',
       f.schedulerInvocations,
       quantities.schedulerInvocations,
       p.schedulerInvocationPerMillion.value / 1e6,
     ),
-    line('CloudWatch Logs ingestion (GB)', f.logsIngestionGb, quantities.logsGb, p.logsIngestionGb.value),
+    line(
+      'logsIngestionGb',
+      'CloudWatch Logs ingestion (GB)',
+      f.logsIngestionGb,
+      quantities.logsGb,
+      p.logsIngestionGb.value,
+    ),
   ];
 }
 
@@ -442,7 +470,9 @@ function baselines(
       kind: 'ec2',
       name,
       monthly: price.value * hours,
-      detail: `${price.vcpu ?? '?'} vCPU, ${price.memoryGiB ?? '?'} GiB, on all ${hours} h of ${month}`,
+      vcpu: price.vcpu,
+      memoryGiB: price.memoryGiB,
+      hours,
       price,
       fitsPeak: fits(chosen),
     });
@@ -458,7 +488,7 @@ function baselines(
     kind: 'codebuild',
     name: 'BUILD_GENERAL1_MEDIUM',
     monthly: minutes * codebuild.value,
-    detail: `${minutes} build minutes (each task one build, rounded up to the minute)`,
+    minutes,
     price: codebuild,
     fitsPeak: true,
   });

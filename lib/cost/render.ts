@@ -41,8 +41,11 @@ const TEXT = {
     peak: (vcpu: number, memory: number, at: string) =>
       `Peak concurrency: ${vcpu} vCPU, ${memory} GiB at ${at}`,
     tooSmall: ' (smaller than the peak: jobs would queue)',
-    ec2: (name: string, detail: string) => `EC2 ${name} on-demand (${detail})`,
-    codebuild: (name: string, detail: string) => `CodeBuild ${name} (${detail})`,
+    ec2: (name: string, host: BaselineHost, month: string) =>
+      `EC2 ${name} on-demand (${host.vcpu ?? '?'} vCPU, ${host.memoryGiB ?? '?'} GiB, all ${host.hours ?? 0} h of ${month})`,
+    codebuild: (name: string, host: BaselineHost) =>
+      `CodeBuild ${name} (${host.minutes ?? 0} build minutes: each task one build, rounded up to the minute)`,
+    freeTierNames: {} as Record<string, string>,
     versus: (ratio: string) => `Serverless estimate is ${ratio} of the EC2 host.`,
     unconfirmed: 'unconfirmed price',
     pricesTitle: 'Prices used (source, date checked):',
@@ -81,8 +84,17 @@ const TEXT = {
     peak: (vcpu: number, memory: number, at: string) =>
       `同時実行のピーク: ${vcpu} vCPU、${memory} GiB (${at})`,
     tooSmall: ' (ピークより小さいため、ジョブは待ち行列になります)',
-    ec2: (name: string, detail: string) => `EC2 ${name} オンデマンド (${detail})`,
-    codebuild: (name: string, detail: string) => `CodeBuild ${name} (${detail})`,
+    ec2: (name: string, host: BaselineHost, month: string) =>
+      `EC2 ${name} オンデマンド (${host.vcpu ?? '?'} vCPU、${host.memoryGiB ?? '?'} GiB、${month} の全 ${host.hours ?? 0} 時間)`,
+    codebuild: (name: string, host: BaselineHost) =>
+      `CodeBuild ${name} (ビルド ${host.minutes ?? 0} 分: タスクごとに 1 ビルド、分単位で切り上げ)`,
+    freeTierNames: {
+      stepFunctionsTransitions: 'Step Functions 状態遷移',
+      lambdaRequests: 'Lambda リクエスト',
+      lambdaGbSeconds: 'Lambda GB 秒',
+      schedulerInvocations: 'EventBridge Scheduler 呼び出し',
+      logsIngestionGb: 'CloudWatch Logs 取り込み (GB)',
+    } as Record<string, string>,
     versus: (ratio: string) => `サーバーレスの見積もりは EC2 ホストの ${ratio} です。`,
     unconfirmed: '未確認の価格',
     pricesTitle: '使用した価格 (出典、確認日):',
@@ -155,9 +167,9 @@ export function jobRows(estimate: CatalogueEstimate, lang: CostLanguage): string
   return rows;
 }
 
-function baselineText(host: BaselineHost, lang: CostLanguage): string {
+function baselineText(host: BaselineHost, month: string, lang: CostLanguage): string {
   const t = TEXT[lang];
-  const label = host.kind === 'ec2' ? t.ec2(host.name, host.detail) : t.codebuild(host.name, host.detail);
+  const label = host.kind === 'ec2' ? t.ec2(host.name, host, month) : t.codebuild(host.name, host);
   return `  ${label}: ${formatUsd(host.monthly)}${host.fitsPeak ? '' : t.tooSmall}${priceMark(host.price, lang)}`;
 }
 
@@ -167,8 +179,12 @@ export function reportFooter(estimate: CatalogueEstimate, lang: CostLanguage): s
   const lines: string[] = ['', t.sourceLegend, '', t.freeTiers];
   for (const free of estimate.freeTiers) {
     lines.push(
-      t.freeLine(free.service, round(free.used), String(free.allowance), formatUsd(free.saving)) +
-        priceMark(free.price, lang),
+      t.freeLine(
+        t.freeTierNames[free.key] ?? free.service,
+        round(free.used),
+        String(free.allowance),
+        formatUsd(free.saving),
+      ) + priceMark(free.price, lang),
     );
   }
   lines.push(
@@ -176,7 +192,7 @@ export function reportFooter(estimate: CatalogueEstimate, lang: CostLanguage): s
     t.baseline,
     `  ${t.peak(round2(estimate.peak.vcpu), round2(estimate.peak.memoryGiB), estimate.peak.at ?? '-')}`,
   );
-  for (const host of estimate.baselines) lines.push(baselineText(host, lang));
+  for (const host of estimate.baselines) lines.push(baselineText(host, estimate.month, lang));
   const ec2 = estimate.baselines.find((host) => host.kind === 'ec2');
   if (ec2 && ec2.monthly > 0)
     lines.push(`  ${t.versus(`${Math.round((estimate.totals.total / ec2.monthly) * 100)}%`)}`);
