@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { targetsInDatabase } from '../../lib/cost/database-targets.ts';
 import {
   type PlanModel,
   type PlanSetting,
@@ -13,7 +12,6 @@ import { loadPriceBook, PriceDataError } from '../../lib/cost/prices.ts';
 import { formatSeconds, formatUsd } from '../../lib/cost/render.ts';
 import { conversionRate, loadThroughput, ThroughputDataError } from '../../lib/cost/throughput.ts';
 import { transitionCounts } from '../../lib/cost/transitions.ts';
-import { databaseConfigFromEnv, openDatabase } from '../../lib/db/index.ts';
 import { parseDuration } from '../../lib/schedule/duration.ts';
 import { upcomingRuns } from '../../lib/schedule/runs.ts';
 import { MAX_EXPORT_CONCURRENCY } from '../../lib/schedule/schema.ts';
@@ -229,6 +227,9 @@ Examples:
           const after = options.after === undefined ? new Date() : new Date(String(options.after));
           const scheduled = upcomingRuns(job, after, 1)[0];
           if (scheduled === undefined) throw new CliError(`${job.name} has no upcoming run to plan for`);
+          // The database driver is loaded only for the "as in the database" case.
+          const { databaseConfigFromEnv, openDatabase } = await import('../../lib/db/index.ts');
+          const { targetsInDatabase } = await import('../../lib/cost/database-targets.ts');
           const db = await openDatabase(databaseConfigFromEnv(process.env));
           try {
             const counted = await targetsInDatabase(db, job.export, scheduled, job.timezone);

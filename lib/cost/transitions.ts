@@ -6,7 +6,7 @@
  * change to a template or to a job's settings changes the count without a second copy
  * of the workflow here.
  */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JobSpec } from '../schedule/job-spec.ts';
 import {
   type AslDefinition,
@@ -84,6 +84,8 @@ async function countTransitions(definition: AslDefinition, scenario: Scenario): 
     }
   };
   visit(definition.States as Record<string, Record<string, unknown>>);
+  // Loaded on first use: every batchctl command registers `cost`, few run it.
+  const { StateMachine } = await import('aws-local-stepfunctions');
   // The interpreter mutates the definition it is given, so it gets a copy.
   const machine = new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition, {
     validationOptions: { noValidate: true },
