@@ -49,3 +49,20 @@ describe('cost section of batchctl diff', () => {
     expect(section).toMatch(/\| \*\*catalogue total\*\* \| \*\*\$0\.\d{4}\*\* \| \*\*\$\d\.\d\d\*\* \|/);
   });
 });
+
+describe('expectedDuration in a schedule file', () => {
+  it('is parsed to seconds, and a value that is not a duration is a located problem with an example', () => {
+    const good = parseScheduleCatalogue([
+      DEFAULTS,
+      job('rollup', 'schedule: cron(0 1 * * ? *)\nexpectedDuration: 1h30m\n'),
+    ]);
+    expect(good.jobs[0]?.expectedDurationSeconds).toBe(5400);
+    const bad = parseScheduleCatalogue([
+      DEFAULTS,
+      job('rollup', 'schedule: cron(0 1 * * ? *)\nexpectedDuration: soon\n'),
+    ]);
+    expect(bad.problems.map((problem) => `${problem.field}: ${problem.message}`).join('\n')).toContain(
+      'expectedDuration: "soon" is not a duration',
+    );
+  });
+});
