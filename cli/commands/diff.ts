@@ -34,32 +34,30 @@ Examples:
 Exit codes: 0 report written, 1 report written but the head has invalid schedule files,
 2 usage error (for example an unknown git ref).`,
     )
-    .action(
-      async (options: { base?: string; head?: string; after?: string; region: string }, command: Command) => {
-        const root = projectRoot(command);
-        const now = options.after === undefined ? new Date() : parseInstant(options.after, '--after');
-        const baseRef = options.base ?? ((await refExists(root, 'origin/main')) ? 'origin/main' : 'HEAD');
-        const base = await readSchedulesAtRef(root, baseRef);
-        const baseCatalogue = parseScheduleCatalogue(base.files, { containers: base.containers });
-        let headCatalogue: ReturnType<typeof parseScheduleCatalogue>;
-        if (options.head === undefined) {
-          headCatalogue = await loadScheduleCatalogue(path.join(root, 'schedules'));
-        } else {
-          const head = await readSchedulesAtRef(root, options.head);
-          headCatalogue = parseScheduleCatalogue(head.files, { containers: head.containers });
-        }
-        const report = renderDiffReport(baseCatalogue, headCatalogue, {
-          baseLabel: baseRef,
-          headLabel: options.head ?? 'working tree',
-          now,
-        });
-        const cost = await renderCostSection(baseCatalogue, headCatalogue, {
-          now,
-          book: loadPriceBook(options.region),
-          observed: localObservations(resolveDataDir(), 10),
-        });
-        process.stdout.write(`${report}\n${cost}`);
-        if (headCatalogue.problems.length > 0) process.exitCode = EXIT.problem;
-      },
-    );
+    .action(async (options: { base?: string; head?: string; after?: string }, command: Command) => {
+      const root = projectRoot(command);
+      const now = options.after === undefined ? new Date() : parseInstant(options.after, '--after');
+      const baseRef = options.base ?? ((await refExists(root, 'origin/main')) ? 'origin/main' : 'HEAD');
+      const base = await readSchedulesAtRef(root, baseRef);
+      const baseCatalogue = parseScheduleCatalogue(base.files, { containers: base.containers });
+      let headCatalogue: ReturnType<typeof parseScheduleCatalogue>;
+      if (options.head === undefined) {
+        headCatalogue = await loadScheduleCatalogue(path.join(root, 'schedules'));
+      } else {
+        const head = await readSchedulesAtRef(root, options.head);
+        headCatalogue = parseScheduleCatalogue(head.files, { containers: head.containers });
+      }
+      const report = renderDiffReport(baseCatalogue, headCatalogue, {
+        baseLabel: baseRef,
+        headLabel: options.head ?? 'working tree',
+        now,
+      });
+      const cost = await renderCostSection(baseCatalogue, headCatalogue, {
+        now,
+        book: loadPriceBook(command.opts<{ region: string }>().region),
+        observed: localObservations(resolveDataDir(), 10),
+      });
+      process.stdout.write(`${report}\n${cost}`);
+      if (headCatalogue.problems.length > 0) process.exitCode = EXIT.problem;
+    });
 }

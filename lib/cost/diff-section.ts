@@ -17,7 +17,8 @@ export interface CostSectionOptions {
 function change(before: number, after: number): string {
   const delta = after - before;
   if (Math.abs(delta) < 0.00005) return '±0';
-  const percent = before > 0 ? ` (${delta > 0 ? '+' : ''}${Math.round((delta / before) * 100)}%)` : '';
+  const percent =
+    before > 0 ? ` (${delta > 0 ? '+' : '−'}${Math.abs(Math.round((delta / before) * 100))}%)` : '';
   return `${delta > 0 ? '+' : '−'}${formatUsd(Math.abs(delta))}${percent}`;
 }
 
