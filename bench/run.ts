@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TASK_INPUT_ENV } from '../lib/contracts/execution-input.ts';
+import { measureConverterStart } from './converter-start.ts';
 
 /*
  * `npm run bench [-- --rows 100000] [--exceljs-sizes 25000,50000,100000] [--e2e]`
@@ -306,28 +306,3 @@ if (!values['no-record'] && values.record) {
 console.log(lines.join('\n'));
 console.log();
 for (const note of notes) console.log(`- ${note}`);
-
-/**
- * How long a converter process takes to be ready locally: spawn, load its modules, and
- * exit at the input check (no task input). The local stand-in for a task's start latency.
- */
-async function measureConverterStart(
-  times: number,
-): Promise<{ p50Seconds: number; p90Seconds: number; samples: number[] }> {
-  const samples: number[] = [];
-  const main = join(import.meta.dirname, '..', 'containers', 'xlsx-converter', 'main.ts');
-  for (let index = 0; index < times; index++) {
-    const begin = performance.now();
-    await new Promise<void>((resolve) => {
-      const env = { ...process.env };
-      delete env[TASK_INPUT_ENV];
-      const child = spawn(node, [main, 'convert-batch'], { stdio: 'ignore', env });
-      child.on('close', () => resolve());
-    });
-    samples.push((performance.now() - begin) / 1000);
-  }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (fraction: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
-  return { p50Seconds: pick(0.5), p90Seconds: pick(0.9), samples };
-}

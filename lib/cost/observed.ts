@@ -62,10 +62,40 @@ function eventSeconds(event: HistoryEvent): number {
   return (event.timestamp?.getTime() ?? 0) / 1000;
 }
 
+function instantMs(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const parsed = Date.parse(value);
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  return undefined;
+}
+
 /**
- * A run from its Step Functions history: each ECS task is the time from its TaskScheduled
- * to its TaskSucceeded/Failed/TimedOut, found by walking `previousEventId` back (Map
- * iterations interleave, so neighbouring events are not enough).
+ * Billed seconds of a task from its description, which runTask.sync puts in the
+ * TaskSucceeded output and the TaskFailed cause: Fargate bills from the image pull
+ * (PullStartedAt, else CreatedAt) to StoppedAt.
+ */
+function secondsFromTaskDescription(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  let task: unknown;
+  try {
+    task = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (task === null || typeof task !== 'object') return undefined;
+  const fields = task as Record<string, unknown>;
+  const from = instantMs(fields.PullStartedAt) ?? instantMs(fields.CreatedAt);
+  const to = instantMs(fields.StoppedAt);
+  return from === undefined || to === undefined || to < from ? undefined : (to - from) / 1000;
+}
+
+/**
+ * A run from its Step Functions history. Each ECS task's time comes from the task
+ * description in its TaskSucceeded/TaskFailed event; failing that, from its TaskScheduled,
+ * found by walking `previousEventId` back (Map iterations interleave, so neighbouring
+ * events are not enough).
  */
 export function observeHistory(executionArn: string, status: string, events: HistoryEvent[]): ObservedRun {
   const byId = new Map<number, HistoryEvent>();
@@ -78,6 +108,13 @@ export function observeHistory(executionArn: string, status: string, events: His
     if (details?.resourceType !== 'ecs') continue;
     if (event.type === 'TaskFailed' && PROVISIONING.test(event.taskFailedEventDetails?.cause ?? '')) {
       provisioningFailures++;
+      continue;
+    }
+    const described = secondsFromTaskDescription(
+      event.taskSucceededEventDetails?.output ?? event.taskFailedEventDetails?.cause,
+    );
+    if (described !== undefined) {
+      taskSeconds.push(described);
       continue;
     }
     let cursor: HistoryEvent | undefined = event;
