@@ -293,12 +293,17 @@ if (!values['no-record'] && values.record) {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     cores: cpus().length,
     node: process.version,
-    loadAverage: { before: loadBefore, after: loadavg() },
+    // One-minute load averages: the rates move with the machine's load.
+    loadAverage: { before: loadBefore[0] ?? 0, after: loadavg()[0] ?? 0 },
     rows,
     rowsPerSecond: Object.fromEntries(
       Object.entries(results).map(([name, result]) => [name, Math.round(result.rowsPerSecond)]),
     ),
-    localStartSeconds: startLatency,
+    localStartSeconds: {
+      p50Seconds: startLatency.p50Seconds,
+      p90Seconds: startLatency.p90Seconds,
+      runs: startLatency.samples.length,
+    },
   };
   writeFileSync(values.record, `${JSON.stringify(record, null, 2)}\n`);
   notes.push(`recorded the rates for batchctl plan in ${relative(process.cwd(), values.record)}`);

@@ -278,7 +278,7 @@ Examples:
         const modelText = {
           job: job.name,
           size: sizeSource,
-          taskRate: `${Math.round(taskRowsPerSecond)} rows/s per task (${rate.case}, npm run bench ${throughput.measuredAt} on ${throughput.machine}, load ${throughput.loadAverage.before[0]?.toFixed(1)})`,
+          taskRate: `${Math.round(taskRowsPerSecond)} rows/s per task (${rate.case}, npm run bench ${throughput.measuredAt} on ${throughput.machine}, load ${throughput.loadAverage.before.toFixed(1)})`,
           database: Number.isFinite(databaseRowsPerSecond)
             ? `${Math.round(databaseRowsPerSecond)} rows/s shared`
             : 'not capped (pass --db-rows-per-second)',

@@ -11,13 +11,13 @@ const recordSchema = z.object({
   machine: z.string(),
   cores: z.number().int().positive(),
   node: z.string(),
-  loadAverage: z.object({ before: z.array(z.number()), after: z.array(z.number()) }),
+  loadAverage: z.object({ before: z.number(), after: z.number() }),
   rows: z.number().int().positive(),
   rowsPerSecond: z.record(z.string(), z.number().positive()),
   localStartSeconds: z.object({
     p50Seconds: z.number().positive(),
     p90Seconds: z.number().positive(),
-    samples: z.array(z.number()),
+    runs: z.number().int().positive(),
   }),
 });
 export type ThroughputRecord = z.output<typeof recordSchema>;
