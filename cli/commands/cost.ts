@@ -17,7 +17,7 @@ import {
   renderTable,
   reportProblemsAfterOutput,
 } from '../common.ts';
-import { describeApiError, resolveTarget, stageStateMachines } from '../sfn-client.ts';
+import { describeApiError, resolveTarget, stageStateMachines, type TargetOptions } from '../sfn-client.ts';
 
 /** Region the deployment defaults to (serverless.yml `provider.region`). */
 export const DEFAULT_REGION = 'ap-northeast-1';
@@ -46,19 +46,20 @@ export function localObservations(dataDir: string, samples: number): Map<string,
   return observed;
 }
 
-async function stageObservations(
-  stage: string,
+async function apiObservations(
+  options: TargetOptions,
   jobs: readonly JobSpec[],
   samples: number,
 ): Promise<Map<string, DurationInputs>> {
-  const target = await resolveTarget({ stage });
+  const target = await resolveTarget(options);
+  const source = options.stage === undefined ? 'api' : 'stage';
   const observed = new Map<string, DurationInputs>();
   try {
     const machines = await stageStateMachines(target);
     for (const job of jobs) {
       const arn = machines.get(job.name);
       if (arn === undefined) continue;
-      observed.set(job.name, { runs: await observeStageRuns(target.client, arn, samples), source: 'stage' });
+      observed.set(job.name, { runs: await observeStageRuns(target.client, arn, samples), source });
     }
   } catch (error) {
     throw describeApiError(error, target);
@@ -77,6 +78,7 @@ export function register(program: Command): void {
       '--stage <name>',
       'take durations from the last runs of this deployed stage (AWS credentials needed)',
     )
+    .option('--endpoint-url <url>', 'take durations from the executions of this Step Functions endpoint')
     .option('--samples <n>', 'runs per job to take the median of', '10')
     .option(
       '--instance <type>',
@@ -91,8 +93,8 @@ export function register(program: Command): void {
       `
 Runs per month are the real fire times of the next calendar month in each job's zone.
 Task durations are the median of the job's last runs: from the local execution store of
-"npm start" (SFN_BATCH_DATA_DIR, default .data), or with --stage from the deployed
-executions. A job with no observed run uses its declared expectedDuration (an
+"npm start" (SFN_BATCH_DATA_DIR, default .data), with --stage from the deployed
+executions, or with --endpoint-url from that API (e.g. a running npm start). A job with no observed run uses its declared expectedDuration (an
 assumption), else the 1-minute Fargate minimum; the table says which. Free tiers are
 listed separately and never taken off the total. Prices not confirmed are marked.
 
@@ -112,6 +114,7 @@ Exit codes: 0 ok, 1 problems in schedule files (valid jobs are still estimated),
           json?: boolean;
           region: string;
           stage?: string;
+          endpointUrl?: string;
           samples: string;
           instance?: string;
           after?: string;
@@ -129,9 +132,13 @@ Exit codes: 0 ok, 1 problems in schedule files (valid jobs are still estimated),
           throw error;
         }
         const observed =
-          options.stage === undefined
+          options.stage === undefined && options.endpointUrl === undefined
             ? localObservations(resolveDataDir(), samples)
-            : await stageObservations(options.stage, catalogue.jobs, samples);
+            : await apiObservations(
+                { stage: options.stage, endpointUrl: options.endpointUrl },
+                catalogue.jobs,
+                samples,
+              );
         let estimate: Awaited<ReturnType<typeof estimateCatalogue>>;
         try {
           estimate = await estimateCatalogue(catalogue.jobs, {

@@ -86,7 +86,7 @@ export interface DurationInputs {
   /** Observed finished runs of the job, newest first; empty when none. */
   runs: ObservedRun[];
   /** Where `runs` came from. */
-  source: 'local' | 'stage';
+  source: 'local' | 'stage' | 'api';
 }
 
 function vcpus(job: JobSpec): number {

@@ -23,7 +23,7 @@ export interface ObservedRun {
 }
 
 /** Where a figure came from, shown next to it in every output. */
-export type FigureSource = 'local' | 'stage' | 'declared' | 'none';
+export type FigureSource = 'local' | 'stage' | 'api' | 'declared' | 'none';
 
 const PROVISIONING =
   /TaskFailedToStart|SpotInterruption|ResourceInitializationError|CannotPullContainerError|network interface provision/;

@@ -28,11 +28,12 @@ const TEXT = {
     sources: {
       local: (n: number) => `local×${n}`,
       stage: (n: number) => `stage×${n}`,
+      api: (n: number) => `api×${n}`,
       declared: () => 'declared',
       none: () => 'no data',
     },
     sourceLegend:
-      'Task time: median of observed runs (local = this machine\'s execution store, stage = the deployed executions), "declared" = the job\'s expectedDuration (an assumption), "no data" = billed at the 1-minute minimum. Spot jobs are marked *.',
+      'Task time: median of observed runs (local = this machine\'s execution store, stage = the deployed executions, api = the executions of --endpoint-url), "declared" = the job\'s expectedDuration (an assumption), "no data" = billed at the 1-minute minimum. Spot jobs are marked *.',
     freeTiers:
       'Free tiers (not taken off the total; they apply per account and may already be used elsewhere):',
     freeLine: (service: string, used: string, allowance: string, saving: string) =>
@@ -71,11 +72,12 @@ const TEXT = {
     sources: {
       local: (n: number) => `ローカル×${n}`,
       stage: (n: number) => `ステージ×${n}`,
+      api: (n: number) => `API×${n}`,
       declared: () => '宣言値',
       none: () => 'データなし',
     },
     sourceLegend:
-      'タスク時間: 観測した実行の中央値 (ローカル = このマシンの実行ストア、ステージ = デプロイ済みの実行)。「宣言値」= ジョブの expectedDuration (仮定)。「データなし」= 最低課金の 1 分で計算。Spot のジョブには * を付けています。',
+      'タスク時間: 観測した実行の中央値 (ローカル = このマシンの実行ストア、ステージ = デプロイ済みの実行、API = --endpoint-url の実行)。「宣言値」= ジョブの expectedDuration (仮定)。「データなし」= 最低課金の 1 分で計算。Spot のジョブには * を付けています。',
     freeTiers:
       '無料枠 (合計からは差し引いていません。アカウント単位で適用され、他で使い切っている場合があります):',
     freeLine: (service: string, used: string, allowance: string, saving: string) =>
@@ -119,7 +121,7 @@ export function formatSeconds(seconds: number): string {
 
 function sourceText(figure: Figure, lang: CostLanguage): string {
   const sources = TEXT[lang].sources;
-  return figure.source === 'local' || figure.source === 'stage'
+  return figure.source === 'local' || figure.source === 'stage' || figure.source === 'api'
     ? sources[figure.source](figure.samples)
     : sources[figure.source]();
 }
