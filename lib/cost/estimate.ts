@@ -12,6 +12,13 @@ import { type FigureSource, median, type ObservedRun } from './observed.ts';
 import type { Price, PriceBook } from './prices.ts';
 import { type TransitionCounts, transitionCounts } from './transitions.ts';
 
+/**
+ * The architectures the price files' rates are for: Fargate Linux/x86 (the task
+ * definitions' RuntimePlatform) and Lambda arm64 (serverless.yml provider.architecture).
+ * A test fails when the deployment moves away from them.
+ */
+export const PRICED_ARCHITECTURES = { fargate: 'X86_64', lambda: 'arm64' } as const;
+
 /** Fargate bills per second with a one-minute minimum per task (https://aws.amazon.com/fargate/pricing/). */
 export const FARGATE_MINIMUM_SECONDS = 60;
 
