@@ -32,7 +32,7 @@ function jsonType(value: unknown): string {
 /**
  * Checks a manual run's input against the job before anything starts, and returns
  * the execution input to send. The rule for `params`: a manual run may override the
- * keys the job declares in `defaultInput` in its schedule file, each with a value of
+ * keys the job declares under `input:` in its schedule file, each with a value of
  * the same JSON type (a `null` default accepts any type). Any other key is refused
  * (usually a typo); to accept a new parameter, declare it with its default in the
  * schedule file. Returns every problem at once, not just the first.
@@ -85,7 +85,7 @@ export function validateManualInput(
         if (!Object.hasOwn(job.defaultInput, key)) {
           const suggestion = suggestClosest(key, known);
           problems.push(
-            `params.${key} is not a parameter of ${job.name}; ${known.length > 0 ? `it accepts ${known.join(', ')}` : 'it declares no parameters'} (defaultInput in ${job.sourceFile}).${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
+            `params.${key} is not a parameter of ${job.name}; ${known.length > 0 ? `it accepts ${known.join(', ')}` : 'it declares no parameters'} (input: in ${job.sourceFile}).${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
           );
           continue;
         }
@@ -178,7 +178,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-params may override the keys a job declares in defaultInput (its schedule file), with a
+params may override the keys a job declares under input: in its schedule file, with a
 value of the same JSON type; other keys are refused before anything starts.
 scheduledTime sets the period a run covers (e.g. which month an export writes).
 

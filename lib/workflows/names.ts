@@ -13,8 +13,8 @@ export const WORKFLOW_LAMBDAS = {
 
 export type WorkflowLambdaKey = keyof typeof WORKFLOW_LAMBDAS;
 
-/** Containers with a task definition each (folders under `containers/`). */
-export const CONTAINERS = ['batch-jobs', 'xlsx-converter'] as const;
+/** Containers with a task definition each (folders under `containers/`; see containers.ts). */
+export { CONTAINERS } from './containers.ts';
 
 /** Deployed name of a job's state machine: `sfn-batch-<stage>-<job>`. */
 export function stateMachineName(stage: string, job: string): string {

@@ -8,7 +8,7 @@ import {
 import { localSynthesisContext, synthesizeDefinition } from '#lib/workflows/synthesize.ts';
 import { stops } from './fake-ecs.ts';
 import { makeTaskJob } from './job-fixtures.ts';
-import { runLocally, STATE_MACHINE_ARN } from './local-run.ts';
+import { DEFAULT_START_TIME, runLocally, STATE_MACHINE_ARN } from './local-run.ts';
 
 const EXECUTION_PREFIX = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:');
 
@@ -199,6 +199,51 @@ describe('duplicate-start guard in the scheduled-task workflow', () => {
     ]);
     expect(run.output).toMatchObject({ decision: 'skip', blockingExecutionArn: `${EXECUTION_PREFIX}:run-0` });
     expect(ecsCalls).toHaveLength(0);
+  });
+
+  it('runs when the only other running execution started after this one', async () => {
+    // Later than this execution's start, but long before the wall clock: a guard that
+    // compared against the wall clock (or a run whose StartTime was not pinned) would skip.
+    const { sfn } = sfnListing([execution('run-2', '2026-11-21T02:15:01.000Z')]);
+    const guardInputs: unknown[] = [];
+    const ecsCalls: unknown[] = [];
+
+    const run = await runLocally(definition, {
+      tasks: {
+        'Check for a running duplicate': (input) => {
+          guardInputs.push(input);
+          return checkDuplicateStart(input, { sfn });
+        },
+        'Run job task': (parameters) => {
+          ecsCalls.push(parameters);
+          return stops.succeeded();
+        },
+      },
+      startTime: '2026-11-21T02:15:00.123Z',
+    });
+
+    expect(guardInputs).toMatchObject([{ execution: { startTime: '2026-11-21T02:15:00.123Z' } }]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).not.toMatchObject({ decision: 'skip' });
+    expect(ecsCalls).toHaveLength(1);
+  });
+
+  it('gives the guard the start time of the run, not the wall clock', async () => {
+    const { sfn } = sfnListing([]);
+    const startTimes: unknown[] = [];
+
+    const run = await runLocally(definition, {
+      tasks: {
+        'Check for a running duplicate': (input) => {
+          startTimes.push((input as { execution: { startTime: string } }).execution.startTime);
+          return checkDuplicateStart(input, { sfn });
+        },
+        'Run job task': () => stops.succeeded(),
+      },
+    });
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(startTimes).toEqual([DEFAULT_START_TIME]);
   });
 
   it('fails the execution as InvalidExecutionInput without retrying the guard', async () => {
