@@ -7,6 +7,7 @@
  * of the workflow here.
  */
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { EnqueueExportsOutput } from '../contracts/export.ts';
 import type { JobSpec } from '../schedule/job-spec.ts';
 import {
   type AslDefinition,
@@ -67,17 +68,30 @@ async function countTransitions(definition: AslDefinition, scenario: Scenario): 
           return { TaskArn: 'arn:aws:ecs:us-east-1:000000000000:task/cost/1' };
         };
       } else if (resource.includes('enqueueExports')) {
-        handlers[name] = () => ({
+        // Typed as the contract, so a new field the workflow reads shows up here at compile time.
+        const output: EnqueueExportsOutput = {
           runId: 'run',
           manifestKey: 'manifest.json',
-          period: { label: '2026-11' },
+          period: { label: '2026-11', start: '2026-10-31T15:00:00.000Z', end: '2026-11-30T15:00:00.000Z' },
           targetCount: scenario.batches,
+          pendingTargetCount: scenario.batches,
+          recordCount: scenario.batches,
           batches: Array.from({ length: scenario.batches }, (_, batchIndex) => ({
             runId: 'run',
             manifestKey: 'manifest.json',
             batchIndex,
+            targetCount: 1,
+            recordCount: 1,
           })),
-        });
+          files: {
+            storage: 'local folder',
+            prefix: 'exports/',
+            keyPattern: 'exports/<workspace>/<template>/<period>.xlsx',
+            count: scenario.batches,
+            periodTotal: scenario.batches,
+          },
+        };
+        handlers[name] = () => output as unknown as JsonValue;
       } else {
         handlers[name] = () => ({ decision: 'run', scheduledTime: '2026-12-01T00:00:00Z', params: {} });
       }
