@@ -8,11 +8,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  notifyExecutionStatusChange,
-  settingsFromTags,
-  sfnExecutionApi,
-} from '../functions/notify-failure/notify-failure.ts';
 import { FolderInUseError } from '../lib/db/folder-lock.ts';
 import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
 import { servePglite } from '../lib/db/serve-pglite.ts';
@@ -23,6 +18,7 @@ import { formatInstant } from '../lib/schedule/time-format.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { WorkflowSynthesisError } from '../lib/workflows/synthesize.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
+import { describeNotifyResult } from './notify/deliver.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
   describeFolderInUse,
@@ -112,7 +108,6 @@ async function main(): Promise<number> {
     ]),
   };
 
-  let notify: ((event: unknown) => Promise<void>) | undefined;
   const runtime = await startLocalRuntime({
     jobs,
     dataDir: config.dataDir,
@@ -124,12 +119,19 @@ async function main(): Promise<number> {
     lambdaEnvironment: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...sharedEnvironment,
+      // The notify Lambda posts here; without it, it returns the message and it is printed below.
+      ...(config.slackWebhookUrl ? { SLACK_WEBHOOK_URL: config.slackWebhookUrl } : {}),
     },
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
     ...projectContainersDir(config.schedulesDir),
     onExecutionEvent: printExecutionEvent,
-    onStatusChangeEvent: async (event) => notify?.(event),
+    // Status changes go through the real notify Lambda (as EventBridge delivers them);
+    // undelivered ones are kept in <data dir>/notify/undelivered.jsonl and reported by warn.
+    onNotification: (result) => {
+      const text = describeNotifyResult(result);
+      if (text !== undefined) out(`notify: ${text}`);
+    },
     warn: (message) => err(`[local runtime] ${message}`),
   });
   closers.push({ what: 'local runtime', close: () => runtime.close() });
@@ -138,7 +140,6 @@ async function main(): Promise<number> {
     region: REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  notify = notifier(client, runtime, jobs, config.slackWebhookUrl);
 
   let scheduler: Scheduler | undefined;
   if (config.schedule) {
@@ -273,34 +274,6 @@ function printExecutionEvent(event: ExecutionEvent): void {
   out(
     `${clockTime(stop)}  ${event.status.padEnd(9)} ${event.job.padEnd(36)} ${event.name} (${duration})${error}`,
   );
-}
-
-/**
- * The local stand-in for the EventBridge rule → notify Lambda: the same event goes
- * through the same notify logic. Settings come from the job specs (on AWS, from the
- * state machine tags); without SLACK_WEBHOOK_URL the message is printed here.
- */
-function notifier(client: SFNClient, runtime: LocalRuntime, jobs: JobSpec[], webhookUrl: string | undefined) {
-  const byName = new Map(jobs.map((job) => [job.name, job]));
-  const api = sfnExecutionApi(client);
-  const logger = {
-    info: (message: string) => out(`notify: ${message}`),
-    warn: (message: string) => out(`notify: ${message}`),
-    error: (message: string) => err(`notify: ${message}`),
-  };
-  return async (event: unknown): Promise<void> => {
-    const outcome = await notifyExecutionStatusChange(event, {
-      api,
-      logger,
-      webhookUrl,
-      links: { kind: 'local', endpoint: runtime.endpoint, consoleUrl: undefined },
-      notificationSettings: (job, tags) => {
-        const spec = byName.get(job);
-        return spec ? spec.notifications : settingsFromTags(job, tags);
-      },
-    });
-    if (outcome.action === 'posted') out(`notify: posted to Slack (${outcome.reason})`);
-  };
 }
 
 function printStatusBlock(

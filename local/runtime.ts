@@ -2,14 +2,21 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
-import { stateMachineName } from '../lib/workflows/names.ts';
+import {
+  lambdaFunctionName,
+  stateMachineArn,
+  stateMachineArnPrefix,
+  stateMachineName,
+} from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
+import { notifyDelivery } from './notify/deliver.ts';
 import { SfnApiError } from './sfn/errors.ts';
 import { createApiServer } from './sfn/server.ts';
 import {
@@ -66,6 +73,16 @@ export interface LocalRuntimeOptions {
   onExecutionEvent?: (event: ExecutionEvent) => void;
   /** EventBridge "Step Functions Execution Status Change" event for every terminal status. Errors are logged only. */
   onStatusChangeEvent?: (event: unknown) => Promise<void>;
+  /**
+   * Deliver the status-change events the notify rules match to the real notify Lambda
+   * (`functions/notify-failure/handler.ts`), as EventBridge does. Default: on when the
+   * Lambdas are the repository's own (no `functionsDir`).
+   */
+  notifyLambda?: boolean;
+  /** Pauses before the retries of a failed notify invocation (default 1 s, 2 s: Lambda's two async retries). */
+  notifyRetryDelaysMs?: readonly number[];
+  /** What the notify Lambda returned for a delivered event (for the terminal). */
+  onNotification?: (result: unknown) => void;
   /** Definitions by job name instead of synthesising them from the templates (tests). */
   definitions?: Record<string, Definition>;
   /** Shorter Wait states and Retry pauses (tests, demos). */
@@ -112,14 +129,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           `${job.sourceFile}: the ${job.workflow} workflow uses what the local interpreter (aws-local-stepfunctions) cannot run: ${unsupported.join('; ')}`,
         );
       }
-      const tags = [
-        { key: 'team', value: job.owner.team },
-        { key: 'slack-channel', value: job.owner.slackChannel },
-        ...(job.runbookUrl === undefined ? [] : [{ key: 'runbook', value: job.runbookUrl }]),
-        { key: 'job', value: job.name },
-      ];
+      const tags = stateMachineTagList(job, stage);
       return {
-        arn: `arn:aws:states:${region}:${accountId}:stateMachine:${name}`,
+        arn: stateMachineArn(region, accountId, stage, job.name),
         name,
         job,
         definition,
@@ -160,6 +172,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stage,
       environment: lambdaEnvironment,
     });
+    const statusChangeListeners: ((event: unknown) => Promise<void>)[] = [];
+    const notifications =
+      (options.notifyLambda ?? options.functionsDir === undefined)
+        ? notifyDelivery({
+            lambda,
+            functionArn: `arn:aws:lambda:${region}:${accountId}:function:${lambdaFunctionName(stage, 'notifyFailure')}`,
+            stateMachineArnPrefix: stateMachineArnPrefix(region, accountId, stage),
+            dataDir,
+            ...(options.notifyRetryDelaysMs === undefined
+              ? {}
+              : { retryDelaysMs: options.notifyRetryDelaysMs }),
+            warn,
+            ...(options.onNotification === undefined ? {} : { onDelivered: options.onNotification }),
+          })
+        : undefined;
+    if (notifications !== undefined) statusChangeListeners.push(notifications.deliver);
+    if (options.onStatusChangeEvent !== undefined) statusChangeListeners.push(options.onStatusChangeEvent);
     const service = new StepFunctionsService({
       store,
       ecs,
@@ -169,9 +198,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stateMachines,
       ...(options.timing === undefined ? {} : { timing: options.timing }),
       ...(options.onExecutionEvent === undefined ? {} : { onExecutionEvent: options.onExecutionEvent }),
-      ...(options.onStatusChangeEvent === undefined
+      ...(statusChangeListeners.length === 0
         ? {}
-        : { onStatusChangeEvent: options.onStatusChangeEvent }),
+        : {
+            onStatusChangeEvent: async (event: unknown) => {
+              await Promise.all(statusChangeListeners.map((listener) => listener(event)));
+            },
+          }),
       warn,
     });
 
@@ -225,10 +258,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     let closing: Promise<void> | undefined;
     return {
       endpoint,
-      stateMachineArn: (job) =>
-        `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName(stage, job)}`,
+      stateMachineArn: (job) => stateMachineArn(region, accountId, stage, job),
       close: () => {
         closing ??= (async () => {
+          notifications?.stopRetrying();
           await service.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());

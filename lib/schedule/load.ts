@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { stateMachineTagProblems } from '../contracts/state-machine-tags.ts';
 import {
   isValidTimeZone,
   nextRuns,
@@ -219,6 +220,17 @@ export function parseScheduleCatalogue(
     if (problems.length > before || !result.success) continue;
 
     const spec = toJobSpec(name, file.path, result.data);
+    // Values that become state machine tags must fit one (lib/contracts/state-machine-tags.ts).
+    const tagProblems = stateMachineTagProblems(spec);
+    for (const tagProblem of tagProblems) {
+      const fieldPath = tagProblem.field === 'file name' ? [] : tagProblem.field.split('.');
+      problems.push({
+        ...locateValue(fieldPath, source, defaults),
+        field: tagProblem.field,
+        message: tagProblem.message,
+      });
+    }
+    if (tagProblems.length > 0) continue;
     jobs.push(spec);
     effective.set(name, {
       spec,

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { TASK_INPUT_ENV } from '../contracts/execution-input.ts';
 import { type JobSpec, SERVICE_NAME, type WorkflowKind } from '../schedule/job-spec.ts';
 import { fillTemplate, type JsonObject, type JsonValue } from './fill-template.ts';
+import { manualRunHelp } from './manual-run.ts';
 import { CONTAINERS, lambdaFunctionName, WORKFLOW_LAMBDAS, type WorkflowLambdaKey } from './names.ts';
 
 export type { JsonObject, JsonValue };
@@ -120,6 +121,7 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
     JobName: job.name,
     JobDescription: job.description,
     SourceFile: job.sourceFile,
+    ManualRunHelp: manualRunHelp(job),
     ConcurrencyPolicy: job.concurrency,
     DefaultParams: job.defaultInput as JsonObject,
     CheckDuplicateStartFunctionArn: context.checkDuplicateStartFunctionArn,

@@ -5,6 +5,7 @@
  * called on a later turn and their failures are reported, never thrown.
  */
 import { randomUUID } from 'node:crypto';
+import { buildStatusChangeEvent } from '../../lib/contracts/status-change-event.ts';
 import type { ExecutionRecord, ExecutionStatus } from '../store/execution-store.ts';
 import { redriveStatus } from './execution-outcome.ts';
 
@@ -67,34 +68,10 @@ export class ExecutionEvents {
     const listener = this.options.onStatusChangeEvent;
     if (listener === undefined) return;
     const redrive = redriveStatus(record);
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: this.options.accountId,
-      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.options.region,
-      resources: [record.executionArn],
-      detail: {
-        executionArn: record.executionArn,
-        stateMachineArn: record.stateMachineArn,
-        name: record.name,
-        status: record.status,
-        startDate: Date.parse(record.startDate),
-        stopDate: record.stopDate === undefined ? null : Date.parse(record.stopDate),
-        input: record.input,
-        output: record.output ?? null,
-        inputDetails: { included: true },
-        outputDetails: record.output === undefined ? null : { included: true },
-        error: record.error ?? null,
-        cause: record.cause ?? null,
-        redriveCount: record.redriveCount,
-        redriveDate: record.redriveDate === undefined ? null : Date.parse(record.redriveDate),
-        redriveStatus: redrive.status,
-        redriveStatusReason: redrive.reason,
-      },
-    };
+    const event = buildStatusChangeEvent(
+      { ...record, redriveStatus: redrive.status, redriveStatusReason: redrive.reason },
+      { account: this.options.accountId, region: this.options.region, id: randomUUID(), time: new Date() },
+    );
     const pending = (async () => {
       await new Promise((resolve) => setImmediate(resolve));
       try {

@@ -324,12 +324,12 @@ describe('manual input validation', () => {
     // Act
     const { problems } = validateManualInput(job, {
       params: { limit: '5', workspace: ['w1'] },
-      trigger: 'schedule',
+      trigge: 'manual',
     });
 
     // Assess
     expect(problems).toEqual([
-      'unknown input key "trigger"; allowed keys are scheduledTime and params. (batchctl sets trigger to "manual" itself)',
+      'unknown input key "trigge"; allowed keys are scheduledTime, trigger, params (and Comment, which is ignored). Did you mean "trigger"?',
       'params.limit must be a number like its default 10, got "5"',
       'params.workspace is not a parameter of export-x; it accepts limit, workspaces (input: in schedules/export-x.yml). Did you mean "workspaces"?',
     ]);

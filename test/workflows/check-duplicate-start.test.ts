@@ -153,10 +153,11 @@ describe('checkDuplicateStart', () => {
   });
 
   it.each([
-    ['a scheduled time that is not an instant', { scheduledTime: 'yesterday' }, /input\.scheduledTime/],
-    ['an unknown key', { parms: {} }, /input: Unrecognized key/],
-    ['params that are not an object', { params: ['a'] }, /input\.params/],
-    ['an unknown trigger', { trigger: 'cron' }, /input\.trigger/],
+    ['a scheduled time that is not an instant', { scheduledTime: 'yesterday' }, /scheduledTime must be/],
+    ['an unknown key', { parms: {} }, /unknown input key "parms".*Did you mean "params"/],
+    ['params that are not an object', { params: ['a'] }, /params must be a JSON object/],
+    ['an unknown trigger', { trigger: 'cron' }, /trigger must be one of/],
+    ['a params key the job does not declare', { params: { bogus: 1 } }, /params\.bogus is not a parameter/],
   ])('rejects %s with InvalidExecutionInput', async (_label, input, message) => {
     const { sfn } = sfnListing([]);
 
@@ -255,7 +256,7 @@ describe('duplicate-start guard in the scheduled-task workflow', () => {
     });
 
     expect(run.error).toBe('InvalidExecutionInput');
-    expect(run.cause).toContain('input.scheduledTime');
+    expect(run.cause).toContain('scheduledTime must be');
     expect(run.retriedCount('Check for a running duplicate')).toBe(0);
   });
 });
