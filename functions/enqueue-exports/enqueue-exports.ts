@@ -57,8 +57,8 @@ export function exportRunId(job: string, periodLabel: string, executionArn: stri
   return `${job}-${periodLabel}-${hash}`;
 }
 
-// Settings due for a run: this frequency, enabled, workspace and template alive.
-const DUE_SETTINGS = `
+// Settings due for a run: this frequency, enabled, workspace and template alive (also read by the planner, lib/cost).
+export const DUE_SETTINGS = `
   SELECT s.workspace_id, s.template_id
   FROM export_settings s
   JOIN workspaces w ON w.id = s.workspace_id AND w.deleted_at IS NULL
