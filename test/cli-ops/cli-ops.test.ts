@@ -9,7 +9,7 @@ import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
 import { taskDefinition } from '../local-runtime/helpers.ts';
-import { batchctl, REPO } from '../support/processes.ts';
+import { batchctl, isolatedEnv, NODE, REPO, spawnWithOutput } from '../support/processes.ts';
 
 // The local runtime suite's test container: `succeed`, `exit <code>`, `sleep <ms>`.
 const TEST_CONTAINERS = path.join(REPO, 'test', 'local-runtime', 'fixtures', 'containers');
@@ -224,8 +224,18 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     await batchctl(dataDir, ['run', SLOW, '--name', 'refresh-search-index-newest']);
     const executionArn = `${runtime.stateMachineArn(SLOW).replace(':stateMachine:', ':execution:')}:refresh-search-index-newest`;
 
-    // Act
-    const following = batchctl(dataDir, ['logs', SLOW, '--follow']);
+    // Act: stop the run only once the follower has printed its header, so the header
+    // shows the run as the follower found it (RUNNING) however slow the machine is.
+    const following = spawnWithOutput(
+      'batchctl logs --follow',
+      NODE,
+      [path.join(REPO, 'cli', 'batchctl.ts'), 'logs', SLOW, '--follow'],
+      {
+        cwd: REPO,
+        env: isolatedEnv(dataDir, { SFN_BATCH_DATA_DIR: dataDir }),
+      },
+    );
+    await following.waitForOutput('=== refresh-search-index-newest', 60_000);
     for (;;) {
       const logs = await fetch(
         `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
@@ -234,15 +244,14 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await batchctl(dataDir, ['stop', 'refresh-search-index-newest']);
-    const result = await following;
+    const code = await following.exit;
 
-    // Assess
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(
+    // Assess (stdout and stderr interleaved: nothing but the logs)
+    expect(code).toBe(0);
+    expect(following.output).toMatch(
       /^=== refresh-search-index-newest \(RUNNING\), the newest execution of refresh-search-index\n/,
     );
-    expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
+    expect(following.output).toMatch(/=== stopped .*exit code 143/);
   });
 
   it('says which executions an ambiguous prefix matches', async () => {
