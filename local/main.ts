@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+// The execution-input rule batchctl run applies; the console validates with the same function.
+import { manualExecutionName, validateManualInput } from '../cli/commands/run.ts';
 import {
   notifyExecutionStatusChange,
   settingsFromTags,
@@ -16,10 +18,12 @@ import {
 import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
 import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
-import { formatProblem, loadSchedules } from '../lib/schedule/load.ts';
+import { formatProblem, loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
+import { ensureConsoleBuilt } from './console/build.ts';
+import { CONSOLE_PATH, createConsoleRoutes } from './console/routes.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
   isProcessAlive,
@@ -56,7 +60,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const { jobs, problems } = await loadSchedules(config.schedulesDir);
+  const catalogue = await loadScheduleCatalogue(config.schedulesDir);
+  const { jobs, problems } = catalogue;
   if (problems.length > 0) {
     err(
       `npm start: ${problems.length} problem(s) in schedules/ (the same as "npm run batchctl -- validate"):`,
@@ -104,8 +109,22 @@ async function main(): Promise<number> {
     ]),
   };
 
+  // Built assets are never committed: build them when missing or older than the sources.
+  if (await ensureConsoleBuilt()) out('console: built the browser assets (npm run build)');
+  let scheduler: Scheduler | undefined;
+  let stateMachineArnOf: (job: string) => string = () => '';
+  const consoleRoutes = createConsoleRoutes({
+    jobs,
+    effective: catalogue.effective,
+    stateMachineArn: (job) => stateMachineArnOf(job),
+    upcoming: (job, count) => scheduler?.upcomingFor(job, count),
+    validateInput: validateManualInput,
+    manualExecutionName,
+  });
+
   let notify: ((event: unknown) => Promise<void>) | undefined;
   const runtime = await startLocalRuntime({
+    routes: consoleRoutes,
     jobs,
     dataDir: config.dataDir,
     port: config.port,
@@ -124,14 +143,15 @@ async function main(): Promise<number> {
     warn: (message) => err(`[local runtime] ${message}`),
   });
   closers.push({ what: 'local runtime', close: () => runtime.close() });
+  stateMachineArnOf = (job) => runtime.stateMachineArn(job);
+  const consoleUrl = `${runtime.endpoint}${CONSOLE_PATH}`;
   const client = new SFNClient({
     endpoint: runtime.endpoint,
     region: REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  notify = notifier(client, runtime, jobs, config.slackWebhookUrl);
+  notify = notifier(client, runtime, jobs, config.slackWebhookUrl, consoleUrl);
 
-  let scheduler: Scheduler | undefined;
   if (config.schedule) {
     scheduler = createScheduler({
       jobs: scheduledJobs,
@@ -156,6 +176,7 @@ async function main(): Promise<number> {
     pid: process.pid,
     startedAt: startedAt.toISOString(),
     stage: STAGE,
+    consoleUrl,
   });
   closers.push({ what: 'runtime.json', close: () => removeRuntimeFile(config.dataDir, process.pid) });
 
@@ -261,7 +282,13 @@ function printExecutionEvent(event: ExecutionEvent): void {
  * through the same notify logic. Settings come from the job specs (on AWS, from the
  * state machine tags); without SLACK_WEBHOOK_URL the message is printed here.
  */
-function notifier(client: SFNClient, runtime: LocalRuntime, jobs: JobSpec[], webhookUrl: string | undefined) {
+function notifier(
+  client: SFNClient,
+  runtime: LocalRuntime,
+  jobs: JobSpec[],
+  webhookUrl: string | undefined,
+  consoleUrl: string,
+) {
   const byName = new Map(jobs.map((job) => [job.name, job]));
   const api = sfnExecutionApi(client);
   const logger = {
@@ -274,7 +301,7 @@ function notifier(client: SFNClient, runtime: LocalRuntime, jobs: JobSpec[], web
       api,
       logger,
       webhookUrl,
-      links: { kind: 'local', endpoint: runtime.endpoint, consoleUrl: undefined },
+      links: { kind: 'local', endpoint: runtime.endpoint, consoleUrl },
       notificationSettings: (job, tags) => {
         const spec = byName.get(job);
         return spec ? spec.notifications : settingsFromTags(job, tags);
@@ -298,7 +325,7 @@ function printStatusBlock(
     '',
     'sfn-batch local runtime is up',
     `  Step Functions API  ${runtime.endpoint}   (AWS SDK/CLI: --endpoint-url ${runtime.endpoint})`,
-    '  Console             not part of this build; use "npm run batchctl -- ps" or the AWS CLI against the API',
+    `  Console             ${runtime.endpoint}${CONSOLE_PATH}/   (jobs, executions, graphs, start/stop/redrive)`,
     `  Database            ${externalDatabase ? 'DATABASE_URL (external PostgreSQL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}, served to tasks at ${databaseUrl}`}`,
     `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
     `  Jobs                ${jobs.length} state machines; ${

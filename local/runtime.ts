@@ -9,7 +9,7 @@ import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
 import { SfnApiError } from './sfn/errors.ts';
-import { createApiServer } from './sfn/server.ts';
+import { type ApiHandlers, createApiServer } from './sfn/server.ts';
 import {
   type Definition,
   type ExecutionEvent,
@@ -72,6 +72,8 @@ export interface LocalRuntimeOptions {
   functionsDir?: string;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** More routes on the same server, tried before the API (the console: local/console/routes.ts). */
+  routes?: ApiHandlers['routes'];
 }
 
 export interface LocalRuntime {
@@ -170,6 +172,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const server = createApiServer(
       {
+        ...(options.routes === undefined ? {} : { routes: options.routes }),
         call: (operation, body) => service.call(operation, body),
         local: (pathname, query) => {
           if (pathname === '/_local/health') {
