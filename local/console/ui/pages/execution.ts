@@ -182,7 +182,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
     }
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     <${ErrorNote} error=${actionError ?? error} />
-    <div class="columns">
+    <div class="columns graph-columns">
       <section class="panel" aria-labelledby="graph-title">
         <h2 id="graph-title">Graph</h2>
         <ul class="legend"><li><span class="swatch node-succeeded"></span>Succeeded</li><li><span class="swatch node-failed"></span>Failed</li><li><span class="swatch node-caught"></span>Failed, caught</li><li><span class="swatch node-running"></span>Running</li><li><span class="swatch node-aborted"></span>Aborted</li><li>↻ retried</li></ul>
@@ -216,7 +216,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
     </div>
     <section class="panel" aria-labelledby="tasks-title">
       <h2 id="tasks-title">ECS tasks (${tasks.length})</h2>
-      ${tasks.length === 0 ? html`<p class="muted">No tasks ran.</p>` : tasks.map((task) => html`<${TaskPanel} task=${task} />`)}
+      ${tasks.length === 0 ? html`<p class="muted">No tasks ran.</p>` : tasks.map((task) => html`<${TaskPanel} task=${task} open=${tasks.length <= 3} />`)}
     </section>
     <section class="panel" aria-labelledby="events-title">
       <h2 id="events-title">Events (${events.length})</h2>
@@ -237,7 +237,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
   </section>`;
 }
 
-function TaskPanel(props: { task: TaskLog }): VNode {
+function TaskPanel(props: { task: TaskLog; open: boolean }): VNode {
   const { task } = props;
   const taskId = task.taskArn.split('/').at(-1) ?? task.taskArn;
   const start = task.startedAt === null ? undefined : Date.parse(task.startedAt);
@@ -250,7 +250,7 @@ function TaskPanel(props: { task: TaskLog }): VNode {
       <div><dt>Stop</dt><dd class="task-stop">${task.stopCode ?? '–'}${task.stoppedReason ? `: ${task.stoppedReason}` : ''}</dd></div>
       <div><dt>Duration</dt><dd>${duration === undefined ? '–' : formatDuration(duration)}</dd></div>
     </dl>
-    <details open=${task.lines.length <= 60}>
+    <details open=${props.open && task.lines.length <= 60}>
       <summary>Logs (${task.lines.length} lines)</summary>
       <pre class="logs" tabindex="0" aria-label=${`Logs of task ${taskId}`}>${task.lines.map((line) => html`<span class=${`log-${line.stream}`}>${line.text}\n</span>`)}</pre>
     </details>
