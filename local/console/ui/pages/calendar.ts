@@ -29,6 +29,11 @@ function addDays(date: string, days: number): string {
   return value.toISOString().slice(0, 10);
 }
 
+function dayHeading(midnight: Date, zone: string): string {
+  const text = formatZoned(midnight, zone);
+  return `${text.slice(0, 10)} ${text.slice(17)}`;
+}
+
 function heat(count: number, peak: number): string {
   if (count === 0) return 'heat-0';
   const level = Math.min(4, Math.ceil((count / Math.max(1, peak)) * 4));
@@ -54,8 +59,13 @@ export function CalendarPage(): VNode {
   );
   const zones = [...new Set([browserZone, 'UTC', ...(jobs.value ?? []).map((job) => job.timezone)])].sort();
 
+  // Jobs that run every hour or more often would hide the peaks: they are listed apart, not counted.
+  const perJob = new Map<string, number>();
+  for (const run of runs.value?.runs ?? []) perJob.set(run.job, (perJob.get(run.job) ?? 0) + 1);
+  const frequent = new Set([...perJob].filter(([, count]) => count >= 24 * days.length).map(([job]) => job));
   const cells = new Map<string, CalendarRun[]>();
   for (const run of runs.value?.runs ?? []) {
+    if (frequent.has(run.job)) continue;
     const parts = zonedParts(new Date(run.at), zone);
     const key = `${parts.date} ${parts.hour}`;
     const list = cells.get(key) ?? [];
@@ -73,7 +83,7 @@ export function CalendarPage(): VNode {
 
   return html`<section aria-labelledby="calendar-title">
     <h1 id="calendar-title">Schedule calendar</h1>
-    <p class="lede">Runs of every enabled job per hour, in the zone you choose. Darker cells run more jobs at once.</p>
+    <p class="lede">Runs of every enabled job per hour, in the zone you choose. Darker cells start more jobs at once.</p>
     <form class="filters" onSubmit=${(event: Event) => event.preventDefault()}>
       <label for="calendar-zone">Zone</label>
       <select id="calendar-zone" value=${zone} onChange=${(event: Event) => setZone((event.target as HTMLSelectElement).value)}>
@@ -91,9 +101,10 @@ export function CalendarPage(): VNode {
     </form>
     <${ErrorNote} error=${jobs.error ?? runs.error} />
     ${runs.value?.truncated ? html`<p class="muted">Showing the first 20,000 runs only.</p>` : null}
+    ${frequent.size > 0 ? html`<p class="muted small" id="frequent-jobs">Not counted (they start every hour or more often): ${[...frequent].sort().join(', ')}.</p>` : null}
     <div class="table-wrap"><table class="calendar">
       <caption class="visually-hidden">Runs per hour in ${zone}</caption>
-      <thead><tr><th scope="col">Hour</th>${days.map((date) => html`<th scope="col">${formatZoned(zonedMidnight(date, zone), zone).slice(0, 14)}</th>`)}</tr></thead>
+      <thead><tr><th scope="col">Hour</th>${days.map((date) => html`<th scope="col">${dayHeading(zonedMidnight(date, zone), zone)}</th>`)}</tr></thead>
       <tbody>${HOURS.map(
         (hour) =>
           html`<tr><th scope="row">${String(hour).padStart(2, '0')}:00</th>${days.map((date) => {

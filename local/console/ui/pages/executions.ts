@@ -190,7 +190,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
         <thead><tr><th scope="col">Name</th><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Duration</th></tr></thead>
         <tbody>${page.rows.map((row) => {
           const skipped = skips.has(row.executionArn);
-          return html`<tr data-execution=${row.name} data-status=${row.status}>
+          return html`<tr data-execution=${row.name} data-status=${row.status} data-start=${row.startDate}>
             <th scope="row"><${Link} href=${executionHref(row.executionArn)}>${row.name}<//></th>
             <td>${jobOfStateMachine(jobs.value ?? [], row.stateMachineArn)}</td>
             <td><${StatusBadge} status=${row.status} />
