@@ -5,6 +5,7 @@
  * through the Step Functions API like any other client.
  */
 
+import { nextRuns, parseScheduleExpression } from '../../lib/cron/index.ts';
 import { type EffectiveSetting, effectiveSettings } from '../../lib/schedule/effective-settings.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import type { EffectiveJob } from '../../lib/schedule/load.ts';
@@ -97,8 +98,8 @@ export function describeJob(source: JobCatalogueSource, job: JobSpec, now: Date)
 }
 
 /**
- * Every run of every enabled job in [from, to), earliest first. rate() jobs use the
- * scheduler's anchor when it schedules them; otherwise they count from `from`.
+ * Every run of every enabled job in [from, to), earliest first. rate() jobs keep the
+ * scheduler's phase when it schedules them; otherwise they count from `from`.
  */
 export function calendarRuns(
   source: JobCatalogueSource,
@@ -109,14 +110,14 @@ export function calendarRuns(
   let truncated = false;
   for (const job of source.jobs) {
     if (!job.enabled) continue;
+    const expression = parseScheduleExpression(job.schedule);
+    // rate() has no phase of its own: the scheduler's next run when it runs the job, else `from`.
+    const anchor = expression.kind === 'rate' ? (source.upcoming(job.name, 1)?.[0] ?? from) : undefined;
     let after = new Date(from.getTime() - 1);
-    const anchor = source.upcoming(job.name, 1)?.[0];
-    // rate() has no phase of its own: when the scheduler runs the job, count from its next run.
-    if (job.schedule.startsWith('rate(') && anchor !== undefined && anchor.getTime() >= from.getTime()) {
-      after = new Date(anchor.getTime() - 1);
-    }
     for (;;) {
-      const batch = upcomingRuns(job, after, 500).filter((run) => run.getTime() < to.getTime());
+      const batch = nextRuns(expression, job.timezone, after, 500, anchor ? { anchor } : {}).filter(
+        (run) => run.getTime() < to.getTime(),
+      );
       for (const run of batch) runs.push({ job: job.name, at: run.toISOString() });
       const last = batch.at(-1);
       if (batch.length < 500 || last === undefined) break;

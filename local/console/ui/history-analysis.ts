@@ -113,8 +113,8 @@ export function analyseHistory(
     if (event.type.endsWith('StateExited')) {
       const name = text(details.name) ?? '';
       const run = stateRun(name);
-      run.status = run.status === 'failed' ? 'failed' : 'succeeded';
-      if (run.status !== 'failed') run.output = text(details.output) ?? run.output;
+      run.status = 'succeeded';
+      run.output = text(details.output) ?? run.output;
       closeOpen(name);
       stepOf.set(event.id, name);
       continue;
@@ -143,6 +143,8 @@ export function analyseHistory(
       scheduled.set(task, count);
       const run = stateRun(task);
       run.retries = Math.max(0, count - run.entered);
+      // A new attempt (Retry): the state is running again until it fails or exits.
+      run.status = 'running';
     }
     if (event.type.startsWith('Task') || event.type.startsWith('LambdaFunction')) stepOf.set(event.id, task);
     if (TASK_FAILURE_TYPES.has(event.type)) {
@@ -151,7 +153,7 @@ export function analyseHistory(
       run.error = text(details.error) ?? run.error;
       run.cause = text(details.cause) ?? run.cause;
       failedAt.set(task, event.id);
-      closeOpen(task);
+      // Still open: a Retry schedules the task again within the same state entry.
     }
   }
 
