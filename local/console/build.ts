@@ -8,8 +8,11 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -56,25 +59,37 @@ export async function buildConsole(distDir: string = CONSOLE_DIST_DIR): Promise<
   const esbuild = await import('esbuild');
   const sourceTime = newestSourceTime();
   mkdirSync(distDir, { recursive: true });
-  await esbuild.build({
-    entryPoints: {
-      app: path.join(CONSOLE_SOURCE_DIR, 'main.ts'),
-      'app-styles': path.join(CONSOLE_SOURCE_DIR, 'app.css'),
-    },
-    outdir: distDir,
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    minify: true,
-    sourcemap: 'linked',
-    legalComments: 'linked',
-    logLevel: 'warning',
-  });
-  // esbuild names CSS entries after their key; one stable name for index.html.
-  copyFileSync(path.join(distDir, 'app-styles.css'), path.join(distDir, 'app.css'));
-  copyFileSync(path.join(CONSOLE_SOURCE_DIR, 'index.html'), path.join(distDir, 'index.html'));
-  writeFileSync(path.join(distDir, STAMP), JSON.stringify({ sourceTime, builtAt: new Date().toISOString() }));
+  // Built beside dist, then moved in file by file (rename is atomic): two npm starts building
+  // at once, or a page loading meanwhile, never see half a file.
+  const staging = mkdtempSync(path.join(path.dirname(distDir), '.dist-'));
+  try {
+    await esbuild.build({
+      entryPoints: {
+        app: path.join(CONSOLE_SOURCE_DIR, 'main.ts'),
+        'app-styles': path.join(CONSOLE_SOURCE_DIR, 'app.css'),
+      },
+      outdir: staging,
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      platform: 'browser',
+      minify: true,
+      sourcemap: 'linked',
+      legalComments: 'linked',
+      logLevel: 'warning',
+    });
+    // esbuild names CSS entries after their key; index.html links one stable name.
+    renameSync(path.join(staging, 'app-styles.css'), path.join(staging, 'app.css'));
+    copyFileSync(path.join(CONSOLE_SOURCE_DIR, 'index.html'), path.join(staging, 'index.html'));
+    for (const file of readdirSync(staging)) renameSync(path.join(staging, file), path.join(distDir, file));
+    writeFileSync(
+      path.join(staging, STAMP),
+      JSON.stringify({ sourceTime, builtAt: new Date().toISOString() }),
+    );
+    renameSync(path.join(staging, STAMP), path.join(distDir, STAMP));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** Builds when needed; returns whether it built. */

@@ -183,7 +183,10 @@ describe('local console in a browser', () => {
     await page.waitForURL(/console-failing-purge/);
     await page.locator('#execution-status .status-failed').waitFor({ timeout: 60_000 });
     failedExecutionUrl = page.url();
-    await page.locator('g.node[data-state="Run job task"]').click();
+    // Keyboard: Tab to the state in the graph, Enter opens its details.
+    await page.locator('g.node[data-state="Run job task"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#state-error').waitFor();
 
     // Assess
     expect(await page.locator('#execution-error').innerText()).toBe('JobFailed');
@@ -200,7 +203,21 @@ describe('local console in a browser', () => {
     expect(await page.locator('article.task pre.logs').innerText()).toMatch(/retentionDays/);
     expect(await page.locator('table.events tbody tr').count()).toBeGreaterThan(5);
     await screenshot(page, 'execution-failed');
+    // The failure notification (printed: no webhook here) links to this page.
+    await runtime.process.waitForOutput(failedExecutionUrl, 15_000);
   }, 90_000);
+
+  it('opens the start page with the same input from an execution', async () => {
+    // Act
+    await page.goto(failedExecutionUrl);
+    await page.getByRole('button', { name: 'New execution with same input' }).click();
+    await page.waitForURL(/\/jobs\/purge-deleted-records\/start$/);
+
+    // Assess
+    expect(JSON.parse(await page.getByLabel('Input (JSON)').inputValue())).toEqual({
+      params: { retentionDays: -5 },
+    });
+  });
 
   it('redrives the failed execution and marks it redriven', async () => {
     // Prepare

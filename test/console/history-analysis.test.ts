@@ -53,6 +53,8 @@ describe('execution history analysis', () => {
       event('TaskFailed', { error: 'ECS.AmazonECSException', cause: 'capacity' }),
       event('TaskScheduled'),
       event('TaskFailed', { error: 'States.TaskFailed', cause: '{"StopCode":"EssentialContainerExited"}' }),
+      // The interpreter closes a caught state with an exit event before the Catch target.
+      exited('Run job task'),
       entered('Job failed', 'Fail'),
       event('ExecutionFailed', { error: 'JobFailed' }),
     ];
@@ -68,6 +70,27 @@ describe('execution history analysis', () => {
     expect(analysis.states.get('Job failed')?.status).toBe('failed');
     expect(analysis.states.has('Convert')).toBe(false);
     expect(analysis.stepOf.get(4)).toBe('Run job task');
+    expect(analysis.states.get('Run job task')?.output).toBeUndefined();
+  });
+
+  it('shows a task that succeeded on its retry as succeeded and retried', () => {
+    nextId = 1;
+    const events = [
+      entered('Run job task'),
+      event('TaskScheduled'),
+      event('TaskFailed', { error: 'ECS.AmazonECSException', cause: 'capacity' }),
+      event('TaskScheduled'),
+      event('TaskSucceeded'),
+      exited('Run job task'),
+    ];
+
+    const analysis = analyseHistory(events, 'RUNNING', types);
+
+    expect(analysis.states.get('Run job task')).toMatchObject({
+      status: 'succeeded',
+      retries: 1,
+      output: '{"b":2}',
+    });
   });
 
   it('counts Map iterations and turns the unfinished ones of a stopped run into ABORTED', () => {

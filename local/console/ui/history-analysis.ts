@@ -73,6 +73,8 @@ export function analyseHistory(
   const open: string[] = [];
   const scheduled = new Map<string, number>();
   const failedAt = new Map<string, number>();
+  // States whose latest attempt failed: their exit (a Catch moves on) keeps the failure.
+  const lastAttemptFailed = new Set<string>();
 
   const stateRun = (name: string): StateRun => {
     let run = states.get(name);
@@ -101,6 +103,7 @@ export function analyseHistory(
       const run = stateRun(name);
       run.entered += 1;
       run.status = 'running';
+      lastAttemptFailed.delete(name);
       run.input = text(details.input) ?? run.input;
       open.push(name);
       stepOf.set(event.id, name);
@@ -113,8 +116,11 @@ export function analyseHistory(
     if (event.type.endsWith('StateExited')) {
       const name = text(details.name) ?? '';
       const run = stateRun(name);
-      run.status = 'succeeded';
-      run.output = text(details.output) ?? run.output;
+      if (lastAttemptFailed.has(name)) run.status = 'failed';
+      else {
+        run.status = 'succeeded';
+        run.output = text(details.output) ?? run.output;
+      }
       closeOpen(name);
       stepOf.set(event.id, name);
       continue;
@@ -145,6 +151,7 @@ export function analyseHistory(
       run.retries = Math.max(0, count - run.entered);
       // A new attempt (Retry): the state is running again until it fails or exits.
       run.status = 'running';
+      lastAttemptFailed.delete(task);
     }
     if (event.type.startsWith('Task') || event.type.startsWith('LambdaFunction')) stepOf.set(event.id, task);
     if (TASK_FAILURE_TYPES.has(event.type)) {
@@ -153,6 +160,7 @@ export function analyseHistory(
       run.error = text(details.error) ?? run.error;
       run.cause = text(details.cause) ?? run.cause;
       failedAt.set(task, event.id);
+      lastAttemptFailed.add(task);
       // Still open: a Retry schedules the task again within the same state entry.
     }
   }

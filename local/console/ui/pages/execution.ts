@@ -61,6 +61,20 @@ async function loadExecution(executionArn: string, definition: unknown): Promise
 
 const REDRIVABLE = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
+/** An execution's input as the start page takes it: `trigger` is set by whoever starts the run, not typed in. */
+function editableInput(input: string | undefined): string {
+  try {
+    const value = JSON.parse(input ?? '{}') as unknown;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const { trigger: _trigger, ...rest } = value as Record<string, unknown>;
+      return JSON.stringify(rest, null, 2);
+    }
+  } catch {
+    // Not JSON: shown as it is, and the start page says what is wrong with it.
+  }
+  return input ?? '{}';
+}
+
 function eventDetails(event: HistoryEvent): Record<string, unknown> | undefined {
   for (const [key, value] of Object.entries(event)) {
     if (key.endsWith('EventDetails') && typeof value === 'object' && value !== null)
@@ -151,7 +165,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
       setNotice('Redriven: it resumes from the state that did not finish.');
     });
   const sameInput = () =>
-    navigate(`${BASE}/jobs/${encodeURIComponent(job)}/start`, { input: prettyJson(execution.input ?? '{}') });
+    navigate(`${BASE}/jobs/${encodeURIComponent(job)}/start`, { input: editableInput(execution.input) });
 
   const skipped = isSkip(execution);
   return html`<section aria-labelledby="execution-title">
