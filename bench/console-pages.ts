@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { manualExecutionName, validateManualInput } from '../cli/commands/run.ts';
+import { loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { ensureConsoleBuilt } from '../local/console/build.ts';
 import { createConsoleRoutes } from '../local/console/routes.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
-import { loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { writeManyExecutions } from '../test/console/fixtures/many-executions.ts';
 
 /*
@@ -63,7 +63,10 @@ try {
   const sfn = (operation: string, body: unknown) =>
     fetch(`${runtime.endpoint}/`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': `AWSStepFunctions.${operation}` },
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'X-Amz-Target': `AWSStepFunctions.${operation}`,
+      },
       body: JSON.stringify(body),
     }).then((response) => response.json());
   const get = (route: string) => fetch(`${runtime.endpoint}${route}`).then((response) => response.text());

@@ -318,6 +318,27 @@ describe('local console in a browser', () => {
     await screenshot(page, 'executions');
   }, 90_000);
 
+  it('renders execution input as text, never as HTML', async () => {
+    // Prepare: the SDK skips the console's input rule; the job ignores a parameter it does not know.
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: arnOf('expire-share-links'),
+        name: 'markup-in-input',
+        input: JSON.stringify({ params: { note: '<img src=x onerror="document.title=1"><b>bold</b>' } }),
+      }),
+    );
+
+    // Act
+    await page.goto(`${runtime.consoleUrl}/executions/${encodeURIComponent(executionArn ?? '')}`);
+    const input = page.getByLabel('Execution input');
+    await input.waitFor();
+
+    // Assess
+    expect(await input.innerText()).toContain('<img src=x onerror=\\"document.title=1\\"><b>bold</b>');
+    expect(await page.locator('main img, main b').count()).toBe(0);
+    expect(await page.title()).toBe('sfn-batch local console');
+  });
+
   it('shows a job with inherited settings marked, its next runs, run timeline and graph', async () => {
     // Act
     await page.goto(`${runtime.consoleUrl}/jobs/purge-deleted-records`);
