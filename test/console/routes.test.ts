@@ -77,12 +77,8 @@ describe('console routes', () => {
   });
 
   it('validates input by the execution-input rule and suggests a name', async () => {
-    const good = await (
-      await validate({ job: purge.name, input: '{"params": {"retentionDays": 7}}' })
-    ).json();
-    const typo = await (
-      await validate({ job: purge.name, input: '{"params": {"retentionDayz": 7}}' })
-    ).json();
+    const good = await validated({ job: purge.name, input: '{"params": {"retentionDays": 7}}' });
+    const typo = await validated({ job: purge.name, input: '{"params": {"retentionDayz": 7}}' });
     const syntax = await validated({ job: purge.name, input: '{"params": ' });
 
     expect(good).toEqual({
