@@ -110,7 +110,14 @@ async function main(): Promise<number> {
   };
 
   // Built assets are never committed: build them when missing or older than the sources.
-  if (await ensureConsoleBuilt()) out('console: built the browser assets (npm run build)');
+  try {
+    if (await ensureConsoleBuilt()) out('console: built the browser assets (npm run build)');
+  } catch (error) {
+    // The API and the scheduler do not need the console: say why it is missing and go on.
+    err(
+      `console: could not build the browser assets (${error instanceof Error ? error.message : String(error)}); the console answers 503 until "npm run build" succeeds (it needs the devDependencies: npm ci)`,
+    );
+  }
   let scheduler: Scheduler | undefined;
   let stateMachineArnOf: (job: string) => string = () => '';
   const consoleRoutes = createConsoleRoutes({
