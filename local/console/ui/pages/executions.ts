@@ -133,6 +133,17 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
     loading.current = true;
     try {
       const loaded = await loadPage(cursor, status);
+      // Later pages are read from buffers fetched earlier: re-describe what was running then.
+      loaded.rows = await Promise.all(
+        loaded.rows.map(async (row) =>
+          row.status === 'RUNNING' && pageIndex > 0
+            ? {
+                ...row,
+                ...(await sfn<DescribedExecution>('DescribeExecution', { executionArn: row.executionArn })),
+              }
+            : row,
+        ),
+      );
       setPage(loaded);
       setError(undefined);
       setUpdatedAt(new Date());
