@@ -259,6 +259,10 @@ describe('local console in a browser', () => {
     expect(statuses.length).toBeGreaterThan(1);
     expect(statuses).toContain('ABORTED');
     expect(statuses).not.toContain('RUNNING');
+    // The stopped converter tasks report their end on the page too (SIGTERM, as ECS stops them).
+    await expect
+      .poll(() => page.locator('article.task .task-exit').allInnerTexts(), { timeout: 20_000 })
+      .not.toContain('running');
     expect(await page.locator('g.node[data-state="Convert batches"] text.node-type').textContent()).toMatch(
       /aborted/,
     );

@@ -109,8 +109,11 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
     void refresh();
   }, [props.executionArn]);
   const running = data?.execution.status === 'RUNNING';
+  // After a stop the tasks still get SIGTERM and report their exit: keep reading until they have.
+  const tasksStopping =
+    data?.tasks.some((task) => task.startedAt !== null && task.stoppedAt === null) ?? false;
   // Live while it runs: status, graph, events and task logs are re-read every 1.5 s.
-  usePolling(refresh, 1500, running, props.executionArn);
+  usePolling(refresh, 1500, running || tasksStopping, props.executionArn);
 
   if (data === undefined)
     return html`<${ErrorNote} error=${error} />${error ? null : html`<p aria-busy="true">Loading…</p>`}`;
