@@ -106,6 +106,14 @@ describe('local console in a browser', () => {
     expect(await page.getByRole('button', { name: '日本語' }).getAttribute('aria-pressed')).toBe('true');
     await screenshot(page, 'jobs-ja');
     await page.getByRole('button', { name: 'English' }).click();
+    // The theme follows the OS setting.
+    const lightBackground = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const darkBackground = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    await screenshot(page, 'jobs-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(lightBackground).toBe('rgb(255, 255, 255)');
+    expect(darkBackground).toBe('rgb(13, 17, 23)');
   });
 
   it('starts a job with edited input and shows it reach SUCCEEDED without a reload', async () => {
