@@ -90,7 +90,7 @@ export function createConsoleRoutes(options: ConsoleRoutesOptions) {
       return true;
     }
     if (route.startsWith('jobs/')) {
-      const job = jobsByName.get(decodeURIComponent(route.slice('jobs/'.length)));
+      const job = jobsByName.get(safeDecode(route.slice('jobs/'.length)));
       if (job === undefined) sendJson(response, 404, { message: `No job ${route.slice(5)} in schedules/` });
       else sendJson(response, 200, describeJob(options, job, now()));
       return true;
@@ -162,6 +162,14 @@ async function validate(
     input: problems.length === 0 ? input : null,
     name: options.manualExecutionName(job.name, now),
   });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function safeJson(text: string): unknown {
