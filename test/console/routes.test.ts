@@ -101,6 +101,7 @@ describe('console routes', () => {
     const jobs = (await (await fetch(`${base}/_local/console/jobs`)).json()) as { jobs: unknown[] };
     const detail = await fetch(`${base}/_local/console/jobs/${purge.name}`);
     const missing = await fetch(`${base}/_local/console/jobs/nope`);
+    const malformed = await fetch(`${base}/_local/console/jobs/%E0%A4%A`);
     const wide = await fetch(
       `${base}/_local/console/calendar?from=2026-11-01T00:00:00Z&to=2026-11-20T00:00:00Z`,
     );
@@ -115,6 +116,7 @@ describe('console routes', () => {
     expect(jobs.jobs).toHaveLength(1);
     expect(((await detail.json()) as { nextRuns: string[] }).nextRuns).toHaveLength(10);
     expect(missing.status).toBe(404);
+    expect(malformed.status).toBe(404);
     expect(wide.status).toBe(400);
     expect(((await week.json()) as { runs: unknown[] }).runs).toHaveLength(7);
     expect(post.status).toBe(405);

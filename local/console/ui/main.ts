@@ -43,7 +43,13 @@ function Page(props: { path: string; query: URLSearchParams; state: unknown; lan
   const parts = rest
     .split('/')
     .filter((part) => part !== '')
-    .map(decodeURIComponent);
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
   const [first, second, third] = parts;
   if (first === undefined) return html`<${JobsPage} language=${props.language} />`;
   if (first === 'jobs' && second !== undefined && third === 'start') {
