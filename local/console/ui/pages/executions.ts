@@ -189,7 +189,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
         <option value="">Any status</option>
         ${STATUSES.map((candidate) => html`<option value=${candidate}>${candidate}</option>`)}
       </select>
-      <span class="muted small live" aria-live="polite">${updatedAt ? `Live · updated ${updatedAt.toLocaleTimeString()}` : ''}</span>
+      <span class="muted small live">${updatedAt ? `Live · updated ${updatedAt.toLocaleTimeString()}` : ''}</span>
     </form>
     <${ErrorNote} error=${jobs.error ?? error} />
     ${

@@ -101,7 +101,7 @@ function JobRow(props: {
       next === undefined
         ? html`<span class="muted">${job.enabled ? 'none' : 'disabled'}</span>`
         : html`<span>${formatRelative(next, language)}</span><div class="small"><time datetime=${next.toISOString()}>${formatZoned(next, job.timezone, true)}</time></div>${
-            job.scheduledHere ? null : html`<div class="muted small">scheduler off here</div>`
+            job.scheduledHere ? null : html`<div class="muted small">not scheduled by this npm start</div>`
           }`
     }</td>
     <td>${
