@@ -151,6 +151,19 @@ export function jobOfStateMachine(jobs: readonly JobSummary[], stateMachineArn: 
   );
 }
 
+/**
+ * An execution's ECS tasks with their end (exit code, stop code and reason, times) and
+ * captured output, from the runtime's /_local/logs. When the local ECS API is on the
+ * endpoint, the task fields should come from ListTasks/DescribeTasks as on AWS; only the
+ * log lines stay here (CloudWatch Logs' part).
+ */
+export async function executionTasks(executionArn: string): Promise<TaskLog[]> {
+  const logs = await getJson<{ tasks: TaskLog[] }>(
+    `/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
+  );
+  return logs.tasks;
+}
+
 /** All of an execution's history (1,000 events per call). */
 export async function fullHistory(executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];

@@ -5,8 +5,8 @@ import {
   ApiError,
   type DescribedExecution,
   type ExecutionListItem,
+  executionTasks,
   fullHistory,
-  getJson,
   type HistoryEvent,
   jobOfStateMachine,
   loadJobs,
@@ -43,19 +43,19 @@ interface Loaded {
 }
 
 async function loadExecution(executionArn: string, definition: unknown): Promise<Loaded> {
-  const [execution, machine, events, logs] = await Promise.all([
+  const [execution, machine, events, tasks] = await Promise.all([
     sfn<DescribedExecution>('DescribeExecution', { executionArn }),
     definition === undefined
       ? sfn<{ definition: string }>('DescribeStateMachineForExecution', { executionArn })
       : Promise.resolve(undefined),
     fullHistory(executionArn),
-    getJson<{ tasks: TaskLog[] }>(`/_local/logs?executionArn=${encodeURIComponent(executionArn)}`),
+    executionTasks(executionArn),
   ]);
   return {
     execution,
     definition: machine === undefined ? definition : (JSON.parse(machine.definition) as unknown),
     events,
-    tasks: logs.tasks,
+    tasks,
   };
 }
 
