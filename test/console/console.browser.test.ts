@@ -100,7 +100,7 @@ describe('local console in a browser', () => {
 
     // Assess
     expect(english).toContain('At 00:00, on day 1 of the month');
-    await expect.poll(() => row.locator('.schedule-words').innerText()).toContain('月の 1 日目');
+    await expect.poll(() => row.locator('.schedule-words').innerText()).toContain('毎月1日');
     expect(await row.locator('.schedule-words').getAttribute('lang')).toBe('ja');
     expect(await row.locator('.next-run').innerText()).toMatch(/\+09:00/);
     expect(await page.getByRole('button', { name: '日本語' }).getAttribute('aria-pressed')).toBe('true');

@@ -46,7 +46,7 @@ describe('console job metadata', () => {
     expect(byName.get('export-monthly')).toMatchObject({
       scheduledHere: false,
       nextRun: '2026-11-30T15:00:00.000Z',
-      scheduleInWords: { en: 'At 00:00, on day 1 of the month', ja: '00:00、月の 1 日目' },
+      scheduleInWords: { en: 'At 00:00, on day 1 of the month', ja: '00:00、毎月1日' },
     });
     expect(byName.get('purge-photos')?.nextRun).toBeNull();
   });
