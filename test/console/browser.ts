@@ -35,8 +35,8 @@ export async function launchBrowser(): Promise<Browser> {
  * A copy of the repository's schedules in `root/schedules` (with `root/containers` linked
  * to the real ones) with two changes: the monthly export packs at most 3 records per
  * converter batch, so the small demo database still gives a Map with many iterations; and
- * purge-deleted-records declares its `retentionDays` parameter as input, so a manual run
- * may set it.
+ * purge-deleted-records declares its `retentionDays` parameter as input (unless it already
+ * does), so a manual run may set it.
  */
 export function testSchedules(root: string): string {
   const schedules = path.join(root, 'schedules');
@@ -49,7 +49,11 @@ export function testSchedules(root: string): string {
     throw new Error(`${file} no longer sets recordsPerBatch: 200000; update this fixture`);
   writeFileSync(file, changed);
   const purge = path.join(schedules, 'purge-deleted-records.yml');
-  writeFileSync(purge, `${readFileSync(purge, 'utf8')}input: { retentionDays: 30 }\n`);
+  const purgeText = readFileSync(purge, 'utf8');
+  if (!/^input:.*retentionDays/m.test(purgeText)) {
+    if (/^input:/m.test(purgeText)) throw new Error(`${purge} declares other input; update this fixture`);
+    writeFileSync(purge, `${purgeText}input: { retentionDays: 30 }\n`);
+  }
   return schedules;
 }
 

@@ -214,7 +214,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
       </table></div>`
     }
     <nav class="pager" aria-label="Pages">
-      <button type="button" disabled=${pageIndex === 0} onClick=${() => setPageIndex(pageIndex - 1)}>Newer</button>
+      <button type="button" disabled=${pageIndex === 0} onClick=${() => setPageIndex((index) => Math.max(0, index - 1))}>Newer</button>
       <span>Page ${pageIndex + 1}</span>
       <button type="button" disabled=${page?.next === undefined} onClick=${nextPage}>Older</button>
     </nav>
