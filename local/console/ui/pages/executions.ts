@@ -119,6 +119,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
   const [error, setError] = useState<Error>();
   const [updatedAt, setUpdatedAt] = useState<Date>();
   const loading = useRef(false);
+  const generation = useRef(0);
 
   useEffect(() => {
     if (jobs.value === undefined) return;
@@ -127,9 +128,11 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
     setPage(undefined);
   }, [jobs.value, filterKey]);
 
-  const load = async () => {
+  // A page change always loads; a poll is skipped while a load runs. Only the latest load's result is shown.
+  const load = async (fromPoll: boolean) => {
     const cursor = cursors[pageIndex];
-    if (cursor === undefined || loading.current) return;
+    if (cursor === undefined || (fromPoll && loading.current)) return;
+    const mine = ++generation.current;
     loading.current = true;
     try {
       const loaded = await loadPage(cursor, status);
@@ -144,23 +147,25 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
             : row,
         ),
       );
+      if (mine !== generation.current) return;
       setPage(loaded);
       setError(undefined);
       setUpdatedAt(new Date());
       const succeeded = loaded.rows.filter((row) => row.status === 'SUCCEEDED');
       const found = await Promise.all(succeeded.map((row) => described(row.executionArn)));
+      if (mine !== generation.current) return;
       setSkips(new Set(found.filter(isSkip).map((execution) => execution.executionArn)));
     } catch (caught) {
-      setError(caught as Error);
+      if (mine === generation.current) setError(caught as Error);
     } finally {
-      loading.current = false;
+      if (mine === generation.current) loading.current = false;
     }
   };
   useEffect(() => {
-    void load();
+    void load(false);
   }, [cursors, pageIndex]);
   // Live: the page is re-read every 2 s (the first page shows new starts as they come).
-  usePolling(load, 2000, cursors.length > 0, `${filterKey}|${pageIndex}|${cursors.length}`);
+  usePolling(() => load(true), 2000, cursors.length > 0, `${filterKey}|${pageIndex}|${cursors.length}`);
 
   const setFilter = (name: 'job' | 'status', value: string) => {
     const query = new URLSearchParams(props.query);
