@@ -8,6 +8,7 @@ import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
+import { taskDefinition } from '../local-runtime/helpers.ts';
 import { batchctl, REPO } from '../support/processes.ts';
 
 // The local runtime suite's test container: `succeed`, `exit <code>`, `sleep <ms>`.
@@ -16,34 +17,6 @@ const TEST_CONTAINERS = path.join(REPO, 'test', 'local-runtime', 'fixtures', 'co
 const SUCCEEDING = 'aggregate-record-stats-daily';
 const FAILING = 'analyze-tables';
 const SLOW = 'refresh-search-index';
-
-function taskDefinition(command: string[]) {
-  return {
-    StartAt: 'Run job task',
-    States: {
-      'Run job task': {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::ecs:runTask.sync',
-        Parameters: {
-          Cluster: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-test',
-          TaskDefinition:
-            'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-test-test-task:1',
-          Overrides: {
-            ContainerOverrides: [
-              {
-                Name: 'test-task',
-                Command: command,
-                Environment: [{ Name: 'SFN_BATCH_INPUT', 'Value.$': 'States.JsonToString($)' }],
-              },
-            ],
-          },
-        },
-        TimeoutSeconds: 120,
-        End: true,
-      },
-    },
-  };
-}
 
 // Spawns batchctl as a child process per call (about a second each): it proves the real CLI end to end.
 describe('batchctl run, ps, stop, redrive and logs against a local runtime', () => {
@@ -62,9 +35,9 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     runtime = await startLocalRuntime({
       jobs: [pick(SUCCEEDING), pick(FAILING), pick(SLOW)],
       definitions: {
-        [SUCCEEDING]: taskDefinition(['succeed']),
-        [FAILING]: taskDefinition(['exit', '3']),
-        [SLOW]: taskDefinition(['sleep', '600000']),
+        [SUCCEEDING]: taskDefinition({ command: ['succeed'], timeoutSeconds: 120 }),
+        [FAILING]: taskDefinition({ command: ['exit', '3'], timeoutSeconds: 120 }),
+        [SLOW]: taskDefinition({ command: ['sleep', '600000'], timeoutSeconds: 120 }),
       },
       dataDir: path.join(dataDir, 'runtime'),
       port: 0,
