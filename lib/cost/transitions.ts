@@ -101,7 +101,11 @@ async function countTransitions(definition: AslDefinition, scenario: Scenario): 
   // Loaded on first use: every batchctl command registers `cost`, few run it.
   const { StateMachine } = await import('aws-local-stepfunctions');
   // The interpreter mutates the definition it is given, so it gets a copy.
-  const machine = new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition, {
+  const copy = structuredClone(definition) as Record<string, unknown>;
+  // Counting transitions needs no whole-run limit, and an export's (28 days) overflows Node's
+  // 32-bit timer, which would then fire at once.
+  delete copy.TimeoutSeconds;
+  const machine = new StateMachine(copy as unknown as StateMachineDefinition, {
     validationOptions: { noValidate: true },
   });
   const execution = machine.run(

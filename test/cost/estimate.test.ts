@@ -4,7 +4,7 @@ import { runsInNextMonth } from '#lib/cost/month-runs.ts';
 import { type ObservedRun, observeLocalRun } from '#lib/cost/observed.ts';
 import { loadPriceBook } from '#lib/cost/prices.ts';
 import { transitionCounts } from '#lib/cost/transitions.ts';
-import { makeExportJob, makeTaskJob } from '../workflows/job-fixtures.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
 
 // Prices of lib/cost/prices/us-east-1.json, written out so that a change to the data file
 // shows up here as a deliberate edit.

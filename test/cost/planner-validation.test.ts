@@ -13,7 +13,7 @@ import { type PgliteServer, servePglite } from '#lib/db/serve-pglite.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
 import { ExecutionStore } from '#local/store/execution-store.ts';
 import { seedBenchRecords } from '../../bench/e2e-seed.ts';
-import { makeExportJob } from '../workflows/job-fixtures.ts';
+import { makeExportJob } from '../support/job-spec.ts';
 
 // The planner's local setting against a real local export: the real xlsx-export workflow
 // on the local runtime, the real enqueue Lambda and real converter processes reading the

@@ -11,7 +11,7 @@ import {
 } from '#lib/cost/planner.ts';
 import { loadPriceBook } from '#lib/cost/prices.ts';
 import { transitionCounts } from '#lib/cost/transitions.ts';
-import { makeExportJob } from '../workflows/job-fixtures.ts';
+import { makeExportJob } from '../support/job-spec.ts';
 
 const fixed = (seconds: number) => ({ p50Seconds: seconds, p90Seconds: seconds, source: 'test' });
 const model = (overrides: Partial<PlanModel> = {}): PlanModel => ({
