@@ -26,7 +26,7 @@ import {
   STEP_FUNCTIONS_RULES,
 } from './sfn/api-rules.ts';
 import { SfnApiError } from './sfn/errors.ts';
-import { createApiServer } from './sfn/server.ts';
+import { type ApiHandlers, createApiServer } from './sfn/server.ts';
 import {
   type Definition,
   type ExecutionEvent,
@@ -102,6 +102,10 @@ export interface LocalRuntimeOptions {
   heartbeatIntervalMs?: number;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** More routes on the same server, tried before the API (the console: local/console/routes.ts). */
+  routes?: ApiHandlers['routes'];
+  /** Path of the console on this endpoint: the notify Lambda links executions to `<endpoint><consolePath>/executions/<arn>` (SFN_BATCH_CONSOLE_URL). */
+  consolePath?: string;
 }
 
 export interface LocalRuntime {
@@ -232,6 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const server = createApiServer(
       {
+        ...(options.routes === undefined ? {} : { routes: options.routes }),
         targets: [
           {
             targetPrefix: STEP_FUNCTIONS_MODEL.metadata.targetPrefix,
@@ -283,6 +288,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { port } = server.address() as AddressInfo;
     const endpoint = `http://127.0.0.1:${port}`;
     lambdaEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
+    if (options.consolePath !== undefined)
+      lambdaEnvironment.SFN_BATCH_CONSOLE_URL = `${endpoint}${options.consolePath}`;
     taskEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();
