@@ -3,16 +3,20 @@
  * and exports `register(program)`; add a command with one import and one line below.
  */
 import { Command, CommanderError } from 'commander';
+import { register as registerCost } from './commands/cost.ts';
 import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerLogs } from './commands/logs.ts';
 import { register as registerNext } from './commands/next.ts';
+import { register as registerPlan } from './commands/plan.ts';
 import { register as registerPs } from './commands/ps.ts';
 import { register as registerRedrive } from './commands/redrive.ts';
 import { register as registerRun } from './commands/run.ts';
 import { register as registerSeed } from './commands/seed.ts';
 import { register as registerShow } from './commands/show.ts';
 import { register as registerStop } from './commands/stop.ts';
+import { register as registerStopTask } from './commands/stop-task.ts';
+import { register as registerTasks } from './commands/tasks.ts';
 import { register as registerValidate } from './commands/validate.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './common.ts';
 
@@ -32,6 +36,7 @@ Examples:
   $ batchctl next export-monthly-records -n 3
   $ batchctl show detect-temperature-excursions
   $ batchctl diff --base origin/main
+  $ batchctl cost --lang ja
 ${EXIT_CODES_HELP}`,
   )
   // Throw instead of exiting so that usage errors can use exit code 2 (see below).
@@ -48,6 +53,10 @@ registerPs(program);
 registerStop(program);
 registerRedrive(program);
 registerLogs(program);
+registerTasks(program);
+registerStopTask(program);
+registerCost(program);
+registerPlan(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
-import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
+import { REPO_ROOT } from '../lib/schedule/load.ts';
 import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
 import {
   lambdaFunctionName,
@@ -13,12 +13,20 @@ import {
   stateMachineName,
 } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
+import { callJsonApi, checkJsonApiRequest, type JsonApiService } from './api/json-api.ts';
+import { ECS_MODEL, ecsApiService } from './ecs/ecs-api.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
+import { localTaskDefinitions } from './ecs/task-definitions.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
 import { notifyDelivery } from './notify/deliver.ts';
+import {
+  STEP_FUNCTIONS_ERRORS_BY_SHAPE,
+  STEP_FUNCTIONS_MODEL,
+  STEP_FUNCTIONS_RULES,
+} from './sfn/api-rules.ts';
 import { SfnApiError } from './sfn/errors.ts';
-import { createApiServer } from './sfn/server.ts';
+import { type ApiHandlers, createApiServer } from './sfn/server.ts';
 import {
   type Definition,
   type ExecutionEvent,
@@ -94,6 +102,10 @@ export interface LocalRuntimeOptions {
   heartbeatIntervalMs?: number;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** More routes on the same server, tried before the API (the console: local/console/routes.ts). */
+  routes?: ApiHandlers['routes'];
+  /** Path of the console on this endpoint: the notify Lambda links executions to `<endpoint><consolePath>/executions/<arn>` (SFN_BATCH_CONSOLE_URL). */
+  consolePath?: string;
 }
 
 export interface LocalRuntime {
@@ -102,8 +114,6 @@ export interface LocalRuntime {
   /** Stops running tasks as ECS would (SIGTERM, then SIGKILL) and records their executions ABORTED. */
   close(): Promise<void>;
 }
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Starts the local Step Functions API (and its ECS/Lambda stand-ins) on 127.0.0.1. */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -205,12 +215,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               await Promise.all(statusChangeListeners.map((listener) => listener(event)));
             },
           }),
+      // Late-bound: stepFunctionsApi below wraps this service.
+      checkRequest: (operation, body) => checkJsonApiRequest(stepFunctionsApi, operation, body),
       warn,
     });
 
+    const stepFunctionsApi: JsonApiService = {
+      model: STEP_FUNCTIONS_MODEL,
+      errorsByShape: STEP_FUNCTIONS_ERRORS_BY_SHAPE,
+      validationErrors: ['ValidationException'],
+      rules: STEP_FUNCTIONS_RULES,
+      call: (operation, body) => service.call(operation, body),
+    };
+    const ecsApi = ecsApiService({
+      registry: ecs.registry,
+      taskDefinitions: localTaskDefinitions(stage, region, accountId),
+      clusterArn: `arn:aws:ecs:${region}:${accountId}:cluster/${SERVICE_NAME}-${stage}`,
+      region,
+      accountId,
+    });
     const server = createApiServer(
       {
-        call: (operation, body) => service.call(operation, body),
+        ...(options.routes === undefined ? {} : { routes: options.routes }),
+        targets: [
+          {
+            targetPrefix: STEP_FUNCTIONS_MODEL.metadata.targetPrefix,
+            jsonVersion: STEP_FUNCTIONS_MODEL.metadata.jsonVersion,
+            call: (operation, body) => callJsonApi(stepFunctionsApi, operation, body),
+          },
+          {
+            targetPrefix: ECS_MODEL.metadata.targetPrefix,
+            jsonVersion: ECS_MODEL.metadata.jsonVersion,
+            call: (operation, body) => callJsonApi(ecsApi, operation, body),
+          },
+        ],
         local: (pathname, query) => {
           if (pathname === '/_local/health') {
             return { status: 'ok', pid: process.pid, stage, runningTasks: ecs.runningTaskCount };
@@ -250,6 +288,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { port } = server.address() as AddressInfo;
     const endpoint = `http://127.0.0.1:${port}`;
     lambdaEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
+    if (options.consolePath !== undefined)
+      lambdaEnvironment.SFN_BATCH_CONSOLE_URL = `${endpoint}${options.consolePath}`;
     taskEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();

@@ -68,6 +68,65 @@ const getAtt = (logicalId: string, attribute = 'Arn'): JsonObject => ({
 const ref = (logicalId: string): JsonObject => ({ Ref: logicalId });
 const ARN_PREFIX = 'arn:${AWS::Partition}';
 
+/**
+ * The CloudFormation properties of a container's ECS task definition. The local ECS API
+ * (DescribeTaskDefinition) serves the same object, so the two cannot drift.
+ */
+export function taskDefinitionProperties(stage: string, container: string): JsonObject {
+  const secrets = secretParameterNames(stage);
+  return {
+    Family: `${SERVICE_NAME}-${stage}-${container}`,
+    RequiresCompatibilities: ['FARGATE'],
+    NetworkMode: 'awsvpc',
+    // Baseline size; every RunTask overrides cpu/memory with the job's own size.
+    Cpu: '256',
+    Memory: '512',
+    RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
+    Tags: [
+      { Key: 'service', Value: SERVICE_NAME },
+      { Key: 'stage', Value: stage },
+      { Key: 'container', Value: container },
+    ],
+    ExecutionRoleArn: getAtt('TaskExecutionRole'),
+    TaskRoleArn: getAtt(taskRoleLogicalId(container)),
+    ContainerDefinitions: [
+      {
+        Name: container,
+        Image: sub(
+          `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/${SERVICE_NAME}/${container}:\${ContainerImageTag}`,
+        ),
+        Essential: true,
+        // SIGTERM first, SIGKILL after this grace period (timeouts and StopExecution).
+        StopTimeout: 30,
+        Environment: [
+          { Name: 'SFN_BATCH_STORAGE_URL', Value: sub('s3://${ExportsBucket}/') },
+          { Name: 'SFN_BATCH_STAGE', Value: stage },
+        ],
+        Secrets: [{ Name: 'DATABASE_URL', ValueFrom: ssmParameterArn(secrets.databaseUrl) }],
+        LogConfiguration: {
+          LogDriver: 'awslogs',
+          Options: {
+            'awslogs-group': ref('TaskLogGroup'),
+            'awslogs-region': ref('AWS::Region'),
+            'awslogs-stream-prefix': container,
+          },
+        },
+      },
+    ],
+  };
+}
+/** The CloudWatch Logs log-delivery actions Step Functions logging needs (on Resource "*"). */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+] as const;
+
 /** SSM parameter names of the deployment's secrets (SecureString, created out of band). */
 export function secretParameterNames(stage: string) {
   return {
@@ -129,6 +188,13 @@ function stateMachine(job: JobSpec, settings: DeploymentSettings): JsonObject {
     type: 'STANDARD',
     role: getAtt('StateMachinesRole'),
     definition: synthesizeDefinition(job, cloudFormationSynthesisContext(settings.stage)),
+    // Failures only, without input and output (they may hold customer data); the
+    // execution history keeps the details for 90 days.
+    loggingConfig: {
+      level: 'ERROR',
+      includeExecutionData: false,
+      destinations: [getAtt('StateMachinesLogGroup')],
+    },
     tags: jobTags(job, settings.stage),
     events: [
       {
@@ -315,6 +381,15 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
     Type: 'AWS::Logs::LogGroup',
     Properties: { LogGroupName: taskLogGroup, RetentionInDays: logRetentionDays },
   };
+  // The /aws/vendedlogs/ prefix keeps the log-delivery resource policy small however many
+  // state machines log here (AWS's advice for Step Functions logging).
+  Resources.StateMachinesLogGroup = {
+    Type: 'AWS::Logs::LogGroup',
+    Properties: {
+      LogGroupName: `/aws/vendedlogs/states/${SERVICE_NAME}-${stage}`,
+      RetentionInDays: logRetentionDays,
+    },
+  };
   Resources.ExportsBucket = {
     Type: 'AWS::S3::Bucket',
     Properties: {
@@ -363,46 +438,7 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
     Resources[roleId] = role('ecs-tasks.amazonaws.com', exportsBucketStatements());
     Resources[taskDefinitionLogicalId(container)] = {
       Type: 'AWS::ECS::TaskDefinition',
-      Properties: {
-        Family: `${SERVICE_NAME}-${stage}-${container}`,
-        RequiresCompatibilities: ['FARGATE'],
-        NetworkMode: 'awsvpc',
-        // Baseline size; every RunTask overrides cpu/memory with the job's own size.
-        Cpu: '256',
-        Memory: '512',
-        RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
-        Tags: [
-          { Key: 'service', Value: SERVICE_NAME },
-          { Key: 'stage', Value: stage },
-          { Key: 'container', Value: container },
-        ],
-        ExecutionRoleArn: getAtt('TaskExecutionRole'),
-        TaskRoleArn: getAtt(roleId),
-        ContainerDefinitions: [
-          {
-            Name: container,
-            Image: sub(
-              `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/${SERVICE_NAME}/${container}:\${ContainerImageTag}`,
-            ),
-            Essential: true,
-            // SIGTERM first, SIGKILL after this grace period (timeouts and StopExecution).
-            StopTimeout: 30,
-            Environment: [
-              { Name: 'SFN_BATCH_STORAGE_URL', Value: sub('s3://${ExportsBucket}/') },
-              { Name: 'SFN_BATCH_STAGE', Value: stage },
-            ],
-            Secrets: [{ Name: 'DATABASE_URL', ValueFrom: ssmParameterArn(secrets.databaseUrl) }],
-            LogConfiguration: {
-              LogDriver: 'awslogs',
-              Options: {
-                'awslogs-group': ref('TaskLogGroup'),
-                'awslogs-region': ref('AWS::Region'),
-                'awslogs-stream-prefix': container,
-              },
-            },
-          },
-        ],
-      },
+      Properties: taskDefinitionProperties(stage, container),
     };
   }
 
@@ -447,6 +483,14 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
         ...CONTAINERS.map((container) => getAtt(taskRoleLogicalId(container))),
       ],
       Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    {
+      // Execution logging to CloudWatch Logs goes through log delivery, whose actions take
+      // no resource-level permissions: AWS documents Resource "*" for exactly these, see
+      // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+      Effect: 'Allow',
+      Action: [...LOG_DELIVERY_ACTIONS],
+      Resource: '*',
     },
     {
       // runTask.sync waits for the task through this Step Functions-managed rule.

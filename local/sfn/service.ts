@@ -9,10 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { z } from 'zod';
+import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type EcsEmulator, signalTaskProcesses } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
-import type { ExecutionRecord, ExecutionStore, ResumePoint } from '../store/execution-store.ts';
+import type {
+  ExecutionRecord,
+  ExecutionStore,
+  ListingCursor,
+  ResumePoint,
+} from '../store/execution-store.ts';
+import { validateExecutionName } from './api-rules.ts';
 import {
   type Definition,
   indexStates,
@@ -25,6 +32,8 @@ import { type ExecutionEvent, ExecutionEvents } from './execution-events.ts';
 import { classifyFailure, lastKnownAlive, type Outcome, redriveStatus } from './execution-outcome.ts';
 import { withFixedClock } from './fixed-clock.ts';
 import { describeTaskResource, historyEventsFor, type InterpreterEvent } from './history.ts';
+import { HistoryLinker } from './history-links.ts';
+import { IdempotentResponses } from './idempotency.ts';
 import { compact, epochSeconds, withoutExecutionData } from './response-shape.ts';
 import { TaskDispatcher } from './task-dispatch.ts';
 
@@ -34,7 +43,6 @@ export type { ExecutionEvent } from './execution-events.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
-const MAX_INPUT_BYTES = 256 * 1024;
 /** How long a finished execution's remaining interpreter events may take to reach the history. */
 const EVENT_LOG_GRACE_MS = 2000;
 
@@ -64,6 +72,8 @@ export interface ServiceOptions {
   timing?: TimingOverrides;
   onExecutionEvent?: (event: ExecutionEvent) => void;
   onStatusChangeEvent?: (event: unknown) => Promise<void>;
+  /** Validates an `aws-sdk:sfn:*` integration's request as the API would (throws its ApiError). */
+  checkRequest?: (operation: string, body: unknown) => unknown;
   /** Where callback failures are reported (they never change an execution). */
   warn: (message: string) => void;
 }
@@ -71,6 +81,7 @@ export interface ServiceOptions {
 interface ActiveRun {
   executionArn: string;
   active: boolean;
+  history: HistoryLinker;
   abort: () => void;
   settled: Promise<void>;
 }
@@ -87,11 +98,18 @@ export class StepFunctionsService {
   private readonly events: ExecutionEvents;
   private readonly tasks: TaskDispatcher;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly redriveTokens = new IdempotentResponses();
 
   constructor(options: ServiceOptions) {
     this.options = options;
     this.events = new ExecutionEvents(options);
-    this.tasks = new TaskDispatcher({ ...options, call: (operation, body) => this.call(operation, body) });
+    this.tasks = new TaskDispatcher({
+      ...options,
+      call: (operation, body) => {
+        options.checkRequest?.(operation, body);
+        return this.call(operation, body);
+      },
+    });
     for (const machine of options.stateMachines) this.machines.set(machine.arn, machine);
   }
 
@@ -153,19 +171,43 @@ export class StepFunctionsService {
         return this.stopExecution(parse(stopExecutionSchema, body));
       case 'GetExecutionHistory':
         return this.getExecutionHistory(parse(historySchema, body));
-      case 'RedriveExecution':
-        return this.redriveExecution(parse(executionArnSchema, body).executionArn);
+      case 'RedriveExecution': {
+        const request = parse(redriveSchema, body);
+        return this.redriveTokens.answer(request.executionArn, request.clientToken, () =>
+          this.redriveExecution(request.executionArn),
+        );
+      }
       case 'ListStateMachines':
         return this.listStateMachines(parse(paginationSchema, body));
       case 'DescribeStateMachine':
         return this.describeStateMachine(this.machine(parse(stateMachineArnSchema, body).stateMachineArn));
       case 'DescribeStateMachineForExecution': {
         const record = this.record(parse(executionArnSchema, body).executionArn);
-        return this.describeStateMachine(this.machine(record.stateMachineArn));
+        const machine = this.machine(record.stateMachineArn);
+        // Exactly DescribeStateMachineForExecutionOutput: no status/type/creationDate, updateDate required.
+        return {
+          stateMachineArn: machine.arn,
+          name: machine.name,
+          definition: JSON.stringify(machine.definition, null, 2),
+          roleArn: machine.roleArn,
+          updateDate: machine.creationDate.getTime() / 1000,
+          loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+          tracingConfiguration: { enabled: false },
+        };
       }
       case 'ListTagsForResource': {
         const { resourceArn } = parse(z.object({ resourceArn: z.string() }), body);
-        return { tags: this.machine(resourceArn).tags };
+        // ListTagsForResource lists InvalidArn and ResourceNotFound, not StateMachineDoesNotExist.
+        if (!/^arn:aws:states:[a-z0-9-]+:\d{12}:(stateMachine|activity):[^:]+$/.test(resourceArn)) {
+          throw new SfnApiError(
+            'InvalidArn',
+            `Invalid Arn: 'Resource type not valid in this context: ${resourceArn}'`,
+          );
+        }
+        const machine = this.machines.get(resourceArn);
+        if (machine === undefined)
+          throw new SfnApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
+        return { tags: machine.tags };
       }
       default:
         throw new SfnApiError(
@@ -180,7 +222,7 @@ export class StepFunctionsService {
     const name = request.name ?? randomUUID();
     validateExecutionName(name);
     const inputText = request.input ?? '{}';
-    if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
+    if (Buffer.byteLength(inputText) > MAX_EXECUTION_INPUT_BYTES) {
       throw new SfnApiError(
         'InvalidExecutionInput',
         `Input of ${Buffer.byteLength(inputText)} bytes exceeds the 262144 bytes quota`,
@@ -256,21 +298,38 @@ export class StepFunctionsService {
       throw new SfnApiError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
     }
     const machine = this.machine(request.stateMachineArn);
-    const records = this.options.store
-      .all()
-      .filter((record) => record.stateMachineArn === machine.arn)
-      .filter((record) => request.statusFilter === undefined || record.status === request.statusFilter)
-      .filter((record) => {
-        if (request.redriveFilter === 'REDRIVEN') return record.redriveCount > 0;
-        if (request.redriveFilter === 'NOT_REDRIVEN') return record.redriveCount === 0;
-        return true;
-      })
-      .sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
-    const page = paginate(
-      records,
-      request,
-      `ListExecutions:${machine.arn}:${request.statusFilter ?? ''}:${request.redriveFilter ?? ''}`,
-    );
+    const scope = `ListExecutions:${machine.arn}:${request.statusFilter ?? ''}:${request.redriveFilter ?? ''}`;
+    const size = request.maxResults === undefined || request.maxResults === 0 ? 100 : request.maxResults;
+    const after = request.nextToken === undefined ? undefined : readListingToken(request.nextToken, scope);
+    // PENDING_REDRIVE is never a stored status (a local redrive starts at once): it lists nothing.
+    const status = request.statusFilter === 'PENDING_REDRIVE' ? undefined : request.statusFilter;
+    const items: ExecutionRecord[] = [];
+    let more = false;
+    if (request.statusFilter !== 'PENDING_REDRIVE') {
+      // The store's newest-first index: a page reads its own executions, not the whole store.
+      for (const record of this.options.store.newestFirst(machine.arn, {
+        ...(status === undefined ? {} : { status }),
+        ...(after === undefined ? {} : { after }),
+      })) {
+        if (request.redriveFilter === 'REDRIVEN' && record.redriveCount === 0) continue;
+        if (request.redriveFilter === 'NOT_REDRIVEN' && record.redriveCount > 0) continue;
+        if (items.length === size) {
+          more = true;
+          break;
+        }
+        items.push(record);
+      }
+    }
+    const last = items.at(-1);
+    const page = {
+      items,
+      nextToken:
+        more && last !== undefined
+          ? Buffer.from(
+              JSON.stringify({ after: { startDate: last.startDate, name: last.name }, scope }),
+            ).toString('base64url')
+          : undefined,
+    };
     return compact({
       executions: page.items.map((record) =>
         compact({
@@ -412,6 +471,12 @@ export class StepFunctionsService {
     const run: ActiveRun = {
       executionArn: record.executionArn,
       active: true,
+      history: new HistoryLinker(
+        (type, details, previousEventId) =>
+          this.options.store.appendHistory(record.executionArn, type, details, previousEventId).id,
+        // A redrive continues from ExecutionRedriven; a new execution's first state follows event 0.
+        resume === undefined ? 0 : this.options.store.history(record.executionArn).length,
+      ),
       abort: () => undefined,
       settled: Promise.resolve(),
     };
@@ -490,8 +555,7 @@ export class StepFunctionsService {
           },
           (name, stateInput) => mapLength(stateIndex.get(name), stateInput),
         );
-        for (const pending of mapped)
-          this.options.store.appendHistory(record.executionArn, pending.type, pending.details);
+        run.history.interpreterEvent(interpreterEvent, mapped);
       }
     })();
 
@@ -512,7 +576,7 @@ export class StepFunctionsService {
       run.active = false;
       this.runs.delete(record.executionArn);
       const current = this.options.store.get(record.executionArn);
-      if (current !== undefined) this.finish(current, outcome);
+      if (current !== undefined) this.finish(current, outcome, undefined, run.history);
       // Step Functions stops .sync tasks still running when the execution ends (execution
       // timeout, a failed Map abandoning its other iterations).
       await this.options.ecs.stopTasksOf(
@@ -535,8 +599,9 @@ export class StepFunctionsService {
       run.active = false;
       this.runs.delete(record.executionArn);
       run.abort();
+      run.history.abortOpen();
     }
-    this.finish(record, outcome);
+    this.finish(record, outcome, undefined, run?.history);
     const reason = `Task stopped by Step Functions execution ${record.executionArn}: the execution was stopped${outcome.error === undefined ? '' : ` (${outcome.error})`}`;
     const stopping = this.options.ecs.stopTasksOf(record.executionArn, reason);
     if (waitForTasks) return stopping;
@@ -566,7 +631,12 @@ export class StepFunctionsService {
     clearInterval(this.heartbeatTimer);
   }
 
-  private finish(record: ExecutionRecord, outcome: Outcome, stoppedAt: Date = new Date()): void {
+  private finish(
+    record: ExecutionRecord,
+    outcome: Outcome,
+    stoppedAt: Date = new Date(),
+    history?: HistoryLinker,
+  ): void {
     const stopDate = stoppedAt.toISOString();
     const closed: ExecutionRecord = {
       ...record,
@@ -588,21 +658,11 @@ export class StepFunctionsService {
       ABORTED: ['ExecutionAborted', { executionAbortedEventDetails: errorDetails }],
     };
     const [type, details] = terminal[outcome.status];
-    this.options.store.appendHistory(record.executionArn, type, details, undefined, stoppedAt);
+    if (history === undefined)
+      this.options.store.appendHistory(record.executionArn, type, details, undefined, stoppedAt);
+    else history.terminal(type, details);
     this.events.execution('finished', closed);
     this.events.statusChange(closed);
-  }
-}
-
-/** AWS execution name rules: 1-80 characters, no whitespace, no control characters, none of the reserved ones. */
-export function validateExecutionName(name: string): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what AWS forbids
-  const forbidden = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
-  if (name.length < 1 || name.length > 80 || forbidden.test(name)) {
-    throw new SfnApiError(
-      'InvalidName',
-      `Invalid Name: '${name}' (1-80 characters, no whitespace and none of < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /)`,
-    );
   }
 }
 
@@ -628,9 +688,11 @@ function sameJson(a: string, b: string): boolean {
 
 const executionArnSchema = z.object({ executionArn: z.string() });
 const stateMachineArnSchema = z.object({ stateMachineArn: z.string() });
+const redriveSchema = z.object({ executionArn: z.string(), clientToken: z.string().optional() });
+// Requests arrive validated against the service model (local/api); these schemas only type them.
 const paginationSchema = z.object({
-  maxResults: z.number().int().min(0).max(1000).optional(),
-  nextToken: z.string().min(1).max(1024).optional(),
+  maxResults: z.number().int().optional(),
+  nextToken: z.string().optional(),
 });
 const startExecutionSchema = z.object({
   stateMachineArn: z.string(),
@@ -666,6 +728,22 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
     'ValidationException',
     `${messages.length} validation error${messages.length === 1 ? '' : 's'} detected: ${messages.join('; ')}`,
   );
+}
+
+/**
+ * ListExecutions tokens hold the last execution shown rather than an offset, so executions
+ * started while someone pages do not shift later pages (new ones sort first).
+ */
+function readListingToken(token: string, scope: string): ListingCursor {
+  try {
+    const parsed = z
+      .object({ after: z.object({ startDate: z.string(), name: z.string() }), scope: z.string() })
+      .parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    if (parsed.scope !== scope) throw new Error('scope');
+    return parsed.after;
+  } catch {
+    throw new SfnApiError('InvalidToken', `Invalid Token: '${token}'`);
+  }
 }
 
 /** Opaque page tokens bound to the request they continue (AWS rejects a token used elsewhere). */
