@@ -11,7 +11,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../lib/db/index.ts';
 import { sfnClient, waitForStatus } from '../local-runtime/helpers.ts';
-import { type OutputProcess, startNpmStart } from '../support/processes.ts';
+import { type OutputProcess, processesMentioning, startNpmStart } from '../support/processes.ts';
 
 const SEED_RECORDS = '500';
 const PERIOD = '2026-10';
@@ -78,18 +78,6 @@ async function sheetDataRows(file: string): Promise<number> {
   const sheet = workbook.worksheets[0];
   if (sheet === undefined) throw new Error(`${file} has no sheet`);
   return sheet.rowCount - 1;
-}
-
-/** Pids of live processes whose environment mentions `marker` (the data folder): a runtime and its tasks. */
-function processesMentioning(marker: string): number[] {
-  return readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      return readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker) ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 interface LoggedTask {

@@ -2,21 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchctl, type OutputProcess, startNpmStart } from '../support/processes.ts';
-
-/** Pids of live processes whose environment mentions `marker` (our data folder): the runtime and its tasks. */
-function processesMentioning(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // The process ended, or is not ours to read.
-    }
-  }
-  return pids;
-}
+import { batchctl, type OutputProcess, processesMentioning, startNpmStart } from '../support/processes.ts';
 
 // Slow (spawns the whole runtime, seeds a small database and runs a real job in a child process):
 // this is the "fresh clone, npm start, batchctl run" path end to end.

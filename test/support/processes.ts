@@ -3,6 +3,7 @@
  * the AWS CLI, LibreOffice. Always argv arrays, never a shell.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '#lib/schedule/load.ts';
 
@@ -125,4 +126,18 @@ export function startNpmStart(
     cwd: REPO,
     env: isolatedEnv(dataDir, { SFN_BATCH_DATA_DIR: dataDir, ...variables }),
   });
+}
+
+/** Pids of live processes whose environment mentions `marker` (a data folder): a runtime and its tasks. */
+export function processesMentioning(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // The process ended, or is not ours to read.
+    }
+  }
+  return pids;
 }
