@@ -10,7 +10,7 @@ import {
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../lib/db/index.ts';
-import { sfnClient, waitForStatus } from '../local-runtime/helpers.ts';
+import { sfnClient, waitForStatus, waitUntil } from '../local-runtime/helpers.ts';
 import { type OutputProcess, processesMentioning, startNpmStart } from '../support/processes.ts';
 
 const SEED_RECORDS = '500';
@@ -184,7 +184,15 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
     second.runtime.child.kill('SIGINT');
     expect(await second.runtime.exit).toBe(0);
     // Nothing of either runtime is left: the converter orphaned by the crash was ended at restart.
-    expect(processesMentioning(dataDir)).toEqual([]);
+    const describeLeft = () =>
+      processesMentioning(dataDir)
+        .map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ')}`)
+        .join('\n');
+    const leftAtExit = describeLeft();
+    expect(
+      await waitUntil(() => processesMentioning(dataDir).length === 0, 3000),
+      `${leftAtExit}\n---\n${describeLeft()}`,
+    ).toBe(true);
 
     // Assess: the crash came in the middle (some files, not all), and nothing published then is torn.
     expect(atCrash.length).toBeGreaterThanOrEqual(CRASH_AFTER_FILES);
@@ -272,7 +280,7 @@ describe('crash: npm start is SIGKILLed in the middle of the monthly export', ()
     expect(abandoned.length).toBeLessThanOrEqual(1);
     for (const file of abandoned) expect(path.basename(file)).toMatch(/^\.2026-10\.xlsx\.tmp-[0-9a-f]+$/);
     console.log(
-      `crash: killed with ${atCrash.length}/${targetCount} files published (${atRestart.length} at restart, ${doneBeforeCrash.length} logged done); restart took ${restartMs} ms; redrive skipped ${skippedKeys.length}, converted ${convertedKeys.length}, republished ${republished.length}; abandoned temporary files ${abandoned.length}; other jobs in flight ${othersInFlight.length}/${OTHER_JOBS.length}, all redriven to SUCCEEDED`,
+      `crash: killed with ${atCrash.length}/${targetCount} files published (${atRestart.length} at restart, ${doneBeforeCrash.length} logged done); restart took ${restartMs} ms; redrive skipped ${skippedKeys.length}, converted ${convertedKeys.length}, republished ${republished.length}; abandoned temporary files ${abandoned.length}; other jobs in flight ${othersInFlight.length}/${OTHER_JOBS.length}, all redriven to SUCCEEDED; processes still exiting when npm start had exited: ${leftAtExit === '' ? 'none' : leftAtExit}`,
     );
   }, 150_000);
 });
