@@ -300,6 +300,11 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
     Resources[roleId] = role('ecs-tasks.amazonaws.com', exportsBucketStatements());
     Resources[taskDefinitionLogicalId(container)] = {
       Type: 'AWS::ECS::TaskDefinition',
+      // A new image tag replaces the revision. CloudFormation would deregister the old one,
+      // and an execution started before the deploy (it runs its own definition, which pins
+      // that revision) could then start no more tasks: ECS refuses RunTask on an INACTIVE
+      // revision. Retained revisions stay ACTIVE (README "Deploying": deploy safety).
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         Family: `${SERVICE_NAME}-${stage}-${container}`,
         RequiresCompatibilities: ['FARGATE'],
