@@ -3,6 +3,7 @@
  * and exports `register(program)`; add a command with one import and one line below.
  */
 import { Command, CommanderError } from 'commander';
+import { register as registerDeployCheck } from './commands/deploy-check.ts';
 import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerLogs } from './commands/logs.ts';
@@ -48,6 +49,7 @@ registerPs(program);
 registerStop(program);
 registerRedrive(program);
 registerLogs(program);
+registerDeployCheck(program);
 
 try {
   await program.parseAsync(process.argv);
