@@ -9,6 +9,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -345,5 +346,114 @@ describe('the deploy-check and smoke steps against the local runtime', () => {
       'refusing to deploy: it would delete sfn-batch-test-refresh-search-index',
     );
     expect(result.stderr).toContain('batchctl stop still-running');
+  });
+});
+
+// A real failed deploy needs AWS. Here `npx` (osls) and `aws` are two-line stubs on PATH,
+// so what runs is the step's own handling: the exit code and what the summary tells the team.
+describe('the Deploy step’s report of a failed deploy', () => {
+  let stubs: string;
+
+  beforeAll(() => {
+    stubs = mkdtempSync(path.join(tmpdir(), 'sfn-batch-stubs-'));
+    writeFileSync(path.join(stubs, 'npx'), '#!/bin/sh\necho "npx $*"\nexit "$NPX_EXIT"\n', { mode: 0o755 });
+    writeFileSync(
+      path.join(stubs, 'aws'),
+      '#!/bin/sh\ncase "$*" in *"cloudformation describe-stacks --stack-name sfn-batch-prod "*) echo "$STACK_STATUS" ;; *) exit 254 ;; esac\n',
+      {
+        mode: 0o755,
+      },
+    );
+  });
+
+  afterAll(() => rmSync(stubs, { recursive: true, force: true }));
+
+  const deploy = (npxExit: number, stackStatus: string) =>
+    runStep(stepScript(workflow, 'deploy', 'Deploy'), {
+      cwd: REPO,
+      env: {
+        PATH: `${stubs}:${process.env.PATH ?? ''}`,
+        NPX_EXIT: String(npxExit),
+        STACK_STATUS: stackStatus,
+        STAGE: 'prod',
+        AWS_REGION: 'eu-west-1',
+        IMAGE_TAG: 'abc123',
+        SUBNET_IDS: 'subnet-0a,subnet-0b',
+        SECURITY_GROUP_IDS: 'sg-0a',
+        ASSIGN_PUBLIC_IP: 'DISABLED',
+      },
+    });
+
+  it('deploys the packaged stack with the image tag and reports success', async () => {
+    const result = await deploy(0, 'UPDATE_COMPLETE');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'npx osls deploy --stage prod --region eu-west-1 --package .serverless --param imageTag=abc123 --param subnetIds=subnet-0a,subnet-0b',
+    );
+    expect(result.summary).toBe('Deployed `abc123` to `sfn-batch-prod`.\n');
+  });
+
+  it('says that CloudFormation rolled back to the previous deployment, and fails', async () => {
+    const result = await deploy(1, 'UPDATE_ROLLBACK_COMPLETE');
+
+    expect(result.code).toBe(1);
+    expect(result.summary).toContain('Stack status: `UPDATE_ROLLBACK_COMPLETE`.');
+    expect(result.summary).toContain('### Deploy of `abc123` to `sfn-batch-prod` failed');
+    expect(result.summary).toContain(
+      'CloudFormation rolled sfn-batch-prod back: the previous deployment is still in place and running.',
+    );
+  });
+
+  it('says what to do when the rollback itself failed, or the first deploy failed', async () => {
+    const rollbackFailed = await deploy(1, 'UPDATE_ROLLBACK_FAILED');
+    const firstDeploy = await deploy(1, 'ROLLBACK_COMPLETE');
+    const beforeCloudFormation = await deploy(1, 'UPDATE_COMPLETE');
+
+    expect(rollbackFailed.summary).toContain(
+      'aws cloudformation continue-update-rollback --stack-name sfn-batch-prod',
+    );
+    expect(firstDeploy.summary).toContain(
+      'delete the stack (aws cloudformation delete-stack --stack-name sfn-batch-prod)',
+    );
+    expect(beforeCloudFormation.summary).toContain('the previous deployment is untouched');
+    for (const result of [rollbackFailed, firstDeploy, beforeCloudFormation]) expect(result.code).toBe(1);
+  });
+});
+
+describe('the "Check the environment\'s settings" step', () => {
+  const script = stepScript(workflow, 'deploy', "Check the environment's settings");
+
+  it('names every missing environment variable and the environment to set it in', async () => {
+    const result = await runStep(script, {
+      cwd: REPO,
+      env: {
+        STAGE: 'prod',
+        AWS_DEPLOY_ROLE_ARN: 'arn:aws:iam::111122223333:role/x',
+        AWS_REGION: '',
+        SUBNET_IDS: '',
+        SECURITY_GROUP_IDS: 'sg-0a',
+      },
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      '::error::set the variables AWS_REGION SUBNET_IDS in the GitHub environment "prod"',
+    );
+  });
+
+  it('passes when every setting is there', async () => {
+    const result = await runStep(script, {
+      cwd: REPO,
+      env: {
+        STAGE: 'prod',
+        AWS_DEPLOY_ROLE_ARN: 'arn:aws:iam::111122223333:role/x',
+        AWS_REGION: 'eu-west-1',
+        SUBNET_IDS: 'subnet-0a',
+        SECURITY_GROUP_IDS: 'sg-0a',
+      },
+    });
+
+    expect(result.code).toBe(0);
   });
 });
