@@ -186,6 +186,7 @@ describe('serverless/bootstrap.yml', () => {
       /:cluster\/sfn-batch-\$\{Stage\}$/,
       /:task-definition\/sfn-batch-\$\{Stage\}-\*:\*$/,
       /:role\/sfn-batch-\$\{Stage\}-\*$/,
+      /:role\/aws-service-role\/ecs\.amazonaws\.com\/AWSServiceRoleForECS$/,
       /:function:sfn-batch-\$\{Stage\}-\*$/,
       /:log-group:(\/aws\/lambda\/|\/ecs\/|\/aws\/vendedlogs\/states\/)sfn-batch-\$\{Stage\}/,
       /:stateMachine:sfn-batch-\$\{Stage\}-\*$/,
