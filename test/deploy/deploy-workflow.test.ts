@@ -22,7 +22,7 @@ import { loadJobSpecs } from '#lib/schedule/load.ts';
 import type { LocalRuntime } from '#local/runtime.ts';
 import type { Definition } from '#local/sfn/service.ts';
 import { sfnClient, startTestRuntime, taskDefinition } from '../local-runtime/helpers.ts';
-import { REPO } from '../support/processes.ts';
+import { batchctl, REPO } from '../support/processes.ts';
 import { DEPLOY_WORKFLOW, readDeployWorkflow, runStep, stepScript } from './workflow-steps.ts';
 
 const workflow = readDeployWorkflow();
@@ -321,6 +321,22 @@ describe('the deploy-check and smoke steps against the local runtime', () => {
     expect(idleRemoval.stdout).toContain(
       'removes sfn-batch-test-refresh-search-index: no running executions',
     );
+  });
+
+  it('deploy check: refuses when schedule files are invalid, since what the deploy removes is then unknown', async () => {
+    const result = await batchctl(tmpdir(), [
+      '--root',
+      path.join(REPO, 'test', 'schedule', 'fixtures', 'broken'),
+      'deploy-check',
+      '--endpoint-url',
+      runtime.endpoint,
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'schedules/ has invalid files, so what the deploy would remove is unknown',
+    );
+    expect(result.stderr).toContain('many-mistakes.yml:2:11');
   });
 
   it('deploy check: refuses a deploy that removes a job whose execution is running, naming it', async () => {
