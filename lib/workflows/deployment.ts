@@ -304,7 +304,9 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
       // and an execution started before the deploy (it runs its own definition, which pins
       // that revision) could then start no more tasks: ECS refuses RunTask on an INACTIVE
       // revision. Retained revisions stay ACTIVE (README "Deploying": deploy safety).
+      // Deleting the whole stack still deregisters them (nothing runs without the cluster).
       UpdateReplacePolicy: 'Retain',
+      DeletionPolicy: 'Delete',
       Properties: {
         Family: `${SERVICE_NAME}-${stage}-${container}`,
         RequiresCompatibilities: ['FARGATE'],

@@ -107,9 +107,11 @@ describe('a deploy of the packaged stack (the deploy workflow’s Package step)'
     for (const container of CONTAINERS) {
       const definition = template.Resources[taskDefinitionLogicalId(container)] as unknown as {
         UpdateReplacePolicy?: string;
+        DeletionPolicy?: string;
       };
 
       expect(definition.UpdateReplacePolicy, container).toBe('Retain');
+      expect(definition.DeletionPolicy, container).toBe('Delete');
     }
   });
 
