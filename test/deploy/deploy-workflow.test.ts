@@ -437,6 +437,37 @@ describe('the Deploy step’s report of a failed deploy', () => {
   });
 });
 
+describe('the "Find images already in ECR" step', () => {
+  it('marks a container whose SHA tag is already in ECR, so a rollback does not rebuild (aws stubbed)', async () => {
+    // Prepare: an `aws` stub that knows one image, batch-jobs:abc123.
+    const stubs = mkdtempSync(path.join(tmpdir(), 'sfn-batch-stubs-'));
+    writeFileSync(
+      path.join(stubs, 'aws'),
+      '#!/bin/sh\ncase "$*" in "ecr describe-images --repository-name sfn-batch/batch-jobs --image-ids imageTag=abc123") exit 0 ;; *) exit 254 ;; esac\n',
+      { mode: 0o755 },
+    );
+    try {
+      // Act
+      const result = await runStep(stepScript(workflow, 'deploy', 'Find images already in ECR'), {
+        cwd: REPO,
+        env: { PATH: `${stubs}:${process.env.PATH ?? ''}`, IMAGE_TAG: 'abc123' },
+      });
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(result.output).toBe('batch_jobs=true\nxlsx_converter=false\n');
+    } finally {
+      rmSync(stubs, { recursive: true, force: true });
+    }
+  });
+
+  it('lists every container the workflow builds', () => {
+    const script = stepScript(workflow, 'deploy', 'Find images already in ECR');
+
+    expect(/for container in ([a-z -]+);/.exec(script)?.[1]?.split(' ').sort()).toEqual(containers.sort());
+  });
+});
+
 describe('the "Check the environment\'s settings" step', () => {
   const script = stepScript(workflow, 'deploy', "Check the environment's settings");
 
