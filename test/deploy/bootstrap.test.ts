@@ -6,9 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, isSeq, parse, parseDocument, type YAMLMap } from 'yaml';
 import { CONTAINERS } from '#lib/workflows/names.ts';
-import { REPO_ROOT } from './packaged-template.ts';
+import { BOOTSTRAP } from './bootstrap-policy.ts';
 
-const BOOTSTRAP = path.join(REPO_ROOT, 'serverless', 'bootstrap.yml');
 const text = readFileSync(BOOTSTRAP, 'utf8');
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

@@ -6,6 +6,7 @@ import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { stateMachineLogicalId, taskDefinitionLogicalId } from '#lib/workflows/deployment.ts';
 import { CONTAINERS } from '#lib/workflows/names.ts';
+import { creationCalls, deployRoleStatements, isAllowed } from './bootstrap-policy.ts';
 import { type CfnTemplate, type Json, resolveDefinition, resourcesOfType } from './packaged-template.ts';
 import { packagingCopy, readDeployWorkflow, runStep, stepScript } from './workflow-steps.ts';
 
@@ -123,6 +124,34 @@ describe('a deploy of the packaged stack (the deploy workflow’s Package step)'
 
     expect(machines.size).toBe(jobs.length);
     expect(targets.sort()).toEqual([...machines].sort());
+  });
+});
+
+describe('the bootstrap deploy role (serverless/bootstrap.yml) against the packaged stack', () => {
+  // An offline stand-in for the first deploy's AccessDenied errors: Allow statements are
+  // matched as IAM matches them (conditions not evaluated); what CloudFormation calls per
+  // resource type is written out in bootstrap-policy.ts.
+  const deployment = { stage: 'prod', region: 'eu-west-1', account: '111122223333' };
+
+  it('knows every resource type of the stack (add a new type’s actions to bootstrap.yml and bootstrap-policy.ts)', () => {
+    expect(creationCalls(template, deployment).unknownTypes).toEqual([]);
+  });
+
+  it('may create every resource of the stack under the name it gets, and pass it its role', () => {
+    const statements = deployRoleStatements(deployment);
+    const { calls } = creationCalls(template, deployment);
+    const denied = calls.filter((call) => !isAllowed(statements, call.action, call.arn));
+
+    expect(calls.length).toBeGreaterThan(Object.keys(template.Resources).length);
+    expect(denied).toEqual([]);
+  });
+
+  it('may not create the same resources for another stage', () => {
+    const statements = deployRoleStatements({ ...deployment, stage: 'staging' });
+    const { calls } = creationCalls(template, deployment);
+    const allowed = calls.filter((call) => call.arn !== '*' && isAllowed(statements, call.action, call.arn));
+
+    expect(allowed).toEqual([]);
   });
 });
 
