@@ -108,6 +108,8 @@ export function creationCalls(
         add('states:CreateStateMachine', arn('states', `stateMachine:${properties.StateMachineName}`));
         if (properties.Tags)
           add('states:TagResource', arn('states', `stateMachine:${properties.StateMachineName}`));
+        // Logging to CloudWatch: the creating principal needs the log-delivery actions.
+        if (properties.LoggingConfiguration) add('logs:CreateLogDelivery', '*');
         break;
       case 'AWS::Scheduler::Schedule':
         add('scheduler:CreateSchedule', arn('scheduler', `schedule/default/${properties.Name}`));
