@@ -142,6 +142,26 @@ export function creationCalls(
         add('events:PutRule', arn('events', `rule/${properties.Name}`));
         add('events:PutTargets', arn('events', `rule/${properties.Name}`));
         break;
+      case 'AWS::Lambda::EventInvokeConfig':
+        add(
+          'lambda:PutFunctionEventInvokeConfig',
+          arn('lambda', `function:${functionName(properties.FunctionName ?? null)}`),
+        );
+        break;
+      case 'AWS::SQS::Queue':
+        add('sqs:CreateQueue', arn('sqs', String(properties.QueueName ?? `${stack}-${id}-ABCDEF123456`)));
+        break;
+      case 'AWS::SQS::QueuePolicy':
+        for (const queue of [properties.Queues ?? []].flat()) {
+          const queueId = String((queue as { Ref: string }).Ref);
+          const queueName =
+            template.Resources[queueId]?.Properties.QueueName ?? `${stack}-${queueId}-ABCDEF123456`;
+          add('sqs:SetQueueAttributes', arn('sqs', String(queueName)));
+        }
+        break;
+      case 'AWS::CloudWatch::Alarm':
+        add('cloudwatch:PutMetricAlarm', arn('cloudwatch', `alarm:${properties.AlarmName}`));
+        break;
       case 'AWS::ECS::Cluster':
         add('ecs:CreateCluster', arn('ecs', `cluster/${properties.ClusterName}`));
         break;

@@ -188,6 +188,8 @@ describe('serverless/bootstrap.yml', () => {
       /:role\/aws-service-role\/ecs\.amazonaws\.com\/AWSServiceRoleForECS$/,
       /:function:sfn-batch-\$\{Stage\}-\*$/,
       /:log-group:(\/aws\/lambda\/|\/ecs\/|\/aws\/vendedlogs\/states\/)sfn-batch-\$\{Stage\}/,
+      /:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:sfn-batch-\$\{Stage\}-\*$/,
+      /:alarm:sfn-batch-\$\{Stage\}-\*$/,
       /:stateMachine:sfn-batch-\$\{Stage\}-\*$/,
       /:execution:sfn-batch-\$\{Stage\}-\*:\*$/,
       /:schedule\/default\/sfn-batch-\$\{Stage\}-\*$/,
