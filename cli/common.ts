@@ -12,7 +12,14 @@ import {
   REPO_ROOT,
   type ScheduleCatalogue,
 } from '../lib/schedule/load.ts';
+import {
+  emptyState,
+  readSchedulerState,
+  type SchedulerState,
+  schedulerStatePath,
+} from '../lib/schedule/scheduler-state.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
+import { resolveDataDir } from '../local/runtime-file.ts';
 
 /** Exit codes of every batchctl command (documented in `batchctl --help` and README.md). */
 export const EXIT = { ok: 0, problem: 1, usage: 2 } as const;
@@ -73,10 +80,22 @@ export function findJob(catalogue: ScheduleCatalogue, name: string): JobSpec {
       EXIT.problem,
     );
   }
-  const names = [...catalogue.effective.keys()];
-  const suggestion = suggestClosest(name, names);
+  throw new CliError(unknownJobMessage(name, [...catalogue.effective.keys()]), EXIT.usage);
+}
+
+/**
+ * Why `name` names none of `jobs`: the jobs it is the start of (when several, so the
+ * user can pick one), else the closest name, else where to look.
+ */
+export function unknownJobMessage(name: string, jobs: readonly string[], where = ''): string {
+  const starting = jobs.filter((job) => job.startsWith(name)).sort();
+  if (starting.length > 1) {
+    const listed = starting.slice(0, 10).join(', ');
+    return `"${name}" is not a job name${where}; it is the start of ${starting.length} jobs: ${listed}${starting.length > 10 ? ', …' : ''}. Give the whole name.`;
+  }
+  const suggestion = starting[0] ?? suggestClosest(name, jobs);
   const hint = suggestion ? `Did you mean "${suggestion}"?` : 'Run "batchctl list" to see all jobs.';
-  throw new CliError(`unknown job "${name}". ${hint}`, EXIT.usage);
+  return `unknown job "${name}"${where}. ${hint}`;
 }
 
 /** Parses a positive whole number option, or throws a usage error naming the option. */
@@ -144,4 +163,20 @@ export function reportProblemsAfterOutput(catalogue: ScheduleCatalogue): void {
       .join('\n')}\n`,
   );
   process.exitCode = EXIT.problem;
+}
+
+/**
+ * The local scheduler's stored state in `${SFN_BATCH_DATA_DIR:-.data}/scheduler.json`
+ * (rate() anchors). Empty when npm start has not run there; an unreadable file is
+ * reported on stderr and read as empty, as the scheduler itself does.
+ */
+export async function localSchedulerState(): Promise<SchedulerState> {
+  const { state, problem } = await readSchedulerState(schedulerStatePath(resolveDataDir())).catch(
+    (error: unknown) => ({
+      state: emptyState(),
+      problem: error instanceof Error ? error.message : String(error),
+    }),
+  );
+  if (problem) process.stderr.write(`batchctl: ${problem}; rate() jobs are shown without an anchor\n`);
+  return state;
 }

@@ -6,12 +6,23 @@ import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ScheduleSource } from '../lib/schedule/load.ts';
 import { CliError, EXIT } from './common.ts';
 
 const execFileAsync = promisify(execFile);
 
 async function git(cwd: string, args: string[]): Promise<string> {
   const { stdout } = await execFileAsync('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
+  return stdout;
+}
+
+/** A file's bytes at a ref: the loader decodes them strictly, so bad UTF-8 is reported, not replaced. */
+async function gitBytes(cwd: string, args: string[]): Promise<Uint8Array> {
+  const { stdout } = await execFileAsync('git', args, {
+    cwd,
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: 'buffer',
+  });
   return stdout;
 }
 
@@ -32,7 +43,7 @@ export async function refExists(cwd: string, ref: string): Promise<boolean> {
 export async function readSchedulesAtRef(
   root: string,
   ref: string,
-): Promise<{ files: { path: string; text: string }[]; containers: string[] }> {
+): Promise<{ files: ScheduleSource[]; containers: string[] }> {
   try {
     await git(root, ['rev-parse', '--git-dir']);
   } catch {
@@ -61,7 +72,7 @@ export async function readSchedulesAtRef(
   const files = await Promise.all(
     names.map(async (name) => ({
       path: prefix ? name.slice(prefix.length + 1) : name,
-      text: await git(top, ['show', `${ref}:${name}`]),
+      text: await gitBytes(top, ['show', `${ref}:${name}`]),
     })),
   );
   const containerListing = await git(top, ['ls-tree', '-z', '-d', '--name-only', ref, '--', containersPath]);

@@ -69,14 +69,32 @@ Environment:
   SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
 
 const share = z.number().min(0).max(1);
-export const faultsSchema = z.strictObject({
-  capacityUnavailable: share.optional(),
-  resourceInitializationError: share.optional(),
-  cannotPullContainerError: share.optional(),
-  eniProvisioningTimeout: share.optional(),
-  spotInterruption: share.optional(),
-  seed: z.number().int().optional(),
-});
+/** Each task start draws one of these fates, so their shares cannot add up to more than all starts. */
+const START_FAILURE_KEYS = [
+  'capacityUnavailable',
+  'resourceInitializationError',
+  'cannotPullContainerError',
+  'eniProvisioningTimeout',
+] as const;
+export const faultsSchema = z
+  .strictObject({
+    capacityUnavailable: share.optional(),
+    resourceInitializationError: share.optional(),
+    cannotPullContainerError: share.optional(),
+    eniProvisioningTimeout: share.optional(),
+    spotInterruption: share.optional(),
+    seed: z.number().int().optional(),
+  })
+  .superRefine((faults, context) => {
+    const total = START_FAILURE_KEYS.reduce((sum, key) => sum + (faults[key] ?? 0), 0);
+    // A little slack for decimal shares such as 0.7 + 0.2 + 0.1.
+    if (total > 1 + 1e-9) {
+      context.addIssue({
+        code: 'custom',
+        message: `the start failure shares (${START_FAILURE_KEYS.filter((key) => faults[key] !== undefined).join(' + ')}) add up to ${Number(total.toFixed(6))}; they must add up to at most 1 (spotInterruption is drawn separately)`,
+      });
+    }
+  });
 
 /** Parses fault settings text; the error names the source, the key and the rule. */
 export function parseFaults(text: string, source: string): FaultInjectionConfig {

@@ -8,20 +8,20 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  notifyExecutionStatusChange,
-  settingsFromTags,
-  sfnExecutionApi,
-} from '../functions/notify-failure/notify-failure.ts';
+import { FolderInUseError } from '../lib/db/folder-lock.ts';
 import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
 import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { formatProblem, loadSchedules } from '../lib/schedule/load.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
+import { formatInstant } from '../lib/schedule/time-format.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
+import { WorkflowSynthesisError } from '../lib/workflows/synthesize.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
+import { describeNotifyResult } from './notify/deliver.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
+  describeFolderInUse,
   isProcessAlive,
   readRuntimeFile,
   removeRuntimeFile,
@@ -56,7 +56,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const { jobs, problems } = await loadSchedules(config.schedulesDir);
+  const { jobs, problems, warnings } = await loadSchedules(config.schedulesDir);
+  for (const warning of warnings) err(`npm start: ${formatProblem(warning)}`);
   if (problems.length > 0) {
     err(
       `npm start: ${problems.length} problem(s) in schedules/ (the same as "npm run batchctl -- validate"):`,
@@ -86,12 +87,15 @@ async function main(): Promise<number> {
   if (await isDatabaseEmpty(db)) await seed(db, config.seedRecords);
 
   let databaseUrl: string;
-  if (databaseConfig.url) databaseUrl = databaseConfig.url;
+  let databaseDisplayUrl: string;
+  if (databaseConfig.url) databaseUrl = databaseDisplayUrl = databaseConfig.url;
   else {
-    // Containers are child processes: they reach the embedded database over the wire protocol.
+    // Containers are child processes: they reach the embedded database over the wire protocol,
+    // with a password made for this start that only they receive (in DATABASE_URL).
     const served = await servePglite(db, { host: '127.0.0.1', port: 0 });
     closers.push({ what: 'database server', close: () => served.close() });
     databaseUrl = served.url;
+    databaseDisplayUrl = served.displayUrl;
   }
   const sharedEnvironment: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -104,7 +108,6 @@ async function main(): Promise<number> {
     ]),
   };
 
-  let notify: ((event: unknown) => Promise<void>) | undefined;
   const runtime = await startLocalRuntime({
     jobs,
     dataDir: config.dataDir,
@@ -116,11 +119,19 @@ async function main(): Promise<number> {
     lambdaEnvironment: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...sharedEnvironment,
+      // The notify Lambda posts here; without it, it returns the message and it is printed below.
+      ...(config.slackWebhookUrl ? { SLACK_WEBHOOK_URL: config.slackWebhookUrl } : {}),
     },
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
+    ...projectContainersDir(config.schedulesDir),
     onExecutionEvent: printExecutionEvent,
-    onStatusChangeEvent: async (event) => notify?.(event),
+    // Status changes go through the real notify Lambda (as EventBridge delivers them);
+    // undelivered ones are kept in <data dir>/notify/undelivered.jsonl and reported by warn.
+    onNotification: (result) => {
+      const text = describeNotifyResult(result);
+      if (text !== undefined) out(`notify: ${text}`);
+    },
     warn: (message) => err(`[local runtime] ${message}`),
   });
   closers.push({ what: 'local runtime', close: () => runtime.close() });
@@ -129,7 +140,6 @@ async function main(): Promise<number> {
     region: REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  notify = notifier(client, runtime, jobs, config.slackWebhookUrl);
 
   let scheduler: Scheduler | undefined;
   if (config.schedule) {
@@ -162,7 +172,7 @@ async function main(): Promise<number> {
   printStatusBlock(
     config,
     runtime,
-    databaseUrl,
+    databaseDisplayUrl,
     databaseConfig.url !== undefined,
     jobs,
     scheduledJobs,
@@ -170,8 +180,18 @@ async function main(): Promise<number> {
   );
   // Started after the status block so the burst of an `--at` month start prints below it.
   await scheduler?.start();
-  if (scheduler) printUpcoming(scheduler);
+  if (scheduler) printUpcoming(scheduler, scheduledJobs);
   return -1;
+}
+
+/**
+ * With --schedules, the containers are the ones beside that schedules/ folder (validate
+ * checked `container:` against them); otherwise the runtime's default, this repository's.
+ */
+function projectContainersDir(schedulesDir: string | undefined): { containersDir?: string } {
+  if (schedulesDir === undefined) return {};
+  const containersDir = path.join(path.dirname(path.resolve(schedulesDir)), 'containers');
+  return existsSync(containersDir) ? { containersDir } : {};
 }
 
 function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSpec[] {
@@ -256,34 +276,6 @@ function printExecutionEvent(event: ExecutionEvent): void {
   );
 }
 
-/**
- * The local stand-in for the EventBridge rule → notify Lambda: the same event goes
- * through the same notify logic. Settings come from the job specs (on AWS, from the
- * state machine tags); without SLACK_WEBHOOK_URL the message is printed here.
- */
-function notifier(client: SFNClient, runtime: LocalRuntime, jobs: JobSpec[], webhookUrl: string | undefined) {
-  const byName = new Map(jobs.map((job) => [job.name, job]));
-  const api = sfnExecutionApi(client);
-  const logger = {
-    info: (message: string) => out(`notify: ${message}`),
-    warn: (message: string) => out(`notify: ${message}`),
-    error: (message: string) => err(`notify: ${message}`),
-  };
-  return async (event: unknown): Promise<void> => {
-    const outcome = await notifyExecutionStatusChange(event, {
-      api,
-      logger,
-      webhookUrl,
-      links: { kind: 'local', endpoint: runtime.endpoint, consoleUrl: undefined },
-      notificationSettings: (job, tags) => {
-        const spec = byName.get(job);
-        return spec ? spec.notifications : settingsFromTags(job, tags);
-      },
-    });
-    if (outcome.action === 'posted') out(`notify: posted to Slack (${outcome.reason})`);
-  };
-}
-
 function printStatusBlock(
   config: StartConfig,
   runtime: LocalRuntime,
@@ -314,15 +306,17 @@ function printStatusBlock(
   out(lines.join('\n'));
 }
 
-function printUpcoming(scheduler: Scheduler): void {
+function printUpcoming(scheduler: Scheduler, jobs: readonly JobSpec[]): void {
   const upcoming = scheduler.upcoming(5);
   if (upcoming.length === 0) {
     out('No scheduled runs ahead.\n');
     return;
   }
-  out('Next runs (local time):');
+  const zones = new Map(jobs.map((job) => [job.name, job.timezone]));
+  out("Next runs (each in its job's time zone):");
   for (const run of upcoming) {
-    out(`  ${run.at.toLocaleString('sv-SE', { hour12: false }).slice(0, 16)}  ${run.job}`);
+    const zone = zones.get(run.job) ?? 'UTC';
+    out(`  ${formatInstant(run.at, zone)} ${zone.padEnd(16)}  ${run.job}`);
   }
   out('');
 }
@@ -368,13 +362,14 @@ try {
     process.exit(code);
   }
 } catch (error) {
-  if (error instanceof StartConfigError) err(`npm start: ${error.message}`);
+  if (error instanceof StartConfigError || error instanceof WorkflowSynthesisError)
+    err(`npm start: ${error.message}`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     err(
       `npm start: ${(error as Error).message}. Another npm start may be running; stop it, or pass --port 0 (any free port) or --port <n>.`,
     );
-  } else if (error instanceof Error && /Another local runtime \(pid \d+\)/.test(error.message)) {
-    err(`npm start: ${error.message}`);
+  } else if (error instanceof FolderInUseError) {
+    err(`npm start: ${await describeFolderInUse(error, path.dirname(error.folder))}`);
   } else err(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   for (const closer of closers.reverse()) await closer.close().catch(() => undefined);
   process.exit(error instanceof StartConfigError ? 2 : 1);

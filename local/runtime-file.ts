@@ -1,6 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { FolderInUseError } from '../lib/db/folder-lock.ts';
 
 /**
  * `<dataDir>/runtime.json`: written by `npm start` while it runs, read by batchctl to
@@ -70,4 +71,15 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The refusal for a data folder another process holds, naming the running local runtime
+ * (pid, command, API endpoint from runtime.json) when that is the holder.
+ */
+export async function describeFolderInUse(error: FolderInUseError, dataDir: string): Promise<string> {
+  const runtime = await readRuntimeFile(dataDir).catch(() => undefined);
+  const { holder } = error;
+  if (runtime === undefined || runtime.pid !== holder.pid) return error.message;
+  return `${error.folder} is in use by the running local runtime (npm start): pid ${holder.pid}, "${holder.command}", Step Functions API ${runtime.endpoint}, up since ${runtime.startedAt}. Stop it first (Ctrl-C in its terminal, or kill ${holder.pid}), or use another data folder (SFN_BATCH_DATA_DIR).`;
 }

@@ -1,13 +1,22 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
+import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
-import { stateMachineName } from '../lib/workflows/names.ts';
+import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
+import {
+  lambdaFunctionName,
+  stateMachineArn,
+  stateMachineArnPrefix,
+  stateMachineName,
+} from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
+import { notifyDelivery } from './notify/deliver.ts';
 import { SfnApiError } from './sfn/errors.ts';
 import { createApiServer } from './sfn/server.ts';
 import {
@@ -18,7 +27,7 @@ import {
   type TimingOverrides,
   unsupportedFeatures,
 } from './sfn/service.ts';
-import { ExecutionStore, writeAtomically } from './store/execution-store.ts';
+import { ExecutionStore } from './store/execution-store.ts';
 
 export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
 
@@ -37,7 +46,8 @@ export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
  *   Map are refused at start.
  * - One runtime per data directory (a lock file): executions left RUNNING by a process
  *   that died are closed as ABORTED (error LocalRuntimeStopped) at the next start, and
- *   their leftover task processes are killed.
+ *   their leftover task processes are killed. Their stopDate is the last instant that
+ *   process was known alive (a heartbeat every 5 s in sfn/heartbeat.json), not the restart.
  */
 
 export interface LocalRuntimeOptions {
@@ -63,6 +73,16 @@ export interface LocalRuntimeOptions {
   onExecutionEvent?: (event: ExecutionEvent) => void;
   /** EventBridge "Step Functions Execution Status Change" event for every terminal status. Errors are logged only. */
   onStatusChangeEvent?: (event: unknown) => Promise<void>;
+  /**
+   * Deliver the status-change events the notify rules match to the real notify Lambda
+   * (`functions/notify-failure/handler.ts`), as EventBridge does. Default: on when the
+   * Lambdas are the repository's own (no `functionsDir`).
+   */
+  notifyLambda?: boolean;
+  /** Pauses before the retries of a failed notify invocation (default 1 s, 2 s: Lambda's two async retries). */
+  notifyRetryDelaysMs?: readonly number[];
+  /** What the notify Lambda returned for a delivered event (for the terminal). */
+  onNotification?: (result: unknown) => void;
   /** Definitions by job name instead of synthesising them from the templates (tests). */
   definitions?: Record<string, Definition>;
   /** Shorter Wait states and Retry pauses (tests, demos). */
@@ -70,6 +90,8 @@ export interface LocalRuntimeOptions {
   /** Where `<container>/main.ts` and `<function>/handler.ts` live (default: the repository's containers/ and functions/). */
   containersDir?: string;
   functionsDir?: string;
+  /** How often the runtime records that it is alive (default 5000 ms): after a crash, the stop date of the executions it ran. */
+  heartbeatIntervalMs?: number;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
 }
@@ -82,7 +104,6 @@ export interface LocalRuntime {
 }
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const openDataDirs = new Set<string>();
 
 /** Starts the local Step Functions API (and its ECS/Lambda stand-ins) on 127.0.0.1. */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -91,28 +112,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const accountId = options.accountId ?? '000000000000';
   const warn = options.warn ?? ((message: string) => process.stderr.write(`[local runtime] ${message}\n`));
   const dataDir = path.resolve(options.dataDir);
-  const lockFile = acquireLock(dataDir);
+  const releaseLock = acquireLock(dataDir);
   try {
-    const store = new ExecutionStore(dataDir);
+    const store = new ExecutionStore(dataDir, { warn });
+    const containersDir = options.containersDir ?? path.join(REPO_ROOT, 'containers');
+    // Every complete folder in the containers directory gets a task definition, as on AWS.
+    const containers = [...new Set([...CONTAINERS, ...scanContainerFolders(containersDir).containers])];
+    const synthesisContext = localSynthesisContext(stage, region, accountId, containers);
     const stateMachines = options.jobs.map((job): StateMachineEntry => {
       const name = stateMachineName(stage, job.name);
       const definition =
-        options.definitions?.[job.name] ??
-        (synthesizeDefinition(job, localSynthesisContext(stage, region, accountId)) as Definition);
+        options.definitions?.[job.name] ?? (synthesizeDefinition(job, synthesisContext) as Definition);
       const unsupported = unsupportedFeatures(definition);
       if (unsupported.length > 0) {
         throw new Error(
           `${job.sourceFile}: the ${job.workflow} workflow uses what the local interpreter (aws-local-stepfunctions) cannot run: ${unsupported.join('; ')}`,
         );
       }
-      const tags = [
-        { key: 'team', value: job.owner.team },
-        { key: 'slack-channel', value: job.owner.slackChannel },
-        ...(job.runbookUrl === undefined ? [] : [{ key: 'runbook', value: job.runbookUrl }]),
-        { key: 'job', value: job.name },
-      ];
+      const tags = stateMachineTagList(job, stage);
       return {
-        arn: `arn:aws:states:${region}:${accountId}:stateMachine:${name}`,
+        arn: stateMachineArn(region, accountId, stage, job.name),
         name,
         job,
         definition,
@@ -132,7 +151,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       region,
       accountId,
       repoRoot: REPO_ROOT,
-      containersDir: options.containersDir ?? path.join(REPO_ROOT, 'containers'),
+      containersDir,
       nodeBinary,
       taskEnvironment,
       maxConcurrentTasks: options.maxConcurrentTasks ?? 8,
@@ -153,6 +172,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stage,
       environment: lambdaEnvironment,
     });
+    const statusChangeListeners: ((event: unknown) => Promise<void>)[] = [];
+    const notifications =
+      (options.notifyLambda ?? options.functionsDir === undefined)
+        ? notifyDelivery({
+            lambda,
+            functionArn: `arn:aws:lambda:${region}:${accountId}:function:${lambdaFunctionName(stage, 'notifyFailure')}`,
+            stateMachineArnPrefix: stateMachineArnPrefix(region, accountId, stage),
+            dataDir,
+            ...(options.notifyRetryDelaysMs === undefined
+              ? {}
+              : { retryDelaysMs: options.notifyRetryDelaysMs }),
+            warn,
+            ...(options.onNotification === undefined ? {} : { onDelivered: options.onNotification }),
+          })
+        : undefined;
+    if (notifications !== undefined) statusChangeListeners.push(notifications.deliver);
+    if (options.onStatusChangeEvent !== undefined) statusChangeListeners.push(options.onStatusChangeEvent);
     const service = new StepFunctionsService({
       store,
       ecs,
@@ -162,9 +198,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stateMachines,
       ...(options.timing === undefined ? {} : { timing: options.timing }),
       ...(options.onExecutionEvent === undefined ? {} : { onExecutionEvent: options.onExecutionEvent }),
-      ...(options.onStatusChangeEvent === undefined
+      ...(statusChangeListeners.length === 0
         ? {}
-        : { onStatusChangeEvent: options.onStatusChangeEvent }),
+        : {
+            onStatusChangeEvent: async (event: unknown) => {
+              await Promise.all(statusChangeListeners.map((listener) => listener(event)));
+            },
+          }),
       warn,
     });
 
@@ -213,60 +253,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     taskEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();
+    service.startHeartbeat(options.heartbeatIntervalMs ?? 5000);
 
     let closing: Promise<void> | undefined;
     return {
       endpoint,
-      stateMachineArn: (job) =>
-        `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName(stage, job)}`,
+      stateMachineArn: (job) => stateMachineArn(region, accountId, stage, job),
       close: () => {
         closing ??= (async () => {
+          notifications?.stopRetrying();
           await service.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeAllConnections();
           });
-          releaseLock(dataDir, lockFile);
+          releaseLock();
         })();
         return closing;
       },
     };
   } catch (error) {
-    releaseLock(dataDir, lockFile);
+    releaseLock();
     throw error;
   }
 }
 
 /** One runtime per data folder: two would each close the other's executions as interrupted. */
-function acquireLock(dataDir: string): string {
-  const lockFile = path.join(dataDir, 'sfn', 'runtime.lock');
-  if (openDataDirs.has(dataDir)) {
-    throw new Error(`A local runtime in this process already uses ${dataDir}; close it first`);
-  }
-  if (existsSync(lockFile)) {
-    const holder = Number.parseInt(readFileSync(lockFile, 'utf8').split('\n')[0] ?? '', 10);
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `Another local runtime (pid ${holder}) uses ${dataDir} (lock ${lockFile}); stop it, or start with another data directory`,
-      );
-    }
-  }
-  mkdirSync(path.dirname(lockFile), { recursive: true });
-  writeAtomically(lockFile, `${process.pid}\n${new Date().toISOString()}\n`);
-  openDataDirs.add(dataDir);
-  return lockFile;
-}
-
-function releaseLock(dataDir: string, lockFile: string): void {
-  openDataDirs.delete(dataDir);
-  rmSync(lockFile, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function acquireLock(dataDir: string): () => void {
+  const storeDir = path.join(dataDir, 'sfn');
+  mkdirSync(storeDir, { recursive: true });
+  return acquireFolderLock(storeDir, path.join(storeDir, 'runtime.lock'));
 }

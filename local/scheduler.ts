@@ -1,11 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { z } from 'zod';
 import type { ExecutionInput } from '../lib/contracts/execution-input.ts';
 import { nextRuns, parseScheduleExpression } from '../lib/cron/index.ts';
 import type { ScheduleExpression } from '../lib/cron/parse.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import {
+  emptyState,
+  type JobScheduleState,
+  readSchedulerState,
+  type SchedulerState,
+  storedJobState,
+  writeSchedulerState,
+} from '../lib/schedule/scheduler-state.ts';
 
 /**
  * The local stand-in for EventBridge Scheduler: starts each enabled job at the
@@ -172,56 +176,12 @@ export function planDueRuns(
   return { fire, missed, next };
 }
 
-const stateFileSchema = z.object({
-  version: z.literal(1),
-  jobs: z.record(
-    z.string(),
-    z.object({
-      /** Every run at or before this instant has been started or reported as missed. */
-      handledThrough: z.iso.datetime(),
-      /** rate() cadence origin, like an EventBridge schedule's creation time; reset when the expression changes. */
-      anchor: z.iso.datetime(),
-      schedule: z.string(),
-      timezone: z.string(),
-      lastScheduledTime: z.iso.datetime().optional(),
-    }),
-  ),
-});
-type SchedulerState = z.infer<typeof stateFileSchema>;
-type JobState = SchedulerState['jobs'][string];
+type JobState = JobScheduleState;
 
 async function readState(file: string, log: SchedulerLog): Promise<SchedulerState> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, jobs: {} };
-    throw error;
-  }
-  const parsed = stateFileSchema.safeParse(safeJson(text));
-  if (!parsed.success) {
-    log.warn(
-      `${file} is not a valid scheduler state file (${parsed.error.issues[0]?.message ?? 'unreadable'}); starting fresh, no missed runs can be reported`,
-    );
-    return { version: 1, jobs: {} };
-  }
-  return parsed.data;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeState(file: string, state: SchedulerState): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  // Write then rename, so a crash mid-write never leaves a truncated file.
-  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(temporary, file);
+  const { state, problem } = await readSchedulerState(file);
+  if (problem) log.warn(`${problem}; starting fresh, no missed runs can be reported`);
+  return state;
 }
 
 interface ScheduledJob {
@@ -239,7 +199,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { log } = options;
   const scheduled: ScheduledJob[] = [];
   const inFlight = new Set<Promise<unknown>>();
-  let persisted: SchedulerState = { version: 1, jobs: {} };
+  let persisted: SchedulerState = emptyState();
   let timer: unknown;
   let stopped = false;
   let saving: Promise<void> = Promise.resolve();
@@ -253,7 +213,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     for (const entry of scheduled) persisted.jobs[entry.job.name] = entry.state;
     const snapshot: SchedulerState = structuredClone(persisted);
     saving = saving
-      .then(() => writeState(file, snapshot))
+      .then(() => writeSchedulerState(file, snapshot))
       .catch((error: unknown) => log.error(`could not write ${file}: ${errorMessage(error)}`));
     return saving;
   }
@@ -346,13 +306,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (!job.enabled) continue;
         const expression = parseScheduleExpression(job.schedule);
         const previous = persisted.jobs[job.name];
-        const sameSchedule = previous?.schedule === job.schedule && previous.timezone === job.timezone;
-        const fresh = !previous || !sameSchedule;
-        const handledThrough = previous && sameSchedule ? previous.handledThrough : now.toISOString();
+        const kept = storedJobState(persisted, job);
+        const fresh = kept === undefined;
+        const handledThrough = kept ? kept.handledThrough : now.toISOString();
         const state: JobState = {
           handledThrough:
             new Date(handledThrough).getTime() > now.getTime() ? now.toISOString() : handledThrough,
-          anchor: previous && sameSchedule ? previous.anchor : now.toISOString(),
+          anchor: kept ? kept.anchor : now.toISOString(),
           schedule: job.schedule,
           timezone: job.timezone,
           ...(previous?.lastScheduledTime ? { lastScheduledTime: previous.lastScheduledTime } : {}),

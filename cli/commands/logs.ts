@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { CliError } from '../common.ts';
 import {
   describeApiError,
+  listExecutions,
   resolveExecution,
   resolveTarget,
   type SfnTarget,
+  stageStateMachines,
   type TargetOptions,
   withTargetOptions,
 } from '../sfn-client.ts';
@@ -80,12 +82,36 @@ async function executionRunning(target: SfnTarget, executionArn: string): Promis
   return described.status === 'RUNNING' || described.status === 'PENDING_REDRIVE';
 }
 
+/**
+ * The execution `text` names: for a job name, the job's newest execution (so that
+ * `logs <job> --follow` works without knowing the generated name); otherwise an ARN,
+ * an execution name or a unique prefix of one.
+ */
+async function resolveLogTarget(target: SfnTarget, text: string): Promise<string> {
+  const stateMachineArn = text.startsWith('arn:') ? undefined : (await stageStateMachines(target)).get(text);
+  if (stateMachineArn === undefined) return resolveExecution(target, text);
+  const executions = await listExecutions(target, stateMachineArn, 1000);
+  const newest = executions
+    .filter((execution) => execution.executionArn !== undefined)
+    .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0))[0];
+  if (newest?.executionArn === undefined) {
+    throw new CliError(
+      `job ${text} has no executions in ${target.description} yet; start one with "batchctl run ${text}"`,
+    );
+  }
+  process.stdout.write(`=== ${newest.name} (${newest.status}), the newest execution of ${text}\n`);
+  return newest.executionArn;
+}
+
 export function register(program: Command): void {
   withTargetOptions(
     program
       .command('logs')
       .description("Print an execution's task output (stdout and stderr of each container run)")
-      .argument('<execution>', 'execution ARN, name, or a unique name prefix')
+      .argument(
+        '<execution>',
+        'execution ARN, name, a unique name prefix, or a job name (its newest execution)',
+      )
       .option('-f, --follow', 'keep printing new output until the execution ends'),
   )
     .addHelpText(
@@ -94,9 +120,11 @@ export function register(program: Command): void {
 Local runtime only. On AWS the task output is in CloudWatch Logs (the task definition's
 log group); open the execution in the Step Functions console and follow the task link.
 
+A job name stands for that job's newest execution, running or not.
+
 Examples:
   $ batchctl logs aggregate-record-stats-daily-manual-20261121T120000Z
-  $ batchctl logs export-monthly --follow`,
+  $ batchctl logs export-monthly-records --follow`,
     )
     .action(async (execution: string, options: TargetOptions & { follow?: boolean }) => {
       const target = await resolveTarget(options);
@@ -107,7 +135,7 @@ Examples:
       }
       const endpoint = target.endpoint;
       try {
-        const executionArn = await resolveExecution(target, execution);
+        const executionArn = await resolveLogTarget(target, execution);
         const printer = new LogPrinter();
         for (;;) {
           // Read the status first: output written before the execution ended is then always printed.

@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
-import { scheduleInWords, upcomingRuns } from '../../lib/schedule/runs.ts';
+import { plannedRuns, scheduleInWords } from '../../lib/schedule/runs.ts';
+import { storedRateAnchor } from '../../lib/schedule/scheduler-state.ts';
 import { formatInstant } from '../../lib/schedule/time-format.ts';
-import { findJob, loadCatalogue, parseCount, parseInstant, renderTable } from '../common.ts';
+import {
+  findJob,
+  loadCatalogue,
+  localSchedulerState,
+  parseCount,
+  parseInstant,
+  renderTable,
+} from '../common.ts';
 
 export function register(program: Command): void {
   program
@@ -15,7 +23,9 @@ export function register(program: Command): void {
       `
 Times follow EventBridge Scheduler: a local time that does not exist (DST spring-forward)
 is skipped, and a repeated local time (fall-back) runs once. rate() schedules count
-from the moment the schedule is created; here they are shown from now (or --after).
+from the moment the schedule is created: locally, from the anchor npm start stored in
+\${SFN_BATCH_DATA_DIR:-.data}/scheduler.json when it first scheduled the job. Before that
+there are no fixed instants yet, and next says so.
 
 Examples:
   $ batchctl next export-monthly-records
@@ -28,11 +38,18 @@ Exit codes: 0 ok, 1 the job's file is invalid, 2 unknown job or bad option.`,
       const count = parseCount(options.count, '--count', 1000);
       const after = options.after === undefined ? new Date() : parseInstant(options.after, '--after');
       const job = findJob(await loadCatalogue(command), name);
-      const runs = upcomingRuns(job, after, count);
+      const anchor = storedRateAnchor(await localSchedulerState(), job);
+      const { runs, notAnchored } = plannedRuns(job, after, count, anchor);
       const lines = [`${job.name}: ${job.schedule} in ${job.timezone} (${scheduleInWords(job.schedule)})`];
       if (!job.enabled)
         lines.push('Note: enabled is false, so these runs do not happen until it is enabled.');
-      if (runs.length === 0) lines.push(`No runs after ${after.toISOString()}.`);
+      if (anchor)
+        lines.push(`Counted from the local scheduler's anchor ${formatInstant(anchor, job.timezone)}.`);
+      if (notAnchored)
+        lines.push(
+          `No fixed run instants yet: ${notAnchored}. The local scheduler has no anchor for this job (npm start has not scheduled it, or its schedule changed since).`,
+        );
+      else if (runs.length === 0) lines.push(`No runs after ${after.toISOString()}.`);
       else {
         lines.push(
           renderTable(

@@ -1,6 +1,6 @@
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { CliError, EXIT, renderTable } from '../common.ts';
+import { CliError, EXIT, renderTable, unknownJobMessage } from '../common.ts';
 import {
   describeApiError,
   formatDurationBetween,
@@ -11,6 +11,17 @@ import {
   type TargetOptions,
   withTargetOptions,
 } from '../sfn-client.ts';
+
+/** This machine's zone: ps prints start times in it, each with its offset so it can be compared. */
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** `2026-11-21 23:40:05 +09:00`: local wall time with its UTC offset (which changes with DST). */
+function formatStarted(date: Date): string {
+  const minutes = -date.getTimezoneOffset();
+  const hours = String(Math.floor(Math.abs(minutes) / 60)).padStart(2, '0');
+  const rest = String(Math.abs(minutes) % 60).padStart(2, '0');
+  return `${formatLocalTime(date)} ${minutes < 0 ? '-' : '+'}${hours}:${rest}`;
+}
 
 /** Finished executions shown next to the running ones without --all. */
 const RECENT_COUNT = 20;
@@ -41,10 +52,11 @@ Examples:
       try {
         let machines = [...(await stageStateMachines(target)).entries()];
         if (options.job !== undefined) {
+          const deployed = machines.map(([job]) => job);
           machines = machines.filter(([job]) => job === options.job);
           if (machines.length === 0) {
             throw new CliError(
-              `${target.description} has no job "${options.job}"; see "batchctl list"`,
+              unknownJobMessage(options.job, deployed, ` in ${target.description}`),
               EXIT.usage,
             );
           }
@@ -71,11 +83,11 @@ Examples:
         const now = new Date();
         process.stdout.write(
           `${renderTable(
-            ['STATUS', 'JOB', 'STARTED', 'DURATION', 'EXECUTION'],
+            ['STATUS', 'JOB', `STARTED (${LOCAL_ZONE})`, 'DURATION', 'EXECUTION'],
             shown.map(({ job, execution }) => [
               execution.status ?? '?',
               job,
-              formatLocalTime(execution.startDate),
+              execution.startDate ? formatStarted(execution.startDate) : '-',
               formatDurationBetween(execution.startDate, execution.stopDate, now),
               execution.name ?? '?',
             ]),

@@ -5,9 +5,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import type { ExecutionInput } from '../../lib/contracts/execution-input.ts';
+import { checkExecutionInput, type ExecutionInput } from '../../lib/contracts/execution-input.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
-import { suggestClosest } from '../../lib/schedule/suggest.ts';
 import { CliError, EXIT, findJob, loadCatalogue } from '../common.ts';
 import {
   describeApiError,
@@ -21,85 +20,20 @@ import {
 /** Execution names: 1-80 characters; keep to `[A-Za-z0-9_-]` so CloudWatch logging works. */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
-const INPUT_KEYS = ['scheduledTime', 'params'] as const;
-
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
 /**
- * Checks a manual run's input against the job before anything starts, and returns
- * the execution input to send. The rule for `params`: a manual run may override the
- * keys the job declares in `defaultInput` in its schedule file, each with a value of
- * the same JSON type (a `null` default accepts any type). Any other key is refused
- * (usually a typo); to accept a new parameter, declare it with its default in the
- * schedule file. Returns every problem at once, not just the first.
+ * Checks a manual run's input with the one execution-input rule
+ * (`checkExecutionInput` in lib/contracts, which the guard also enforces on every
+ * start) before anything starts, and returns the execution input to send, marked
+ * as a manual run. Returns every problem at once, not just the first.
  */
 export function validateManualInput(
   job: JobSpec,
   value: unknown,
 ): { input: ExecutionInput; problems: string[] } {
-  const problems: string[] = [];
-  const input: ExecutionInput = { trigger: 'manual' };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return {
-      input,
-      problems: [`the input must be a JSON object such as {"params": {}}, got ${jsonType(value)}`],
-    };
-  }
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if ((INPUT_KEYS as readonly string[]).includes(key)) continue;
-    const suggestion = suggestClosest(key, INPUT_KEYS);
-    const hint =
-      key === 'trigger'
-        ? ' (batchctl sets trigger to "manual" itself)'
-        : suggestion
-          ? ` Did you mean "${suggestion}"?`
-          : '';
-    problems.push(`unknown input key "${key}"; allowed keys are scheduledTime and params.${hint}`);
-  }
-  if (record.scheduledTime !== undefined) {
-    const text = record.scheduledTime;
-    if (
-      typeof text !== 'string' ||
-      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ||
-      Number.isNaN(Date.parse(text))
-    ) {
-      problems.push(
-        `scheduledTime must be an ISO 8601 instant with a zone, such as "2026-11-01T00:00:00+09:00", got ${JSON.stringify(text)}`,
-      );
-    } else {
-      input.scheduledTime = new Date(text).toISOString();
-    }
-  }
-  if (record.params !== undefined) {
-    const params = record.params;
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-      problems.push(`params must be a JSON object, got ${jsonType(params)}`);
-    } else {
-      const known = Object.keys(job.defaultInput);
-      for (const [key, given] of Object.entries(params)) {
-        if (!Object.hasOwn(job.defaultInput, key)) {
-          const suggestion = suggestClosest(key, known);
-          problems.push(
-            `params.${key} is not a parameter of ${job.name}; ${known.length > 0 ? `it accepts ${known.join(', ')}` : 'it declares no parameters'} (defaultInput in ${job.sourceFile}).${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
-          );
-          continue;
-        }
-        const expected = jsonType(job.defaultInput[key]);
-        if (expected !== 'null' && jsonType(given) !== expected) {
-          problems.push(
-            `params.${key} must be a ${expected} like its default ${JSON.stringify(job.defaultInput[key])}, got ${JSON.stringify(given)}`,
-          );
-        }
-      }
-      input.params = params as Record<string, unknown>;
-    }
-  }
-  return { input, problems };
+  const { input, problems } = checkExecutionInput(job, value);
+  // batchctl sends the instant in UTC, so the execution input reads the same in every zone.
+  if (input.scheduledTime !== undefined) input.scheduledTime = new Date(input.scheduledTime).toISOString();
+  return { input: { trigger: 'manual', ...input }, problems };
 }
 
 async function readInputOption(text: string | undefined): Promise<unknown> {
@@ -178,8 +112,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-params may override the keys a job declares in defaultInput (its schedule file), with a
-value of the same JSON type; other keys are refused before anything starts.
+params may override the keys a job declares under input: in its schedule file, with a
+value of the same JSON type; other keys are refused before anything starts (the same
+rule the workflow's first state applies to every start, from any client).
 scheduledTime sets the period a run covers (e.g. which month an export writes).
 
 Examples:

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { FolderInUseError } from '../../lib/db/folder-lock.ts';
 import { databaseConfigFromEnv, migrate, openDatabase } from '../../lib/db/index.ts';
 import type { SeedProgress } from '../../lib/seed/index.ts';
 import { isDatabaseEmpty, resetDemoData, seedDemoData } from '../../lib/seed/index.ts';
+import { describeFolderInUse, resolveDataDir } from '../../local/runtime-file.ts';
 import { CliError, EXIT, parseCount, parseInstant, renderTable } from '../common.ts';
 
 interface SeedCommandOptions {
@@ -40,6 +42,8 @@ export function register(program: Command): void {
       `
 Uses DATABASE_URL (PostgreSQL) when set, else the embedded PGlite database in
 \${SFN_BATCH_DATA_DIR:-.data}/pglite. Migrates first. Progress goes to stderr.
+The embedded database has one owner at a time: while npm start (or any other process)
+has it open, seed refuses and names that process; stop it first.
 
 Examples:
   $ batchctl seed
@@ -60,7 +64,10 @@ Exit codes: 0 seeded, 1 database problem or not empty (use --reset), 2 bad optio
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error), EXIT.usage);
       }
-      const db = await openDatabase(config).catch((error: unknown) => {
+      const db = await openDatabase(config).catch(async (error: unknown) => {
+        if (error instanceof FolderInUseError) {
+          throw new CliError(await describeFolderInUse(error, resolveDataDir(process.env)));
+        }
         throw new CliError(error instanceof Error ? error.message : String(error));
       });
       try {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { ValueOrigin } from '../../lib/schedule/load.ts';
-import { scheduleInWords, upcomingRuns } from '../../lib/schedule/runs.ts';
+import { plannedRuns, scheduleInWords } from '../../lib/schedule/runs.ts';
+import { storedRateAnchor } from '../../lib/schedule/scheduler-state.ts';
 import { KNOWN_KEYS } from '../../lib/schedule/schema.ts';
 import { formatInstant } from '../../lib/schedule/time-format.ts';
-import { findJob, loadCatalogue } from '../common.ts';
+import { findJob, loadCatalogue, localSchedulerState } from '../common.ts';
 
 const ORIGIN_NOTE: Record<ValueOrigin, string> = {
   job: '',
@@ -56,13 +57,16 @@ Exit codes: 0 ok, 1 the job's file is invalid, 2 unknown job.`,
         }
       }
       const width = Math.min(40, Math.max(...rows.filter(([, note]) => note).map(([text]) => text.length)));
-      const next = job.enabled ? upcomingRuns(job, new Date(), 1)[0] : undefined;
+      const plan = job.enabled
+        ? plannedRuns(job, new Date(), 1, storedRateAnchor(await localSchedulerState(), job))
+        : undefined;
+      const next = plan?.runs[0];
       const lines = [
         `# ${job.sourceFile} (effective values)`,
         ...rows.map(([text, note]) => (note ? `${text.padEnd(width)}  # ${note}` : text)),
         '',
         `# schedule: ${scheduleInWords(job.schedule)} (${job.timezone})`,
-        `# next run: ${next ? `${formatInstant(next, job.timezone)} = ${formatInstant(next, 'UTC', { offset: false })} UTC` : job.enabled ? 'none' : 'none (disabled)'}`,
+        `# next run: ${next ? `${formatInstant(next, job.timezone)} = ${formatInstant(next, 'UTC', { offset: false })} UTC` : (plan?.notAnchored ?? (job.enabled ? 'none' : 'none (disabled)'))}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });

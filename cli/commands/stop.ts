@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../common.ts';
 import {
   describeApiError,
   resolveExecution,
@@ -21,12 +22,25 @@ export function register(program: Command): void {
       `
 Examples:
   $ batchctl stop export-monthly-records-manual-20261121T120000Z
-  $ batchctl stop arn:aws:states:ap-northeast-1:123456789012:execution:sfn-batch-prod-export-monthly-records:abc --stage prod`,
+  $ batchctl stop arn:aws:states:ap-northeast-1:123456789012:execution:sfn-batch-prod-export-monthly-records:abc --stage prod
+
+An execution that has already ended is left as it is: batchctl says so, with its status
+and end time, and exits 1, so a script notices that it stopped nothing.
+
+Exit codes: 0 stopped, 1 the execution had already ended (or the API failed), 2 usage error.`,
     )
     .action(async (execution: string, options: TargetOptions) => {
       const target = await resolveTarget(options);
       try {
         const executionArn = await resolveExecution(target, execution);
+        const current = await target.client.send(new DescribeExecutionCommand({ executionArn }));
+        if (current.status !== undefined && current.status !== 'RUNNING') {
+          const ended = current.stopDate ? ` at ${current.stopDate.toISOString()}` : '';
+          throw new CliError(
+            `${current.name ?? executionArn} had already ended: ${current.status}${ended}; nothing was stopped`,
+            EXIT.problem,
+          );
+        }
         const stopped = await target.client.send(
           new StopExecutionCommand({
             executionArn,

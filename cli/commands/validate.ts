@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { formatProblem, type ScheduleProblem } from '../../lib/schedule/load.ts';
-import { CliError, EXIT, loadCatalogue } from '../common.ts';
+import { EXIT, loadCatalogue } from '../common.ts';
 
 type OutputFormat = 'text' | 'github' | 'json';
 
@@ -25,35 +25,43 @@ Examples:
   $ batchctl validate --root path/to/other/checkout
   $ batchctl validate --format github     # in GitHub Actions: annotate the offending lines
 
-Exit codes: 0 all files valid, 1 problems found (listed on stderr, or on stdout with
---format github/json), 2 usage error.`,
+The report goes to stdout in every format (batchctl validate > report.txt keeps it).
+Warnings (such as a one-off at() whose time has passed) are listed but do not fail.
+
+Exit codes: 0 all files valid (warnings allowed), 1 problems found, 2 usage error.`,
     )
     .action(async (options: { format: OutputFormat }, command: Command) => {
-      const { problems, jobs } = await loadCatalogue(command);
+      const { problems, warnings, jobs } = await loadCatalogue(command);
       const files = new Set(problems.map((problem) => problem.file)).size;
-      const summary = `${plural(problems.length, 'problem')} in ${plural(files, 'file')}; ${plural(jobs.length, 'valid job')}.`;
+      const warningNote = warnings.length > 0 ? `, ${plural(warnings.length, 'warning')}` : '';
+      const summary = `${plural(problems.length, 'problem')} in ${plural(files, 'file')}${warningNote}; ${plural(jobs.length, 'valid job')}.`;
+      if (problems.length > 0) process.exitCode = EXIT.problem;
       if (options.format === 'json') {
         process.stdout.write(
-          `${JSON.stringify({ valid: problems.length === 0, jobs: jobs.length, problems }, null, 2)}\n`,
+          `${JSON.stringify({ valid: problems.length === 0, jobs: jobs.length, problems, warnings }, null, 2)}\n`,
         );
-        if (problems.length > 0) process.exitCode = EXIT.problem;
         return;
       }
-      if (problems.length === 0) {
-        process.stdout.write(`OK: ${jobs.length} jobs valid.\n`);
+      if (options.format === 'github') {
+        const annotations = [...problems, ...warnings].map(githubAnnotation);
+        if (annotations.length > 0) process.stdout.write(`${annotations.join('\n')}\n`);
+        if (problems.length === 0) process.stdout.write(`OK: ${jobs.length} jobs valid${warningNote}.\n`);
         return;
       }
-      if (options.format === 'github') process.stdout.write(`${problems.map(githubAnnotation).join('\n')}\n`);
-      else process.stderr.write(`${problems.map(formatProblem).join('\n')}\n\n`);
-      throw new CliError(summary, EXIT.problem);
+      // The report goes to stdout, so `batchctl validate > report.txt` keeps it; the exit code tells failure.
+      const report = [...problems, ...warnings].map(formatProblem);
+      if (problems.length === 0)
+        report.push(`${report.length > 0 ? '\n' : ''}OK: ${jobs.length} jobs valid${warningNote}.`);
+      else report.push('', summary);
+      process.stdout.write(`${report.join('\n')}\n`);
     });
 }
 
-/** A GitHub Actions `::error` workflow command, which shows the problem on the file's line in the PR. */
+/** A GitHub Actions `::error` (or `::warning`) workflow command, which shows the problem on the file's line in the PR. */
 export function githubAnnotation(problem: ScheduleProblem): string {
   const property = (text: string) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
   const example = problem.example === undefined ? '' : `. Example: ${problem.example}`;
-  return `::error file=${property(problem.file)},line=${problem.line},col=${problem.column},title=${property(
+  return `::${problem.severity === 'warning' ? 'warning' : 'error'} file=${property(problem.file)},line=${problem.line},col=${problem.column},title=${property(
     `schedule ${problem.field}`,
   )}::${escapeData(`${problem.message}${example}`)}`;
 }

@@ -92,7 +92,12 @@ async function main(): Promise<number> {
       storage: storage.description,
     });
     const summary = await convertBatch(targets, { db, storage, logger, signal: controller.signal });
-    logger.info('batch finished', { ...input.params, ...summary, failedCount: summary.failed.length });
+    logger.info('batch finished', {
+      ...input.params,
+      ...summary,
+      failedCount: summary.failed.length,
+      storage: storage.description,
+    });
     return summary.failed.length > 0 ? EXIT_FAILED : 0;
   } catch (error) {
     if (controller.signal.aborted) {

@@ -72,6 +72,10 @@ export async function loadTemplateSheet(db: Database, templateId: string): Promi
       ...(field.max_value !== null ? { max: numberOrUndefined(field.max_value) } : {}),
     });
   }
+  // Excel date cells carry no zone: the header says which zone the datetimes are shown in.
+  for (const column of columns) {
+    if (column.kind === 'datetime') column.header = `${column.header} (${row.time_zone})`;
+  }
   return {
     templateName: row.name,
     timeZone: row.time_zone,

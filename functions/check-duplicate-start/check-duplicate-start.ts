@@ -1,29 +1,21 @@
 import { ListExecutionsCommand, type ListExecutionsCommandOutput } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import type { GuardDecision } from '#lib/contracts/execution-input.ts';
+import {
+  type ExecutionInput,
+  type GuardDecision,
+  InvalidExecutionInputError,
+  parseExecutionInput,
+} from '#lib/contracts/execution-input.ts';
 import type { Logger } from '#lib/logger.ts';
+
+export { InvalidExecutionInputError };
 
 /** The part of `SFNClient` the guard uses, so tests can pass a fake. */
 export interface SfnListExecutions {
   send(command: ListExecutionsCommand): Promise<ListExecutionsCommandOutput>;
 }
 
-/**
- * Raised when the execution input (or the payload the state machine builds around
- * it) is malformed. The name is stable: it is the `Error` the execution fails with.
- */
-export class InvalidExecutionInputError extends Error {
-  override name = 'InvalidExecutionInput';
-}
-
 const isoInstant = z.iso.datetime({ offset: true });
-
-/** Execution input as a trigger may send it (see `ExecutionInput`); unknown keys are typos. */
-const executionInputSchema = z.strictObject({
-  scheduledTime: isoInstant.optional(),
-  trigger: z.enum(['schedule', 'manual', 'redrive']).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
-});
 
 /** Payload of the guard Task state, built by the state machine from the context object. */
 const guardInputSchema = z.object({
@@ -32,25 +24,35 @@ const guardInputSchema = z.object({
   defaultParams: z.record(z.string(), z.unknown()),
   stateMachineArn: z.string().startsWith('arn:'),
   execution: z.object({ arn: z.string().startsWith('arn:'), name: z.string().min(1), startTime: isoInstant }),
-  input: executionInputSchema,
+  /** `$$.Execution.Input`, checked by the one execution-input rule in lib/contracts. */
+  input: z.unknown(),
 });
 
-export type GuardInput = z.infer<typeof guardInputSchema>;
+export type GuardInput = Omit<z.infer<typeof guardInputSchema>, 'input'> & { input: ExecutionInput };
 
-const INPUT_EXAMPLE = '{"scheduledTime":"2026-11-01T03:00:00+09:00","trigger":"manual","params":{}}';
-
+/**
+ * Parses the guard's payload and applies the execution-input rule to the execution
+ * input. This is where StartExecution from the SDK, the CLI, the AWS console and
+ * schedules meet the rule that batchctl and the local console check up front.
+ *
+ * @throws InvalidExecutionInputError naming every bad key.
+ */
 export function parseGuardInput(event: unknown): GuardInput {
   const parsed = guardInputSchema.safeParse(event);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
       .join('; ');
+    // The payload is built by the state machine, not the caller: a deployment problem.
     throw new InvalidExecutionInputError(
-      `Execution input is invalid (${problems}). Start the execution with JSON like ${INPUT_EXAMPLE}; ` +
-        'every key is optional.',
+      `The guard's payload from the state machine is invalid (${problems})`,
     );
   }
-  return parsed.data;
+  const input = parseExecutionInput(
+    { name: parsed.data.job, defaultInput: parsed.data.defaultParams },
+    parsed.data.input,
+  );
+  return { ...parsed.data, input };
 }
 
 interface RunningExecution {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type {
-  EnqueueExportsInput,
-  EnqueueExportsOutput,
-  ExportBatchDescriptor,
-  ExportManifest,
-  ExportTarget,
+import {
+  type EnqueueExportsInput,
+  type EnqueueExportsOutput,
+  EXPORTS_PREFIX,
+  type ExportBatchDescriptor,
+  type ExportManifest,
+  type ExportTarget,
 } from '#lib/contracts/export.ts';
 import { isValidTimeZone } from '#lib/cron/index.ts';
 import type { Database } from '#lib/db/index.ts';
@@ -102,7 +103,7 @@ export async function enqueueExports(
       `INSERT INTO export_targets
          (run_id, workspace_id, template_id, period_label, period_start, period_end, object_key, record_count)
        SELECT $2, due.workspace_id, due.template_id, $3, $4, $5,
-              'exports/' || due.workspace_id || '/' || due.template_id || '/' || $3 || '.xlsx',
+              '${EXPORTS_PREFIX}' || due.workspace_id || '/' || due.template_id || '/' || $3 || '.xlsx',
               (SELECT count(*) FROM records r
                 WHERE r.template_id = due.template_id AND r.status = 'submitted' AND r.deleted_at IS NULL
                   AND r.submitted_at >= $4 AND r.submitted_at < $5)
@@ -158,6 +159,13 @@ export async function enqueueExports(
     pendingTargetCount: pending.length,
     recordCount: pending.reduce((sum, target) => sum + target.recordCount, 0),
     batches,
+    files: {
+      storage: storage.description,
+      prefix: EXPORTS_PREFIX,
+      keyPattern: `${EXPORTS_PREFIX}<workspace>/<template>/${period.label}.xlsx`,
+      count: pending.length,
+      periodTotal: targets.length,
+    },
   };
   logger.info('export targets enqueued', {
     runId,

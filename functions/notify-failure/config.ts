@@ -1,7 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import type { LinkTarget } from './notify-failure.ts';
+import { type ParameterReader, secureParameterReader } from '../../lib/secure-parameter.ts';
+import type { LinkTarget } from './block-kit.ts';
 
 /**
  * The notify Lambda's environment, parsed once at module load (fail fast):
@@ -23,13 +23,24 @@ const environmentSchema = z.object({
 export interface NotifyConfig {
   region: string;
   links: LinkTarget;
-  /** Resolves the webhook URL (SSM is read once per container and cached). */
+  /**
+   * The webhook URL, or undefined when none is configured (print instead).
+   * @throws SlackWebhookUnavailableError when the SSM parameter cannot be read.
+   */
   webhookUrl: () => Promise<string | undefined>;
   sfn: SFNClient;
 }
 
+/** The configured webhook could not be read: the invocation fails, so the event is retried, then dead-lettered. */
+export class SlackWebhookUnavailableError extends Error {
+  override name = 'SlackWebhookUnavailable';
+}
+
 /** Parses the environment; throws a message naming the variable when it is malformed. */
-export function notifyConfigFromEnv(environment: NodeJS.ProcessEnv): NotifyConfig {
+export function notifyConfigFromEnv(
+  environment: NodeJS.ProcessEnv,
+  readParameter: ParameterReader = secureParameterReader({ region: environment.AWS_REGION }),
+): NotifyConfig {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -41,19 +52,21 @@ export function notifyConfigFromEnv(environment: NodeJS.ProcessEnv): NotifyConfi
   const links: LinkTarget = env.AWS_ENDPOINT_URL_SFN
     ? { kind: 'local', endpoint: env.AWS_ENDPOINT_URL_SFN, consoleUrl: env.SFN_BATCH_CONSOLE_URL }
     : { kind: 'aws', region: env.AWS_REGION, taskLogGroup: env.TASK_LOG_GROUP };
-  let cached: Promise<string | undefined> | undefined;
   const parameterName = env.SLACK_WEBHOOK_PARAMETER;
-  const webhookUrl = (): Promise<string | undefined> => {
-    if (env.SLACK_WEBHOOK_URL) return Promise.resolve(env.SLACK_WEBHOOK_URL);
-    if (!parameterName) return Promise.resolve(undefined);
-    cached ??= new SSMClient({ region: env.AWS_REGION })
-      .send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }))
-      .then((result) => result.Parameter?.Value)
-      .catch((error: unknown) => {
-        cached = undefined; // retry the read on the next invocation
-        throw error;
-      });
-    return cached;
+  const webhookUrl = async (): Promise<string | undefined> => {
+    if (env.SLACK_WEBHOOK_URL) return env.SLACK_WEBHOOK_URL;
+    if (!parameterName) return undefined;
+    const url = await readParameter(parameterName).catch((error: unknown) => {
+      throw new SlackWebhookUnavailableError(
+        `cannot read the Slack webhook URL from SSM parameter ${parameterName} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}); check that it exists as a SecureString and that the function's role may ssm:GetParameter it`,
+      );
+    });
+    if (!url) {
+      throw new SlackWebhookUnavailableError(
+        `SSM parameter ${parameterName} is empty; store the webhook URL there (aws ssm put-parameter --type SecureString --name ${parameterName} --value https://hooks.slack.com/services/...)`,
+      );
+    }
+    return url;
   };
   // The SDK picks up AWS_ENDPOINT_URL_SFN by itself; locally it points at the local runtime.
   return { region: env.AWS_REGION, links, webhookUrl, sfn: new SFNClient({ region: env.AWS_REGION }) };

@@ -38,6 +38,23 @@ export interface ExportBatchDescriptor {
   recordCount: number;
 }
 
+/** Where a run's xlsx files go; the workflow puts it in the execution output for people. */
+export interface ExportFiles {
+  /** The object storage: `s3://bucket/prefix` or `local folder /path/.data/objects`. */
+  storage: string;
+  /** Key prefix of every file in it: `exports/`. */
+  prefix: string;
+  /** Key of each file: `exports/<workspace>/<template>/<period>.xlsx`. */
+  keyPattern: string;
+  /** Files this run writes: the period's targets not done yet. */
+  count: number;
+  /** Files of the period in all, with those an earlier run already wrote. */
+  periodTotal: number;
+}
+
+/** Key prefix of the exported files (see ExportTarget.objectKey). */
+export const EXPORTS_PREFIX = 'exports/';
+
 /** Output of the enqueue Lambda. */
 export interface EnqueueExportsOutput {
   runId: string;
@@ -47,6 +64,7 @@ export interface EnqueueExportsOutput {
   pendingTargetCount: number;
   recordCount: number;
   batches: ExportBatchDescriptor[];
+  files: ExportFiles;
 }
 
 /** One conversion target as listed in the manifest. */

@@ -39,12 +39,12 @@ export function describeSchedule(expr: ScheduleExpression, lang: DescriptionLang
     }
     case 'rate': {
       const base = expr.unit.replace(/s$/, '') as keyof typeof RATE_UNIT_JA;
-      if (lang === 'ja') return `${expr.value} ${RATE_UNIT_JA[base]}ごと`;
+      if (lang === 'ja') return `${expr.value}${RATE_UNIT_JA[base]}ごと`;
       return expr.value === 1 ? `Every ${base}` : `Every ${expr.value} ${base}s`;
     }
     case 'at': {
       const [date, time] = expr.localDateTime.split('T');
-      return lang === 'ja' ? `${date} ${time} に 1 回だけ` : `Once at ${date} ${time}`;
+      return lang === 'ja' ? `${date} ${time} に1回だけ` : `Once at ${date} ${time}`;
     }
   }
 }
@@ -72,6 +72,26 @@ const JAPANESE_REWRITES: [RegExp, string][] = [
   [/^(\d{2}:\d{2})(?=[^、\s])/, '$1、'],
   // A bare time means every day, which English says with "At" and Japanese must say.
   [/^(\d{2}:\d{2})$/, '毎日 $1'],
+  // Spacing: none between Japanese words, nor between a count and its counter (1日, 第1);
+  // one space around times and dates, which are written in ASCII (毎日 09:00).
+  [
+    /([\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}ー、])\s+(?=[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}ー、])/gu,
+    '$1',
+  ],
+  [/\s+、/g, '、'],
+  [/([\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}ー、])\s+(?=\d+(?![\d:-]))/gu, '$1'],
+  [/(?<![\d:-])(\d+)\s+(?=[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}ー])/gu, '$1'],
+  // Day rules say "every month" / "every week" the way a Japanese calendar does.
+  [/月の(\d+)日目/g, '毎月$1日'],
+  [/月の最初の平日に?/g, '毎月最初の平日'],
+  [/月の(\d+)日に最も近い平日/g, '毎月$1日に最も近い平日'],
+  [/月の(\d+)日から(\d+)日の間/g, '毎月$1日から$2日'],
+  [/月の最終日/g, '毎月最終日'],
+  [/月の最後の/g, '毎月最後の'],
+  [/(^|、)第(\d)/g, '$1毎月第$2'],
+  [/([日月火水木金土]曜日(?:と[日月火水木金土]曜日)*)のみ/g, '毎週$1'],
+  // With months listed, the day is not every month's.
+  [/毎月(.*、\d+月(?:、\d+月)*のみ)/, '$1'],
 ];
 
 function tidyJapanese(text: string): string {

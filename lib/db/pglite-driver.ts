@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Driver, Session } from './database.ts';
 import { runQuery } from './database.ts';
+import { acquireFolderLock } from './folder-lock.ts';
 import { SessionLock } from './session-lock.ts';
 import { DatabaseQueryError } from './types.ts';
 
@@ -42,14 +43,18 @@ function pgliteSession(pglite: PGlite): Session {
 
 /** Opens (creating if needed) the embedded database at dataDir, or in memory for `memory://`. */
 export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
-  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+  const inMemory = dataDir.startsWith('memory://');
+  // Before anything touches the folder: a second process on it corrupts it (FolderInUseError).
+  const releaseFolder = inMemory ? () => undefined : acquireFolderLock(dataDir);
   let pglite: PGlite;
   try {
+    if (!inMemory) await mkdir(dataDir, { recursive: true });
     pglite = await PGlite.create(dataDir, { parsers });
   } catch (error) {
+    releaseFolder();
     throw new Error(
       `Cannot open the embedded PGlite database at ${dataDir}: ${error instanceof Error ? error.message : String(error)}. ` +
-        'Another process may hold it (PGlite is single-process: reach it through servePglite), or the folder is corrupt (delete it to start over).',
+        'The folder may be damaged (move it aside to start over with a new database).',
       { cause: error },
     );
   }
@@ -66,7 +71,11 @@ export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
       return { session, release: () => release() };
     },
     async close() {
-      await lock.run(() => pglite.close());
+      try {
+        await lock.run(() => pglite.close());
+      } finally {
+        releaseFolder();
+      }
     },
   };
 }

@@ -1,30 +1,20 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { type ParameterReader, secureParameterReader } from '../secure-parameter.ts';
 import { databaseConfigFromEnv } from './index.ts';
 import type { DatabaseConfig } from './types.ts';
 
-/** Reads one SSM SecureString, decrypted. Injected in tests (mocked at the SDK boundary). */
-export type ParameterReader = (name: string) => Promise<string | undefined>;
-
-/** The SDK-backed reader used on AWS; the client is created on first use only. */
-export function ssmParameterReader(region: string | undefined): ParameterReader {
-  let client: SSMClient | undefined;
-  return async (name) => {
-    client ??= new SSMClient(region ? { region } : {});
-    const result = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    return result.Parameter?.Value;
-  };
-}
+export type { ParameterReader };
 
 /**
  * Database settings for a Lambda. `DATABASE_URL` wins (local runs, tests). On AWS the
  * template sets `DATABASE_URL_PARAMETER` instead, because CloudFormation cannot place
  * an SSM SecureString in Lambda environment variables: the URL is read at cold start,
  * so it never appears in the template, the console or the logs. Without either, the
- * embedded PGlite is used as everywhere else.
+ * embedded PGlite is used as everywhere else. The read goes through Powertools
+ * Parameters (decrypted, cached per container), see lib/secure-parameter.ts.
  */
 export async function resolveDatabaseConfig(
   env: NodeJS.ProcessEnv,
-  readParameter: ParameterReader = ssmParameterReader(env.AWS_REGION),
+  readParameter: ParameterReader = secureParameterReader({ region: env.AWS_REGION }),
 ): Promise<DatabaseConfig> {
   const parameterName = env.DATABASE_URL_PARAMETER;
   if (env.DATABASE_URL || !parameterName) return databaseConfigFromEnv(env);

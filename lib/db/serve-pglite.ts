@@ -1,3 +1,4 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { embeddedDriverOf } from './index.ts';
@@ -9,10 +10,37 @@ const GSSENC_REQUEST_CODE = 80_877_104;
 const CANCEL_REQUEST_CODE = 80_877_102;
 const PROTOCOL_3 = 196_608;
 const SYNC_MESSAGE = new Uint8Array([0x53, 0, 0, 0, 4]);
+const USER = 'postgres';
+const SCRAM_ITERATIONS = 4096;
+
+/** What the server keeps of the password (RFC 5802 / RFC 7677): never the password itself. */
+interface ScramVerifier {
+  salt: Buffer;
+  iterations: number;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+function scramVerifier(password: string): ScramVerifier {
+  const salt = randomBytes(16);
+  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, SCRAM_ITERATIONS, 32, 'sha256');
+  return {
+    salt,
+    iterations: SCRAM_ITERATIONS,
+    storedKey: createHash('sha256').update(hmac(salted, 'Client Key')).digest(),
+    serverKey: hmac(salted, 'Server Key'),
+  };
+}
+
+function hmac(key: Buffer, text: string): Buffer {
+  return createHmac('sha256', key).update(text).digest();
+}
 
 export interface PgliteServer {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres` for child processes (DATABASE_URL). */
+  /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres` for child processes (DATABASE_URL). Secret: never log it. */
   url: string;
+  /** The same URL with the password masked, for messages. */
+  displayUrl: string;
   port: number;
   /** Stops listening, drops the connections (rolling back their open transactions). */
   close(): Promise<void>;
@@ -35,10 +63,15 @@ export interface PgliteServer {
  * npm refuses to install it; and it schedules each message separately, so outside a
  * transaction another client's messages may run between one client's Parse and Sync and
  * replace its unnamed statement. Here a Parse/Bind/Execute/Sync group runs as one turn.
+ *
+ * Clients authenticate as user `postgres` with SCRAM-SHA-256 (what PostgreSQL uses by
+ * default; `pg` and psql speak it) and a password made at random for each server unless
+ * given: any other local process or user cannot read or change the records without the
+ * URL, which the runtime hands only to its task processes.
  */
 export async function servePglite(
   db: Database,
-  options: { port?: number; host?: '127.0.0.1' } = {},
+  options: { port?: number; host?: '127.0.0.1'; password?: string } = {},
 ): Promise<PgliteServer> {
   const driver = embeddedDriverOf(db);
   if (!driver) {
@@ -47,9 +80,11 @@ export async function servePglite(
     );
   }
   const host = options.host ?? '127.0.0.1';
+  const password = options.password ?? randomBytes(24).toString('base64url');
+  const verifier = scramVerifier(password);
   const connections = new Set<Connection>();
   const server: Server = createServer((socket) => {
-    const connection = new Connection(socket, driver, () => connections.delete(connection));
+    const connection = new Connection(socket, driver, verifier, () => connections.delete(connection));
     connections.add(connection);
   });
   await new Promise<void>((resolve, reject) => {
@@ -63,7 +98,8 @@ export async function servePglite(
   if (address === null || typeof address === 'string')
     throw new Error('servePglite: server has no TCP address');
   return {
-    url: `postgres://postgres@${host}:${address.port}/postgres`,
+    url: `postgres://${USER}:${encodeURIComponent(password)}@${host}:${address.port}/postgres`,
+    displayUrl: `postgres://${USER}:***@${host}:${address.port}/postgres`,
     port: address.port,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -78,15 +114,30 @@ class Connection {
   readonly #socket: Socket;
   readonly #driver: PgliteDriver;
   readonly #onEnd: () => void;
+  readonly #verifier: ScramVerifier;
   #buffer: Buffer = Buffer.alloc(0);
   #started = false;
+  /** Set once credentials were refused: nothing more from this client reaches the database. */
+  #refused = false;
+  /** Until the password is proven: the startup packet (handed to PGlite afterwards) and the SCRAM exchange. */
+  #authentication:
+    | {
+        step: 'initial' | 'final';
+        startup: Buffer;
+        user: string;
+        clientFirstBare?: string;
+        serverFirst?: string;
+        nonce?: string;
+      }
+    | undefined;
   #ended = false;
   #release: (() => void) | undefined;
   #work: Promise<void> = Promise.resolve();
 
-  constructor(socket: Socket, driver: PgliteDriver, onEnd: () => void) {
+  constructor(socket: Socket, driver: PgliteDriver, verifier: ScramVerifier, onEnd: () => void) {
     this.#socket = socket;
     this.#driver = driver;
+    this.#verifier = verifier;
     this.#onEnd = onEnd;
     socket.setNoDelay(true);
     socket.on('data', (data) => {
@@ -132,6 +183,7 @@ class Connection {
   }
 
   async #handle(message: { type: string; bytes: Buffer }): Promise<void> {
+    if (this.#refused) return;
     if (message.type === 'startup') {
       const code = message.bytes.length >= 8 ? message.bytes.readInt32BE(4) : 0;
       if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
@@ -144,11 +196,91 @@ class Connection {
         return;
       }
       this.#started = true;
-    } else if (message.type === 'X') {
+      const user = startupParameters(message.bytes).get('user') ?? '';
+      this.#authentication = { step: 'initial', startup: message.bytes, user };
+      this.#socket.write(authenticationMessage(10, Buffer.from('SCRAM-SHA-256\0\0')));
+      return;
+    }
+    if (this.#authentication !== undefined) {
+      await this.#authenticate(message);
+      return;
+    }
+    if (message.type === 'X') {
       this.#socket.end();
       await this.#finish();
       return;
     }
+    await this.#forward(message);
+  }
+
+  /** One step of SCRAM-SHA-256; on success the saved startup packet goes to PGlite, which answers AuthenticationOk. */
+  async #authenticate(message: { type: string; bytes: Buffer }): Promise<void> {
+    const state = this.#authentication;
+    if (state === undefined) return;
+    if (message.type !== 'p') return this.#refuse(state.user);
+    if (state.step === 'initial') {
+      // SASLInitialResponse: mechanism\0, int32 length, client-first-message ("n,,n=...,r=<nonce>").
+      const mechanismEnd = message.bytes.indexOf(0, 5);
+      const mechanism = message.bytes.subarray(5, mechanismEnd).toString();
+      const clientFirst = message.bytes.subarray(mechanismEnd + 5).toString();
+      const clientFirstBare = clientFirst.replace(/^[^,]*,[^,]*,/, '');
+      const clientNonce = /(?:^|,)r=([^,]+)/.exec(clientFirstBare)?.[1];
+      if (mechanism !== 'SCRAM-SHA-256' || !clientFirst.startsWith('n,,') || clientNonce === undefined) {
+        return this.#refuse(state.user);
+      }
+      const nonce = clientNonce + randomBytes(18).toString('base64');
+      const serverFirst = `r=${nonce},s=${this.#verifier.salt.toString('base64')},i=${this.#verifier.iterations}`;
+      this.#authentication = { ...state, step: 'final', clientFirstBare, serverFirst, nonce };
+      this.#socket.write(authenticationMessage(11, Buffer.from(serverFirst)));
+      return;
+    }
+    // SASLResponse: client-final-message "c=biws,r=<nonce>,p=<proof>".
+    const clientFinal = message.bytes.subarray(5).toString();
+    const proofAt = clientFinal.lastIndexOf(',p=');
+    const withoutProof = clientFinal.slice(0, proofAt);
+    const proof = Buffer.from(clientFinal.slice(proofAt + 3), 'base64');
+    const authMessage = `${state.clientFirstBare},${state.serverFirst},${withoutProof}`;
+    const signature = hmac(this.#verifier.storedKey, authMessage);
+    const nonceMatches = /(?:^|,)r=([^,]+)/.exec(withoutProof)?.[1] === state.nonce;
+    // c=biws is "n,," in base64: no channel binding, as announced in the client-first message.
+    const bindingMatches = withoutProof.startsWith('c=biws,');
+    if (
+      proofAt < 0 ||
+      !bindingMatches ||
+      !nonceMatches ||
+      proof.length !== signature.length ||
+      state.user !== USER
+    ) {
+      return this.#refuse(state.user);
+    }
+    const clientKey = Buffer.from(proof.map((byte, index) => byte ^ (signature[index] ?? 0)));
+    const storedKey = createHash('sha256').update(clientKey).digest();
+    if (!timingSafeEqual(storedKey, this.#verifier.storedKey)) return this.#refuse(state.user);
+    const serverSignature = hmac(this.#verifier.serverKey, authMessage).toString('base64');
+    this.#authentication = undefined;
+    this.#socket.write(authenticationMessage(12, Buffer.from(`v=${serverSignature}`)));
+    await this.#forward({ type: 'startup', bytes: state.startup });
+  }
+
+  /** PostgreSQL's answer to wrong credentials (the same for an unknown user, so names are not probed). */
+  #refuse(user: string): void {
+    this.#authentication = undefined;
+    const fields = [
+      'SFATAL',
+      'VFATAL',
+      'C28P01',
+      `Mpassword authentication failed for user "${user}"`,
+      'HThe embedded database is served to the local runtime task processes only: use the DATABASE_URL they receive',
+    ];
+    const body = Buffer.concat([...fields.map((field) => Buffer.from(`${field}\0`)), Buffer.from([0])]);
+    const header = Buffer.alloc(5);
+    header.write('E', 0);
+    header.writeInt32BE(body.length + 4, 1);
+    this.#refused = true;
+    this.#socket.end(Buffer.concat([header, body]));
+  }
+
+  async #forward(message: { type: string; bytes: Buffer }): Promise<void> {
     if (!this.#release) this.#release = await this.#driver.lock.acquire();
     const pglite = this.#driver.pglite;
     await pglite.runExclusive(() =>
@@ -192,4 +324,26 @@ class Connection {
       this.#onEnd();
     }
   }
+}
+
+/** An Authentication message: 'R', length, int32 code, then its data. */
+function authenticationMessage(code: number, data: Buffer): Buffer {
+  const message = Buffer.alloc(9 + data.length);
+  message.write('R', 0);
+  message.writeInt32BE(8 + data.length, 1);
+  message.writeInt32BE(code, 5);
+  data.copy(message, 9);
+  return message;
+}
+
+/** The name/value pairs of a StartupMessage (after length and protocol version). */
+function startupParameters(bytes: Buffer): Map<string, string> {
+  const parts = bytes.subarray(8).toString('utf8').split('\0');
+  const parameters = new Map<string, string>();
+  for (let index = 0; index + 1 < parts.length; index += 2) {
+    const name = parts[index];
+    if (name === undefined || name === '') break;
+    parameters.set(name, parts[index + 1] ?? '');
+  }
+  return parameters;
 }

@@ -4,10 +4,20 @@
  * the AWS cron engine, and every problem in every file is collected with
  * `file:line:column`, the field, the rule it broke and an example of a valid value.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { stateMachineTagProblems } from '../contracts/state-machine-tags.ts';
+import {
+  isValidTimeZone,
+  nextRuns,
+  parseScheduleExpression,
+  ScheduleExpressionError,
+} from '../cron/index.ts';
+import { MIN_YEAR } from '../cron/parse.ts';
+import { CONTAINER_FILES, CONTAINERS, scanContainerFolders } from '../workflows/containers.ts';
+import { hasDeploymentSubstitution } from '../workflows/synthesize.ts';
 import { parseDuration } from './duration.ts';
 import { FARGATE_SIZES, type JobSpec, MAX_JOB_NAME_LENGTH } from './job-spec.ts';
 import {
@@ -19,6 +29,7 @@ import {
   scheduleFileSchema,
 } from './schema.ts';
 import { suggestClosest } from './suggest.ts';
+import { formatInstant } from './time-format.ts';
 
 /** One located problem in a schedule file. Lines and columns are 1-based. */
 export interface ScheduleProblem {
@@ -31,6 +42,14 @@ export interface ScheduleProblem {
   message: string;
   /** A valid value for the field. */
   example?: string;
+  /** Set on warnings: the file is valid, but probably not what its author meant. */
+  severity?: 'warning';
+}
+
+/** A schedule file as read: text, or raw bytes that the loader decodes as strict UTF-8. */
+export interface ScheduleSource {
+  path: string;
+  text: string | Uint8Array;
 }
 
 /** Thrown by `loadJobSpecs` when any schedule file is invalid; the message lists every problem. */
@@ -61,6 +80,8 @@ export interface EffectiveJob {
 export interface ScheduleCatalogue {
   jobs: JobSpec[];
   problems: ScheduleProblem[];
+  /** Findings that do not make a job invalid, such as a one-off at() in the past. */
+  warnings: ScheduleProblem[];
   /** Valid jobs by name, with origins for `batchctl show`. */
   effective: Map<string, EffectiveJob>;
   /** Path of the defaults file, when there is one. */
@@ -70,10 +91,14 @@ export interface ScheduleCatalogue {
 export interface ParseOptions {
   /** Container names that exist (folders under `containers/`); the known ones are always accepted. */
   containers?: readonly string[];
+  /** Folders under `containers/` that lack files a container needs: name → missing files. */
+  incompleteContainers?: ReadonlyMap<string, readonly string[]>;
+  /** The instant "in the past" is judged against (default now). */
+  now?: Date;
 }
 
-/** Containers the project ships; accepted even before their folders exist. */
-export const KNOWN_CONTAINERS: readonly string[] = ['batch-jobs', 'xlsx-converter'];
+/** This project's containers; accepted even where a checkout (or a fixture) lacks their folders. */
+export const KNOWN_CONTAINERS: readonly string[] = CONTAINERS;
 
 /** Repository root (this file lives in `lib/schedule/`). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -93,7 +118,8 @@ type PathSegment = string | number;
 export function formatProblem(problem: ScheduleProblem): string {
   const location = `${problem.file}:${problem.line}:${problem.column}`;
   const example = problem.example === undefined ? '' : `. Example: ${problem.example}`;
-  return `${location}  ${problem.field}: ${problem.message}${example}`;
+  const severity = problem.severity === 'warning' ? 'warning: ' : '';
+  return `${location}  ${severity}${problem.field}: ${problem.message}${example}`;
 }
 
 /**
@@ -101,19 +127,21 @@ export function formatProblem(problem: ScheduleProblem): string {
  * code checks the working tree, a git ref (`batchctl diff`) and test fixtures.
  */
 export function parseScheduleSources(
-  files: { path: string; text: string }[],
+  files: ScheduleSource[],
   options: ParseOptions = {},
-): { jobs: JobSpec[]; problems: ScheduleProblem[] } {
-  const { jobs, problems } = parseScheduleCatalogue(files, options);
-  return { jobs, problems };
+): { jobs: JobSpec[]; problems: ScheduleProblem[]; warnings: ScheduleProblem[] } {
+  const { jobs, problems, warnings } = parseScheduleCatalogue(files, options);
+  return { jobs, problems, warnings };
 }
 
 /** Like `parseScheduleSources`, and also returns effective values with their origins. */
 export function parseScheduleCatalogue(
-  files: { path: string; text: string }[],
+  files: ScheduleSource[],
   options: ParseOptions = {},
 ): ScheduleCatalogue {
   const problems: ScheduleProblem[] = [];
+  const warnings: ScheduleProblem[] = [];
+  const now = options.now ?? new Date();
   const containers = new Set([...KNOWN_CONTAINERS, ...(options.containers ?? [])]);
   const sorted = [...files].sort((a, b) => a.path.localeCompare(b.path));
 
@@ -136,6 +164,10 @@ export function parseScheduleCatalogue(
     const name = basename.slice(0, -extension.length);
     const before = problems.length;
     const source = parseSource(file, problems);
+    if (source === undefined) {
+      seen.set(name, file.path);
+      continue;
+    }
 
     checkJobName(name, file.path, problems);
     const duplicateOf = seen.get(name);
@@ -173,10 +205,32 @@ export function parseScheduleCatalogue(
     if (!result.success) {
       for (const issue of result.error.issues) problems.push(...issueToProblems(issue, source, defaults));
     }
-    problems.push(...checkCrossFieldRules(merged, source, defaults, containers));
+    problems.push(
+      ...checkCrossFieldRules(
+        merged,
+        source,
+        defaults,
+        containers,
+        options.incompleteContainers ?? new Map(),
+      ),
+    );
+    const finding = checkScheduleFires(merged, source, defaults, now);
+    if (finding?.severity === 'warning') warnings.push(finding);
+    else if (finding) problems.push(finding);
     if (problems.length > before || !result.success) continue;
 
     const spec = toJobSpec(name, file.path, result.data);
+    // Values that become state machine tags must fit one (lib/contracts/state-machine-tags.ts).
+    const tagProblems = stateMachineTagProblems(spec);
+    for (const tagProblem of tagProblems) {
+      const fieldPath = tagProblem.field === 'file name' ? [] : tagProblem.field.split('.');
+      problems.push({
+        ...locateValue(fieldPath, source, defaults),
+        field: tagProblem.field,
+        message: tagProblem.message,
+      });
+    }
+    if (tagProblems.length > 0) continue;
     jobs.push(spec);
     effective.set(name, {
       spec,
@@ -185,7 +239,13 @@ export function parseScheduleCatalogue(
     });
   }
   jobs.sort((a, b) => a.name.localeCompare(b.name));
-  return { jobs, problems: dedupe(problems), effective, defaultsFile: defaultsInput?.path };
+  return {
+    jobs,
+    problems: dedupe(problems),
+    warnings: dedupe(warnings),
+    effective,
+    defaultsFile: defaultsInput?.path,
+  };
 }
 
 /** Reads every schedule file in `dir` (default `<repo>/schedules`) and parses it. */
@@ -198,16 +258,23 @@ export async function loadScheduleCatalogue(dir: string = DEFAULT_SCHEDULES_DIR)
       .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
       .map(async (entry) => {
         const absolute = path.join(dir, entry.name);
-        return { path: displayPath(absolute, projectRoot), text: await readFile(absolute, 'utf8') };
+        // Bytes, not 'utf8': Node would silently replace invalid sequences with U+FFFD.
+        return { path: displayPath(absolute, projectRoot), text: await readFile(absolute) };
       }),
   );
-  return parseScheduleCatalogue(files, { containers: await listContainers(projectRoot) });
+  const folders = scanContainerFolders(path.join(projectRoot, 'containers'));
+  return parseScheduleCatalogue(files, {
+    containers: folders.containers,
+    incompleteContainers: folders.incomplete,
+  });
 }
 
-/** Loads all schedules and returns the valid jobs and every problem found. */
-export async function loadSchedules(dir?: string): Promise<{ jobs: JobSpec[]; problems: ScheduleProblem[] }> {
-  const { jobs, problems } = await loadScheduleCatalogue(dir);
-  return { jobs, problems };
+/** Loads all schedules and returns the valid jobs, every problem and every warning found. */
+export async function loadSchedules(
+  dir?: string,
+): Promise<{ jobs: JobSpec[]; problems: ScheduleProblem[]; warnings: ScheduleProblem[] }> {
+  const { jobs, problems, warnings } = await loadScheduleCatalogue(dir);
+  return { jobs, problems, warnings };
 }
 
 /** Loads all schedules; throws `ScheduleValidationError` listing every problem when any file is invalid. */
@@ -217,35 +284,57 @@ export async function loadJobSpecs(dir?: string): Promise<JobSpec[]> {
   return jobs;
 }
 
-/** Folders under `<repo>/containers/`; an absent folder means none yet. */
+/** Container folders under `<root>/containers/` that have what a container needs (see containers.ts). */
 export async function listContainers(root: string = REPO_ROOT): Promise<string[]> {
-  const dir = path.join(root, 'containers');
-  try {
-    if (!(await stat(dir)).isDirectory()) return [];
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-  } catch {
-    return [];
-  }
+  return scanContainerFolders(path.join(root, 'containers')).containers;
 }
 
 function displayPath(absolute: string, projectRoot: string): string {
   return path.relative(projectRoot, absolute).split(path.sep).join('/');
 }
 
-function parseSource(file: { path: string; text: string }, problems: ScheduleProblem[]): ParsedSource {
+/** The file's text, or undefined (with a located problem) when its bytes are not valid UTF-8. */
+function decodeSource(file: ScheduleSource, problems: ScheduleProblem[]): string | undefined {
+  if (typeof file.text === 'string') return file.text;
+  const bytes = file.text;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    // The lenient decoding re-encodes to the same bytes up to the first invalid sequence.
+    const reencoded = new TextEncoder().encode(new TextDecoder('utf-8').decode(bytes));
+    let offset = 0;
+    while (offset < bytes.length && bytes[offset] === reencoded[offset]) offset++;
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+    const lineStart = before.lastIndexOf('\n') + 1;
+    problems.push({
+      file: file.path,
+      line: before.split('\n').length,
+      column: [...before.slice(lineStart)].length + 1,
+      field: '(file)',
+      message: `is not valid UTF-8: byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at byte offset ${offset} cannot start or continue a character; the file is not read, so that nothing is silently replaced`,
+      example: 'save the file as UTF-8 (e.g. iconv -f SHIFT_JIS -t UTF-8 old.yml > new.yml)',
+    });
+    return undefined;
+  }
+}
+
+function parseSource(file: ScheduleSource, problems: ScheduleProblem[]): ParsedSource | undefined {
+  const text = decodeSource(file, problems);
+  if (text === undefined) return undefined;
   const lines = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   let value: unknown;
   for (const error of doc.errors) {
     const position = lines.linePos(error.pos[0]);
+    const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0], lines) : undefined;
     problems.push({
       file: file.path,
       line: position.line,
       column: position.col,
-      field: enclosingKey(doc, error.pos[0]) ?? 'yaml',
-      message:
-        error.code === 'MULTIPLE_DOCS'
+      field: duplicate?.field ?? enclosingKey(doc, error.pos[0]) ?? 'yaml',
+      message: duplicate
+        ? `YAML syntax: the key "${duplicate.key}" appears twice in one mapping (first on line ${duplicate.firstLine}); YAML keeps only one of them`
+        : error.code === 'MULTIPLE_DOCS'
           ? 'YAML syntax: a schedule file holds one job, but this one has several documents (---)'
           : `YAML syntax: ${firstLine(error.message)}`,
       example: yamlHint(error.code, error.message),
@@ -290,12 +379,41 @@ function yamlHint(code: string, message: string): string {
 /** The top-level key whose entry contains `offset`, to name the field of a syntax error. */
 function enclosingKey(doc: Document.Parsed, offset: number): string | undefined {
   if (!isMap(doc.contents)) return undefined;
-  for (const pair of doc.contents.items) {
+  // Last first: a value's range ends where the next key starts, and an error at that
+  // offset belongs to the next key (an error at the end of the file, to the last one).
+  for (const pair of [...doc.contents.items].reverse()) {
     if (!isScalar(pair.key) || !pair.key.range) continue;
     const end = (pair.value as { range?: [number, number, number] } | null)?.range?.[2] ?? pair.key.range[2];
     if (offset >= pair.key.range[0] && offset <= end) return String(pair.key.value);
   }
   return undefined;
+}
+
+/**
+ * The repeated key that starts at `offset` (where the YAML parser reports DUPLICATE_KEY),
+ * with its dotted field name and the line of its first occurrence.
+ */
+function duplicateKeyAt(
+  doc: Document.Parsed,
+  offset: number,
+  lines: LineCounter,
+): { key: string; field: string; firstLine: number } | undefined {
+  const search = (node: unknown, parentPath: PathSegment[]): ReturnType<typeof duplicateKeyAt> => {
+    if (!isMap(node)) return undefined;
+    for (const pair of node.items) {
+      if (!isScalar(pair.key) || !pair.key.range) continue;
+      const key = String(pair.key.value);
+      if (pair.key.range[0] === offset) {
+        const first = node.items.find((other) => isScalar(other.key) && String(other.key.value) === key);
+        const firstOffset = first && isScalar(first.key) ? (first.key.range?.[0] ?? offset) : offset;
+        return { key, field: fieldName([...parentPath, key]), firstLine: lines.linePos(firstOffset).line };
+      }
+      const found = search(pair.value, [...parentPath, key]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return search(doc.contents, []);
 }
 
 function checkJobName(name: string, file: string, problems: ScheduleProblem[]): void {
@@ -376,6 +494,7 @@ function checkCrossFieldRules(
   source: ParsedSource,
   defaults: ParsedSource | undefined,
   containers: ReadonlySet<string>,
+  incompleteContainers: ReadonlyMap<string, readonly string[]>,
 ): ScheduleProblem[] {
   const problems: ScheduleProblem[] = [];
   const problem = (field: PathSegment[], message: string, example: string, anchor = field) =>
@@ -410,15 +529,103 @@ function checkCrossFieldRules(
       'workflow: xlsx-export',
     );
   }
-  if (typeof container === 'string' && KEBAB_CASE.test(container) && !containers.has(container)) {
+  const { description, command, input } = merged;
+  const substitutionMessage =
+    'contains "${" or "#{", which the deployment would read as a substitution (CloudFormation Fn::Sub, serverless-step-functions)';
+  if (typeof description === 'string' && hasDeploymentSubstitution(description))
+    problem(['description'], substitutionMessage, 'Refresh the index under $HOME/data (no braces)');
+  if (Array.isArray(command)) {
+    command.forEach((argument, index) => {
+      if (typeof argument === 'string' && hasDeploymentSubstitution(argument))
+        problem(['command', index], substitutionMessage, '[echo, $HOME] (without braces)');
+    });
+  }
+  if (isPlainObject(input) && hasDeploymentSubstitution(JSON.stringify(input)))
+    problem(['input'], substitutionMessage, '{ path: /data/exports } (a literal value, without braces)');
+  const missingFiles = typeof container === 'string' ? incompleteContainers.get(container) : undefined;
+  if (typeof container === 'string' && !containers.has(container) && missingFiles) {
+    problem(
+      ['container'],
+      `containers/${container}/ is not a complete container: it has no ${missingFiles
+        .map((file) => `${file} (${CONTAINER_FILES[file as keyof typeof CONTAINER_FILES] ?? 'required'})`)
+        .join(
+          ' and no ',
+        )}; add ${missingFiles.length === 1 ? 'it' : 'them'}, or use one of ${[...containers].sort().join(', ')}`,
+      `${container} once containers/${container}/ has ${Object.keys(CONTAINER_FILES).join(' and ')}`,
+    );
+  } else if (typeof container === 'string' && KEBAB_CASE.test(container) && !containers.has(container)) {
     const suggestion = suggestClosest(container, [...containers]);
     problem(
       ['container'],
-      `no container "${container}": it is neither a folder under containers/ nor one of ${[...containers].sort().join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      `no container "${container}": it is neither a folder under containers/ (with ${Object.keys(CONTAINER_FILES).join(' and ')}) nor one of ${[...containers].sort().join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
       suggestion ?? 'batch-jobs',
     );
   }
   return problems;
+}
+
+/**
+ * A schedule that can never start the job is an error (`cron(0 0 30 2 ? *)`, or years that
+ * have all passed); a one-off at() in the past is a warning, since it has simply run (or
+ * been missed) already.
+ */
+function checkScheduleFires(
+  merged: Record<string, unknown>,
+  source: ParsedSource,
+  defaults: ParsedSource | undefined,
+  now: Date,
+): ScheduleProblem | undefined {
+  const { schedule, timezone } = merged;
+  if (typeof schedule !== 'string' || typeof timezone !== 'string' || !isValidTimeZone(timezone)) return;
+  let expression: ReturnType<typeof parseScheduleExpression>;
+  try {
+    expression = parseScheduleExpression(schedule);
+  } catch (error) {
+    if (error instanceof ScheduleExpressionError) return;
+    throw error;
+  }
+  if (expression.kind === 'rate' || nextRuns(expression, timezone, now, 1).length > 0) return;
+  const location = locateValue(['schedule'], source, defaults);
+  const ever = nextRuns(expression, timezone, new Date(Date.UTC(MIN_YEAR, 0, 1)), 1)[0];
+  if (expression.kind === 'at') {
+    if (ever === undefined) {
+      return {
+        ...location,
+        field: 'schedule',
+        message: `${expression.text} never fires: ${expression.localDateTime.replace('T', ' ')} does not exist in ${timezone} (the clocks skip it for daylight saving time)`,
+        example: `at(${expression.localDateTime.slice(0, 11)}12:00:00)`,
+      };
+    }
+    return {
+      ...location,
+      field: 'schedule',
+      severity: 'warning',
+      message: `${expression.text} is in the past (${formatInstant(ever, timezone)}), so this one-off job will not run again; remove the file or give a future time`,
+      example: `at(${now.getUTCFullYear() + 1}-01-01T09:00:00)`,
+    };
+  }
+  const everyYearWildcard = `cron(${[
+    expression.fields.minutes,
+    expression.fields.hours,
+    expression.fields.dayOfMonth,
+    expression.fields.month,
+    expression.fields.dayOfWeek,
+    '*',
+  ].join(' ')})`;
+  if (ever === undefined) {
+    return {
+      ...location,
+      field: 'schedule',
+      message: `${expression.text} never fires: no date matches its day-of-month, month, day-of-week and year fields together (for example day 30 of February)`,
+      example: 'cron(0 0 L 2 ? *) for the last day of February',
+    };
+  }
+  return {
+    ...location,
+    field: 'schedule',
+    message: `${expression.text} has no run after ${formatInstant(now, timezone).slice(0, 16)}: every year it names is in the past`,
+    example: everyYearWildcard,
+  };
 }
 
 function describeSizes(sizes: readonly number[]): string {

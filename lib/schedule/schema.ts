@@ -119,10 +119,24 @@ const timeZone = z.string({ error: expected('an IANA time zone name') }).superRe
   }
 });
 
+// Control characters (C0, DEL, C1): a NUL cannot reach a process's argv at all (spawn throws), and the others
+// are invisible in a review; they are always a paste or encoding accident in a command.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
 /** A command argument: numbers and booleans are accepted and passed on as text (`30` → `"30"`). */
 const commandArgument = z
   .union([z.string(), z.number(), z.boolean()], { error: expected('a plain argument') })
-  .transform((value) => String(value));
+  .transform((value) => String(value))
+  .superRefine((text, context) => {
+    const index = text.search(CONTROL_CHARACTER);
+    if (index < 0) return;
+    const code = text.codePointAt(index) ?? 0;
+    context.addIssue({
+      code: 'custom',
+      message: `must not contain control characters, found U+${code.toString(16).toUpperCase().padStart(4, '0')} at character ${index + 1} of ${JSON.stringify(text)}; each argument is passed to the process as it is, without a shell`,
+      params: { example: FIELD_EXAMPLES.command },
+    });
+  });
 
 export const NOTIFIABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 

@@ -18,13 +18,29 @@ const FIELDS = {
 
 /**
  * Formats `instant` as wall-clock time in `timeZone`: `YYYY-MM-DD HH:mm Ddd ±HH:MM`
- * (seconds are added only when not zero, as `at()` expressions may have them).
+ * (seconds are added only when not zero, as `at()` expressions may have them). With
+ * `lang: 'ja'` the weekday is Japanese, as in `2026-11-23 01:00 (月) +09:00`.
  */
-export function formatInstant(instant: Date, timeZone: string, options: { offset?: boolean } = {}): string {
+const WEEKDAYS_JA: Readonly<Record<string, string>> = {
+  Sun: '(日)',
+  Mon: '(月)',
+  Tue: '(火)',
+  Wed: '(水)',
+  Thu: '(木)',
+  Fri: '(金)',
+  Sat: '(土)',
+};
+
+export function formatInstant(
+  instant: Date,
+  timeZone: string,
+  options: { offset?: boolean; lang?: 'en' | 'ja' } = {},
+): string {
   const parts: Record<string, string> = {};
   for (const part of zonedFormatter(timeZone, FIELDS).formatToParts(instant)) parts[part.type] = part.value;
   const seconds = parts.second && parts.second !== '00' ? `:${parts.second}` : '';
   const offsetText = (parts.timeZoneName ?? 'GMT').replace(/^GMT/, '') || '+00:00';
   const offset = options.offset === false ? '' : ` ${offsetText}`;
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${parts.weekday}${offset}`;
+  const weekday = options.lang === 'ja' ? (WEEKDAYS_JA[parts.weekday ?? ''] ?? parts.weekday) : parts.weekday;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${seconds} ${weekday}${offset}`;
 }

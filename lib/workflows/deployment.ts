@@ -1,4 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is CloudFormation Fn::Sub syntax, not a JS template
+import { stateMachineTags } from '../contracts/state-machine-tags.ts';
+import { notifyRulePatterns } from '../contracts/status-change-event.ts';
 import type { JobSpec } from '../schedule/job-spec.ts';
 import { SERVICE_NAME } from '../schedule/job-spec.ts';
 import type { JsonObject, JsonValue } from './fill-template.ts';
@@ -24,7 +26,13 @@ export interface DeploymentSettings {
 export interface Deployment {
   stateMachines: Record<string, JsonObject>;
   functions: Record<string, JsonObject>;
-  resources: { Parameters: JsonObject; Resources: JsonObject; Outputs: JsonObject; extensions: JsonObject };
+  resources: {
+    Parameters: JsonObject;
+    Conditions: JsonObject;
+    Resources: JsonObject;
+    Outputs: JsonObject;
+    extensions: JsonObject;
+  };
 }
 
 /** `aggregate-record-stats` → `AggregateRecordStats` (CloudFormation logical ID part). */
@@ -93,24 +101,14 @@ export function cloudFormationSynthesisContext(stage: string): SynthesisContext 
   };
 }
 
-/** Step Functions tag values allow letters, digits, spaces and `_ . : / = + - @` only. */
-const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
-
-/** Tags the notify Lambda reads to address an alert (owner, runbook, which statuses notify). */
-function stateMachineTags(job: JobSpec): JsonObject {
-  const tags: JsonObject = {
-    job: job.name,
-    team: job.owner.team,
-    'slack-channel': job.owner.slackChannel.replace(/^#/, ''),
-    'notify-on': job.notifications.on.join(' '),
-    'warn-after-consecutive-skips': String(job.notifications.warnAfterConsecutiveSkips),
-    'source-file': job.sourceFile,
-  };
-  if (job.runbookUrl) tags.runbook = job.runbookUrl;
-  for (const [key, value] of Object.entries(tags)) {
-    // A value Step Functions would reject is left out rather than failing the deploy.
-    if (typeof value !== 'string' || !TAG_VALUE.test(value)) delete tags[key];
-  }
+/**
+ * The state machine's tags from the one builder (lib/contracts), which the local runtime
+ * uses too. `service` and `stage` reach every resource through `provider.tags` in
+ * serverless.yml; repeating them here would list the keys twice (cfn-lint E3024). A test
+ * compares the packaged tags with the local runtime's.
+ */
+function jobTags(job: JobSpec, stage: string): JsonObject {
+  const { service: _service, stage: _stage, ...tags } = stateMachineTags(job, stage);
   return tags;
 }
 
@@ -131,7 +129,7 @@ function stateMachine(job: JobSpec, settings: DeploymentSettings): JsonObject {
     type: 'STANDARD',
     role: getAtt('StateMachinesRole'),
     definition: synthesizeDefinition(job, cloudFormationSynthesisContext(settings.stage)),
-    tags: stateMachineTags(job),
+    tags: jobTags(job, settings.stage),
     events: [
       {
         schedule: {
@@ -144,6 +142,71 @@ function stateMachine(job: JobSpec, settings: DeploymentSettings): JsonObject {
         },
       },
     ],
+  };
+}
+
+const NOTIFY_DEAD_LETTER_QUEUE = 'NotifyDeadLetterQueue';
+
+function notifyRuleName(stage: string, kind: 'failures' | 'skips'): string {
+  return `${SERVICE_NAME}-${stage}-notify-${kind}`;
+}
+
+/**
+ * The queue where notifications that could not be delivered end (after EventBridge's and
+ * Lambda's retries), its policy (only this stage's notify rules may send), and an alarm
+ * as soon as it holds a message: an alert that never reached Slack is itself an alert.
+ */
+function notifyDeadLetterResources(stage: string): JsonObject {
+  return {
+    [NOTIFY_DEAD_LETTER_QUEUE]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: `${SERVICE_NAME}-${stage}-notify-dead-letters`,
+        MessageRetentionPeriod: 1209600, // 14 days, the SQS maximum
+        SqsManagedSseEnabled: true,
+      },
+    },
+    NotifyDeadLetterQueuePolicy: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [ref(NOTIFY_DEAD_LETTER_QUEUE)],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: getAtt(NOTIFY_DEAD_LETTER_QUEUE),
+              Condition: {
+                ArnLike: {
+                  'aws:SourceArn': sub(
+                    `${ARN_PREFIX}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${SERVICE_NAME}-${stage}-notify-*`,
+                  ),
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
+    NotifyDeadLetterAlarm: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: `${SERVICE_NAME}-${stage}-notifications-not-delivered`,
+        AlarmDescription: `Failure notifications could not be delivered to Slack and wait in ${SERVICE_NAME}-${stage}-notify-dead-letters; read them there (each holds the status-change event) and check the webhook.`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(NOTIFY_DEAD_LETTER_QUEUE, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: { 'Fn::If': ['HasAlarmTopic', [ref('AlarmTopicArn')], ref('AWS::NoValue')] },
+      },
+    },
   };
 }
 
@@ -429,7 +492,10 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
       Resource: stateMachineArnPattern(stage),
     },
     { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: ssmParameterArn(secrets.slackWebhookUrl) },
+    // The on-failure destination of its asynchronous invocations.
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: getAtt(NOTIFY_DEAD_LETTER_QUEUE) },
   ]);
+  Object.assign(Resources, notifyDeadLetterResources(stage));
 
   const Parameters: JsonObject = {
     SubnetIds: {
@@ -446,13 +512,23 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
       Default: 'DISABLED',
       Description: 'ENABLED only in public subnets without a NAT gateway (needed to pull images)',
     },
+    AlarmTopicArn: {
+      Type: 'String',
+      Default: '',
+      Description:
+        'SNS topic the alarms notify (for example the on-call pager); empty: the alarms only change state',
+    },
     ContainerImageTag: {
       Type: 'String',
       Default: 'latest',
       Description: `Tag of the images in the ECR repositories ${CONTAINERS.map((c) => `${SERVICE_NAME}/${c}`).join(', ')}`,
     },
   };
+  const Conditions: JsonObject = {
+    HasAlarmTopic: { 'Fn::Not': [{ 'Fn::Equals': [ref('AlarmTopicArn'), ''] }] },
+  };
   const Outputs: JsonObject = {
+    NotifyDeadLetterQueueUrl: { Value: ref(NOTIFY_DEAD_LETTER_QUEUE) },
     ExportsBucketName: { Value: ref('ExportsBucket') },
     JobsClusterArn: { Value: getAtt('JobsCluster') },
   };
@@ -470,7 +546,7 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
     Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3005'] } } },
     Properties: { VpcConfig: { SubnetIds: ref('SubnetIds'), SecurityGroupIds: ref('SecurityGroupIds') } },
   };
-  return { Parameters, Resources, Outputs, extensions };
+  return { Parameters, Conditions, Resources, Outputs, extensions };
 }
 
 function functions(settings: DeploymentSettings): Record<string, JsonObject> {
@@ -497,39 +573,29 @@ function functions(settings: DeploymentSettings): Record<string, JsonObject> {
     },
   });
   // A prefix keeps the pattern small at any catalogue size (patterns stop at a few KB);
-  // only this stage's state machines carry it.
-  const stateMachineArn = [
-    {
-      prefix: sub(
-        `${ARN_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE_NAME}-${stage}-`,
-      ),
-    },
-  ];
+  // only this stage's state machines carry it. The rules' statuses come from the same
+  // contract the local runtime matches events with.
+  const [failures, skips] = notifyRulePatterns(
+    sub(`${ARN_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SERVICE_NAME}-${stage}-`),
+  );
+  // EventBridge retries delivery to Lambda (throttling, service errors) and then dead-letters
+  // it; Lambda retries a failed invocation (the handler throws when Slack cannot be reached)
+  // and then sends it to its on-failure destination. Both end in the same queue.
+  const delivery = {
+    retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 },
+    deadLetterQueueArn: getAtt(NOTIFY_DEAD_LETTER_QUEUE),
+  };
   Object.assign(result.notifyFailure ?? {}, {
     environment: {
       SLACK_WEBHOOK_PARAMETER: secrets.slackWebhookUrl,
       TASK_LOG_GROUP: `/ecs/${SERVICE_NAME}-${stage}`,
     },
+    maximumRetryAttempts: 2,
+    destinations: { onFailure: { arn: getAtt(NOTIFY_DEAD_LETTER_QUEUE), type: 'sqs' } },
     events: [
-      {
-        eventBridge: {
-          pattern: {
-            source: ['aws.states'],
-            'detail-type': ['Step Functions Execution Status Change'],
-            detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn },
-          },
-        },
-      },
-      {
-        // A separate rule for successes: the notify Lambda warns about repeated duplicate-start skips.
-        eventBridge: {
-          pattern: {
-            source: ['aws.states'],
-            'detail-type': ['Step Functions Execution Status Change'],
-            detail: { status: ['SUCCEEDED'], stateMachineArn },
-          },
-        },
-      },
+      { eventBridge: { name: notifyRuleName(stage, 'failures'), pattern: failures, ...delivery } },
+      // Successes: the notify Lambda warns about repeated duplicate-start skips.
+      { eventBridge: { name: notifyRuleName(stage, 'skips'), pattern: skips, ...delivery } },
     ],
   });
   return result;

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { TASK_INPUT_ENV } from '../contracts/execution-input.ts';
 import { type JobSpec, SERVICE_NAME, type WorkflowKind } from '../schedule/job-spec.ts';
 import { fillTemplate, type JsonObject, type JsonValue } from './fill-template.ts';
+import { manualRunHelp } from './manual-run.ts';
 import { CONTAINERS, lambdaFunctionName, WORKFLOW_LAMBDAS, type WorkflowLambdaKey } from './names.ts';
 
 export type { JsonObject, JsonValue };
@@ -77,10 +78,17 @@ export function retryWaitSeconds(job: JobSpec): number[] {
   return waits;
 }
 
+/**
+ * Whether `text` holds `${` or `#{`: CloudFormation's Fn::Sub (which carries the
+ * definition) would read `${...}` as a substitution, and serverless-step-functions
+ * `#{...}` as a pseudo parameter. The schedule loader refuses such text with this rule.
+ */
+export function hasDeploymentSubstitution(text: string): boolean {
+  return text.includes('${') || text.includes('#{');
+}
+
 function checkText(job: JobSpec, field: string, text: string): void {
-  // `${...}` would be read as a substitution by CloudFormation's Fn::Sub (which carries
-  // the definition) and `#{...}` as a pseudo parameter by serverless-step-functions.
-  if (text.includes('${') || text.includes('#{')) {
+  if (hasDeploymentSubstitution(text)) {
     throw new WorkflowSynthesisError(
       `${job.sourceFile}: field ${field} contains "\${" or "#{", which the deployment would treat as a ` +
         `substitution. Remove it (for example write "$HOME" instead of "\${HOME}").`,
@@ -107,12 +115,13 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
   }
   checkText(job, 'description', job.description);
   checkText(job, 'command', JSON.stringify(job.command));
-  checkText(job, 'defaultInput', JSON.stringify(job.defaultInput));
+  checkText(job, 'input', JSON.stringify(job.defaultInput));
 
   const common: Record<string, JsonValue> = {
     JobName: job.name,
     JobDescription: job.description,
     SourceFile: job.sourceFile,
+    ManualRunHelp: manualRunHelp(job),
     ConcurrencyPolicy: job.concurrency,
     DefaultParams: job.defaultInput as JsonObject,
     CheckDuplicateStartFunctionArn: context.checkDuplicateStartFunctionArn,
@@ -163,17 +172,19 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
 /**
  * Synthesis context of the embedded local runtime: well-formed ARNs in a fake
  * account. Lambda ARNs follow `arn:aws:lambda:<region>:<account>:function:<service>-<stage>-<key>`
- * (keys in {@link WORKFLOW_LAMBDAS}); the ECS resources are named after the stage.
+ * (keys in {@link WORKFLOW_LAMBDAS}); the ECS resources are named after the stage, with one
+ * task definition per container (default: this project's, see containers.ts).
  */
 export function localSynthesisContext(
   stage: string,
   region = 'us-east-1',
   accountId = '000000000000',
+  containers: readonly string[] = CONTAINERS,
 ): SynthesisContext {
   const lambdaArn = (key: WorkflowLambdaKey) =>
     `arn:aws:lambda:${region}:${accountId}:function:${lambdaFunctionName(stage, key)}`;
   const taskDefinitionArns: Record<string, string> = {};
-  for (const container of CONTAINERS) {
+  for (const container of containers) {
     taskDefinitionArns[container] =
       `arn:aws:ecs:${region}:${accountId}:task-definition/${SERVICE_NAME}-${stage}-${container}:1`;
   }

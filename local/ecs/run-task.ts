@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -58,7 +58,13 @@ export interface RunTaskContext {
   timeoutSeconds: number | undefined;
   /** Called once RunTask has "returned" (task PROVISIONING), for the TaskSubmitted history event. */
   onSubmitted: (task: Record<string, unknown>) => void;
+  /** The Task state that runs the task, and when it was entered (its timeout counts from then). */
+  stateName?: string;
+  stateEnteredAt?: number;
 }
+
+/** The state's timeout fires in the interpreter and here within a few milliseconds of each other. */
+const TIMEOUT_TOLERANCE_MS = 50;
 
 /** Why a task was stopped from outside (ECS StopTask or an interruption). */
 interface StopRequest {
@@ -122,15 +128,27 @@ export class EcsEmulator {
     this.tasks.add(task);
     try {
       context.onSubmitted(task.describe());
+      const timeoutSeconds = context.timeoutSeconds;
+      if (timeoutSeconds !== undefined) {
+        task.timeout = {
+          deadline: (context.stateEnteredAt ?? Date.now()) + timeoutSeconds * 1000,
+          request: {
+            stopCode: 'UserInitiated',
+            // As ECS shows a stop by Step Functions: who stopped it, why, and after how long.
+            reason: `Task stopped by AWS Step Functions: the state ${context.stateName === undefined ? '' : `"${context.stateName}" `}of execution ${context.executionArn} timed out after ${timeoutSeconds} seconds (States.Timeout)`,
+          },
+        };
+      }
       const timeout =
-        context.timeoutSeconds === undefined
+        task.timeout === undefined
           ? undefined
-          : setTimeout(() => {
-              void task.stop(
-                'UserInitiated',
-                `Task stopped by Step Functions execution ${context.executionArn}: the Task state timed out after ${context.timeoutSeconds} seconds (States.Timeout)`,
-              );
-            }, context.timeoutSeconds * 1000);
+          : setTimeout(
+              () => {
+                if (task.timeout !== undefined)
+                  void task.stop(task.timeout.request.stopCode, task.timeout.request.reason);
+              },
+              Math.max(0, task.timeout.deadline - Date.now()),
+            );
       try {
         const acquired = await this.slots.acquire(task.stopped);
         if (!acquired) return task.finishWithoutProcess();
@@ -156,7 +174,14 @@ export class EcsEmulator {
   async stopTasksOf(executionArn: string, reason: string): Promise<void> {
     const stopping = [...this.tasks]
       .filter((task) => task.executionArn === executionArn)
-      .map((task) => task.stop('UserInitiated', reason));
+      .map((task) => {
+        // An execution that ends because this task's state timed out: the timeout is the reason.
+        const timedOut =
+          task.timeout !== undefined && Date.now() >= task.timeout.deadline - TIMEOUT_TOLERANCE_MS;
+        return task.timeout !== undefined && timedOut
+          ? task.stop(task.timeout.request.stopCode, task.timeout.request.reason)
+          : task.stop('UserInitiated', reason);
+      });
     await Promise.all(stopping);
   }
 }
@@ -165,6 +190,8 @@ export class EcsEmulator {
 class LocalTask {
   readonly executionArn: string;
   readonly isSpot: boolean;
+  /** When the Task state's TimeoutSeconds elapses, and the stop it causes. */
+  timeout: { deadline: number; request: StopRequest } | undefined;
   private readonly options: EcsEmulatorOptions;
   private readonly parameters: RunTaskParameters;
   private readonly container: string;
@@ -243,9 +270,12 @@ class LocalTask {
       this.stopController.abort();
       const child = this.child;
       if (child?.pid !== undefined && this.exitCode === undefined) {
-        signalGroup(child.pid, 'SIGTERM');
+        signalTaskProcesses(this.taskId, child.pid, 'SIGTERM');
         const pid = child.pid;
-        const kill = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.options.stopTimeoutSeconds * 1000);
+        const kill = setTimeout(
+          () => signalTaskProcesses(this.taskId, pid, 'SIGKILL'),
+          this.options.stopTimeoutSeconds * 1000,
+        );
         void this.exited?.then(() => clearTimeout(kill));
       }
     }
@@ -281,6 +311,8 @@ class LocalTask {
       AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE',
       ...this.options.taskEnvironment,
       ...overrideEnvironment,
+      // Inherited by every descendant, also one that leaves the process group with setsid.
+      [TASK_MARKER]: this.taskId,
     };
     const child = spawn(this.options.nodeBinary, [this.entrypoint, ...this.command], {
       cwd: this.options.repoRoot,
@@ -306,8 +338,8 @@ class LocalTask {
     });
     child.on('exit', (code, signal) => {
       this.exitCode = code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
-      // The container is gone once its essential process exits: nothing of the group may outlive it.
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      // The container is gone once its essential process exits: nothing it started may outlive it.
+      if (child.pid !== undefined) signalTaskProcesses(this.taskId, child.pid, 'SIGKILL');
     });
     if (child.pid !== undefined) {
       this.startedAt = Date.now();
@@ -431,6 +463,86 @@ function taskDefinitionFamily(taskDefinition: string): string {
     ? (taskDefinition.split('/').pop() ?? taskDefinition)
     : taskDefinition;
   return name.split(':')[0] ?? name;
+}
+
+/** Environment variable that marks every process of one local task with its task id. */
+const TASK_MARKER = 'SFN_BATCH_LOCAL_TASK_ID';
+
+/**
+ * Signals everything a task started, as stopping a Fargate task ends every process in it:
+ * the task's process group, every descendant by parent pid (also those that moved to a
+ * session of their own with setsid), and every process that still carries the task's
+ * marker in its environment (a setsid daemon whose parent has exited and that now hangs
+ * from init). What escapes all three (a process that clears its environment and whose
+ * parent exited, or another user's process) is named in the README.
+ */
+export function signalTaskProcesses(
+  taskId: string,
+  rootPid: number | undefined,
+  signal: NodeJS.Signals,
+): void {
+  const targets = new Set([
+    ...(rootPid === undefined ? [] : descendantsOf(rootPid)),
+    ...processesMarkedWith(taskId),
+  ]);
+  if (rootPid !== undefined) signalGroup(rootPid, signal);
+  for (const pid of targets) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/** Live pids in /proc with their parent pids (Linux; empty elsewhere). */
+function processTable(): Array<{ pid: number; ppid: number }> {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return [{ pid: Number(entry), ppid }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function descendantsOf(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const { pid, ppid } of processTable()) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const found: number[] = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const next = children.get(queue.shift() ?? -1) ?? [];
+    for (const pid of next) {
+      if (pid === process.pid || found.includes(pid)) continue;
+      found.push(pid);
+      queue.push(pid);
+    }
+  }
+  return found;
+}
+
+function processesMarkedWith(taskId: string): number[] {
+  const marker = `${TASK_MARKER}=${taskId}`;
+  return processTable().flatMap(({ pid }) => {
+    if (pid === process.pid) return [];
+    try {
+      const environment = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      return environment.includes(marker) ? [pid] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -1,39 +1,42 @@
+/**
+ * The local Step Functions service: the API operations over the durable execution store,
+ * and the execution lifecycle (start, redrive, stop, finish, recovery after a crash, the
+ * heartbeat). The interpreter gets its definition from definition.ts and its clock from
+ * fixed-clock.ts; Task states go to task-dispatch.ts, outcomes come from
+ * execution-outcome.ts, and events leave through execution-events.ts.
+ */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  ExecutionAbortedError,
-  ExecutionError,
-  ExecutionTimeoutError,
-  type RunOptions,
-  StateMachine,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
+import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
-import type { EcsEmulator } from '../ecs/run-task.ts';
+import { type EcsEmulator, signalTaskProcesses } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
-import type {
-  ExecutionRecord,
-  ExecutionStatus,
-  ExecutionStore,
-  ResumePoint,
-} from '../store/execution-store.ts';
-import { SfnApiError, TaskStateError } from './errors.ts';
+import type { ExecutionRecord, ExecutionStore, ResumePoint } from '../store/execution-store.ts';
+import {
+  type Definition,
+  indexStates,
+  mapLength,
+  prepareDefinition,
+  WORK_STATE_TYPES,
+} from './definition.ts';
+import { SfnApiError } from './errors.ts';
+import { type ExecutionEvent, ExecutionEvents } from './execution-events.ts';
+import { classifyFailure, lastKnownAlive, type Outcome, redriveStatus } from './execution-outcome.ts';
+import { withFixedClock } from './fixed-clock.ts';
 import { describeTaskResource, historyEventsFor, type InterpreterEvent } from './history.ts';
+import { compact, epochSeconds, withoutExecutionData } from './response-shape.ts';
+import { TaskDispatcher } from './task-dispatch.ts';
+
+export type { Definition } from './definition.ts';
+export { prepareDefinition, unsupportedFeatures } from './definition.ts';
+export type { ExecutionEvent } from './execution-events.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
-type StateDefinition = Record<string, unknown>;
-export type Definition = { StartAt: string; States: Record<string, StateDefinition> } & Record<
-  string,
-  unknown
->;
-
-/** Longest timer Node.js can arm (2^31-1 ms); longer timeouts would fire at once. */
-const MAX_TIMER_SECONDS = 2_147_483;
-const REDRIVE_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
 const MAX_INPUT_BYTES = 256 * 1024;
-const WORK_STATE_TYPES = new Set(['Task', 'Map', 'Parallel']);
+/** How long a finished execution's remaining interpreter events may take to reach the history. */
+const EVENT_LOG_GRACE_MS = 2000;
 
 export interface StateMachineEntry {
   arn: string;
@@ -49,18 +52,6 @@ export interface StateMachineEntry {
 export interface TimingOverrides {
   waitMilliseconds?: number;
   retryIntervalMilliseconds?: number;
-}
-
-export interface ExecutionEvent {
-  type: 'started' | 'finished';
-  executionArn: string;
-  job: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-  error?: string;
-  cause?: string;
 }
 
 export interface ServiceOptions {
@@ -84,13 +75,6 @@ interface ActiveRun {
   settled: Promise<void>;
 }
 
-interface Outcome {
-  status: Exclude<ExecutionStatus, 'RUNNING'>;
-  output?: string;
-  error?: string;
-  cause?: string;
-}
-
 /**
  * The Step Functions service: the API operations over the durable store, and the
  * executions themselves, interpreted by aws-local-stepfunctions with every Task
@@ -100,10 +84,14 @@ export class StepFunctionsService {
   private readonly options: ServiceOptions;
   private readonly machines = new Map<string, StateMachineEntry>();
   private readonly runs = new Map<string, ActiveRun>();
-  private readonly pendingCallbacks = new Set<Promise<void>>();
+  private readonly events: ExecutionEvents;
+  private readonly tasks: TaskDispatcher;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ServiceOptions) {
     this.options = options;
+    this.events = new ExecutionEvents(options);
+    this.tasks = new TaskDispatcher({ ...options, call: (operation, body) => this.call(operation, body) });
     for (const machine of options.stateMachines) this.machines.set(machine.arn, machine);
   }
 
@@ -113,7 +101,7 @@ export class StepFunctionsService {
       if (record.status !== 'RUNNING') continue;
       for (const task of this.options.store.tasks(record.executionArn)) {
         if (task.stoppedAt !== undefined) continue;
-        if (task.pid !== undefined) killLeftoverTask(task.pid, task.container);
+        killLeftoverTask(task.taskId, task.pid, task.container);
         const { taskId, lines: _lines, ...meta } = task;
         this.options.store.writeTask(record.executionArn, taskId, {
           ...meta,
@@ -122,12 +110,34 @@ export class StepFunctionsService {
           stoppedReason: `Task stopped by the local runtime at start: the runtime that ran execution ${record.executionArn} (pid ${record.runtimePid}) is gone`,
         });
       }
-      this.finish(record, {
-        status: 'ABORTED',
-        error: 'LocalRuntimeStopped',
-        cause: `The local runtime stopped while this execution was running (pid ${record.runtimePid}, last update ${record.updatedAt}). Redrive it to continue.`,
-      });
+      const lastAlive = lastKnownAlive(
+        record,
+        this.options.store.history(record.executionArn),
+        this.options.store.previousHeartbeat,
+      );
+      this.finish(
+        record,
+        {
+          status: 'ABORTED',
+          error: 'LocalRuntimeStopped',
+          cause: `The local runtime stopped while this execution was running (pid ${record.runtimePid}, last known alive ${lastAlive.toISOString()}, which is the stop date). Redrive it to continue.`,
+        },
+        lastAlive,
+      );
     }
+  }
+
+  /** Records every few seconds that this runtime is alive, for the stop date of executions a crash interrupts. */
+  startHeartbeat(intervalMs: number): void {
+    this.options.store.heartbeat(process.pid);
+    this.heartbeatTimer = setInterval(() => {
+      try {
+        this.options.store.heartbeat(process.pid);
+      } catch (error) {
+        this.options.warn(`could not record the heartbeat: ${String(error)}`);
+      }
+    }, intervalMs);
+    this.heartbeatTimer.unref();
   }
 
   /** Runs an API operation by its X-Amz-Target name. */
@@ -213,8 +223,8 @@ export class StepFunctionsService {
         roleArn: machine.roleArn,
       },
     });
+    this.events.execution('started', record);
     this.launch(record, machine.definition, undefined);
-    this.emitExecutionEvent('started', record);
     return { executionArn, startDate: epochSeconds(record.startDate) };
   }
 
@@ -329,8 +339,8 @@ export class StepFunctionsService {
       executionRedrivenEventDetails: { redriveCount: resumed.redriveCount },
     });
     const definition = this.options.store.definition(executionArn) as Definition;
+    this.events.execution('started', resumed);
     this.launch(resumed, definition, record.resumeFrom);
-    this.emitExecutionEvent('started', resumed);
     return { redriveDate: epochSeconds(now) };
   }
 
@@ -412,7 +422,7 @@ export class StepFunctionsService {
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [name, state] of stateIndex) {
       if (state.Type === 'Task') {
-        handlers[name] = (input) => this.runTaskState(run, state, input) as Promise<JsonValue>;
+        handlers[name] = (input) => this.tasks.runTaskState(run, name, state, input) as Promise<JsonValue>;
       }
       const timing = this.options.timing;
       if (state.Type === 'Wait' && timing?.waitMilliseconds !== undefined) {
@@ -440,12 +450,20 @@ export class StepFunctionsService {
     };
     // The interpreter stamps $$.Execution.StartTime with `new Date()` itself; pin it to the
     // recorded startDate so the duplicate guard compares the same instants ListExecutions shows.
-    const execution = withFixedClock(Date.parse(record.startDate), () =>
-      stateMachine.run(input, {
-        overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
-        context,
-      }),
-    );
+    let execution: ReturnType<StateMachine['run']>;
+    try {
+      execution = withFixedClock(Date.parse(record.startDate), () =>
+        stateMachine.run(input, {
+          overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
+          context,
+        }),
+      );
+    } catch (error) {
+      run.active = false;
+      this.runs.delete(record.executionArn);
+      this.finish(record, classifyFailure(error));
+      return;
+    }
     run.abort = execution.abort;
 
     const consumed = (async () => {
@@ -482,9 +500,14 @@ export class StepFunctionsService {
         (output): Outcome => ({ status: 'SUCCEEDED', output: JSON.stringify(output) }),
         (error: unknown): Outcome => classifyFailure(error),
       );
-      await consumed.catch((error: unknown) =>
-        this.options.warn(`history of ${record.executionArn}: ${String(error)}`),
-      );
+      // The interpreter's event log never ends when it fails inside itself (a RangeError on a
+      // deeply nested input, say): the outcome must not wait for it for ever.
+      await Promise.race([
+        consumed.catch((error: unknown) =>
+          this.options.warn(`history of ${record.executionArn}: ${String(error)}`),
+        ),
+        new Promise((resolve) => setTimeout(resolve, EVENT_LOG_GRACE_MS).unref()),
+      ]);
       if (!run.active) return;
       run.active = false;
       this.runs.delete(record.executionArn);
@@ -539,11 +562,12 @@ export class StepFunctionsService {
       ];
     });
     await Promise.all(stopping);
-    await Promise.allSettled([...this.pendingCallbacks]);
+    await this.events.settled();
+    clearInterval(this.heartbeatTimer);
   }
 
-  private finish(record: ExecutionRecord, outcome: Outcome): void {
-    const stopDate = new Date().toISOString();
+  private finish(record: ExecutionRecord, outcome: Outcome, stoppedAt: Date = new Date()): void {
+    const stopDate = stoppedAt.toISOString();
     const closed: ExecutionRecord = {
       ...record,
       status: outcome.status,
@@ -564,342 +588,10 @@ export class StepFunctionsService {
       ABORTED: ['ExecutionAborted', { executionAbortedEventDetails: errorDetails }],
     };
     const [type, details] = terminal[outcome.status];
-    this.options.store.appendHistory(record.executionArn, type, details);
-    this.emitExecutionEvent('finished', closed);
-    this.emitStatusChange(closed);
+    this.options.store.appendHistory(record.executionArn, type, details, undefined, stoppedAt);
+    this.events.execution('finished', closed);
+    this.events.statusChange(closed);
   }
-
-  private emitExecutionEvent(type: 'started' | 'finished', record: ExecutionRecord): void {
-    const listener = this.options.onExecutionEvent;
-    if (listener === undefined) return;
-    const event: ExecutionEvent = {
-      type,
-      executionArn: record.executionArn,
-      job: record.job,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      ...(record.stopDate === undefined ? {} : { stopDate: new Date(record.stopDate) }),
-      ...(record.error === undefined ? {} : { error: record.error }),
-      ...(record.cause === undefined ? {} : { cause: record.cause }),
-    };
-    // Delivered on a later turn (in order): events raised while the runtime starts (recovery)
-    // reach listeners after startLocalRuntime has returned and the API is listening.
-    setImmediate(() => {
-      try {
-        listener(event);
-      } catch (error) {
-        this.options.warn(`onExecutionEvent failed for ${record.executionArn}: ${String(error)}`);
-      }
-    });
-  }
-
-  private emitStatusChange(record: ExecutionRecord): void {
-    const listener = this.options.onStatusChangeEvent;
-    if (listener === undefined) return;
-    const redrive = redriveStatus(record);
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: this.options.accountId,
-      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.options.region,
-      resources: [record.executionArn],
-      detail: {
-        executionArn: record.executionArn,
-        stateMachineArn: record.stateMachineArn,
-        name: record.name,
-        status: record.status,
-        startDate: Date.parse(record.startDate),
-        stopDate: record.stopDate === undefined ? null : Date.parse(record.stopDate),
-        input: record.input,
-        output: record.output ?? null,
-        inputDetails: { included: true },
-        outputDetails: record.output === undefined ? null : { included: true },
-        error: record.error ?? null,
-        cause: record.cause ?? null,
-        redriveCount: record.redriveCount,
-        redriveDate: record.redriveDate === undefined ? null : Date.parse(record.redriveDate),
-        redriveStatus: redrive.status,
-        redriveStatusReason: redrive.reason,
-      },
-    };
-    const pending = (async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      try {
-        await listener(event);
-      } catch (error) {
-        this.options.warn(`onStatusChangeEvent failed for ${record.executionArn}: ${String(error)}`);
-      }
-    })();
-    this.pendingCallbacks.add(pending);
-    void pending.finally(() => this.pendingCallbacks.delete(pending));
-  }
-
-  /** One Task state: dispatch by Resource, with AWS's history events around it. */
-  private async runTaskState(run: ActiveRun, state: StateDefinition, input: unknown): Promise<unknown> {
-    const startedAt = Date.now();
-    // Let the interpreter's StateEntered event reach the history first (it is delivered asynchronously).
-    await new Promise((resolve) => setImmediate(resolve));
-    const resource = String(state.Resource);
-    const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
-    // After a state timeout the interpreter has already recorded TaskTimedOut; the late failure is not news.
-    const timedOut = () =>
-      timeoutSeconds !== undefined && Date.now() - startedAt >= timeoutSeconds * 1000 - 20;
-    const record = (type: string, details: Record<string, unknown>) => {
-      if (run.active) this.options.store.appendHistory(run.executionArn, type, details);
-    };
-    const described = describeTaskResource(resource);
-
-    if (described.lambdaFunction) {
-      record('LambdaFunctionScheduled', {
-        lambdaFunctionScheduledEventDetails: compact({
-          resource,
-          input: JSON.stringify(input),
-          inputDetails: { truncated: false },
-          timeoutInSeconds: timeoutSeconds,
-        }),
-      });
-      record('LambdaFunctionStarted', {});
-      try {
-        const output = await this.options.lambda.invoke(resource, input, timeoutSeconds ?? 900);
-        record('LambdaFunctionSucceeded', {
-          lambdaFunctionSucceededEventDetails: {
-            output: JSON.stringify(output),
-            outputDetails: { truncated: false },
-          },
-        });
-        return output;
-      } catch (error) {
-        const failure = asTaskError(error);
-        if (!timedOut()) {
-          record('LambdaFunctionFailed', {
-            lambdaFunctionFailedEventDetails: { error: failure.name, cause: failure.message },
-          });
-        }
-        throw failure;
-      }
-    }
-
-    const { resourceType, resource: resourceName } = described;
-    record('TaskScheduled', {
-      taskScheduledEventDetails: compact({
-        resourceType,
-        resource: resourceName,
-        region: this.options.region,
-        parameters: JSON.stringify(input),
-        timeoutInSeconds: timeoutSeconds,
-      }),
-    });
-    record('TaskStarted', { taskStartedEventDetails: { resourceType, resource: resourceName } });
-    try {
-      const output = await this.dispatchIntegration(run, resource, input, timeoutSeconds, (submitted) =>
-        record('TaskSubmitted', {
-          taskSubmittedEventDetails: {
-            resourceType,
-            resource: resourceName,
-            output: JSON.stringify(submitted),
-            outputDetails: { truncated: false },
-          },
-        }),
-      );
-      record('TaskSucceeded', {
-        taskSucceededEventDetails: {
-          resourceType,
-          resource: resourceName,
-          output: JSON.stringify(output),
-          outputDetails: { truncated: false },
-        },
-      });
-      return output;
-    } catch (error) {
-      const failure = asTaskError(error);
-      if (!timedOut()) {
-        record('TaskFailed', {
-          taskFailedEventDetails: {
-            resourceType,
-            resource: resourceName,
-            error: failure.name,
-            cause: failure.message,
-          },
-        });
-      }
-      throw failure;
-    }
-  }
-
-  private async dispatchIntegration(
-    run: ActiveRun,
-    resource: string,
-    input: unknown,
-    timeoutSeconds: number | undefined,
-    onSubmitted: (task: Record<string, unknown>) => void,
-  ): Promise<unknown> {
-    const integration = /^arn:aws:states:[^:]*:[^:]*:(.+)$/.exec(resource)?.[1] ?? '';
-    if (integration === 'ecs:runTask.sync') {
-      return this.options.ecs.runTask(input, { executionArn: run.executionArn, timeoutSeconds, onSubmitted });
-    }
-    if (integration === 'lambda:invoke') {
-      const parameters = z
-        .object({ FunctionName: z.string(), Payload: z.unknown().optional() })
-        .safeParse(input);
-      if (!parameters.success) {
-        throw new TaskStateError(
-          'Lambda.InvalidParameterValueException',
-          'lambda:invoke needs Parameters.FunctionName',
-        );
-      }
-      const functionArn = parameters.data.FunctionName.startsWith('arn:')
-        ? parameters.data.FunctionName
-        : `arn:aws:lambda:${this.options.region}:${this.options.accountId}:function:${parameters.data.FunctionName}`;
-      const payload = await this.options.lambda.invoke(
-        functionArn,
-        parameters.data.Payload ?? {},
-        timeoutSeconds ?? 900,
-      );
-      const requestId = randomUUID();
-      return {
-        ExecutedVersion: '$LATEST',
-        Payload: payload,
-        SdkHttpMetadata: { HttpStatusCode: 200 },
-        SdkResponseMetadata: { RequestId: requestId },
-        StatusCode: 200,
-      };
-    }
-    const sdk = /^aws-sdk:sfn:([a-zA-Z]+)$/.exec(integration);
-    if (sdk?.[1] !== undefined) {
-      const action = sdk[1];
-      const operation = action.charAt(0).toUpperCase() + action.slice(1);
-      try {
-        return toPascalCase(await this.call(operation, toCamelCaseKeys(input)));
-      } catch (error) {
-        if (error instanceof SfnApiError) throw new TaskStateError(`Sfn.${error.type}`, error.message);
-        throw error;
-      }
-    }
-    throw new TaskStateError(
-      'States.Runtime',
-      `The local runtime cannot run Resource ${resource}: supported are Lambda function ARNs, arn:aws:states:::lambda:invoke, arn:aws:states:::ecs:runTask.sync and arn:aws:states:::aws-sdk:sfn:*`,
-    );
-  }
-}
-
-function asTaskError(error: unknown): Error {
-  if (error instanceof Error) return error;
-  return new TaskStateError('States.TaskFailed', String(error));
-}
-
-function classifyFailure(error: unknown): Outcome {
-  if (error instanceof ExecutionTimeoutError) {
-    return {
-      status: 'TIMED_OUT',
-      error: 'States.Timeout',
-      cause: 'The execution ran longer than its TimeoutSeconds.',
-    };
-  }
-  if (error instanceof ExecutionAbortedError) {
-    return { status: 'ABORTED' };
-  }
-  if (error instanceof ExecutionError && error.cause instanceof Error) {
-    const cause = error.cause;
-    return { status: 'FAILED', error: cause.name, cause: cause.message };
-  }
-  return {
-    status: 'FAILED',
-    error: 'States.Runtime',
-    cause: error instanceof Error ? error.message : String(error),
-  };
-}
-
-/** A copy of the definition ready for the interpreter: maybe a new StartAt, explicit Task timeouts. */
-export function prepareDefinition(definition: Definition, startAt: string | undefined): Definition {
-  const copy = structuredClone(definition);
-  if (startAt !== undefined) copy.StartAt = startAt;
-  for (const [, state] of indexStates(copy)) {
-    if (state.Type !== 'Task') continue;
-    // The interpreter puts 60 s on a Task without TimeoutSeconds; AWS has no such default.
-    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
-      state.TimeoutSeconds = MAX_TIMER_SECONDS;
-    } else if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > MAX_TIMER_SECONDS) {
-      state.TimeoutSeconds = MAX_TIMER_SECONDS;
-    }
-  }
-  return copy;
-}
-
-/**
- * Features aws-local-stepfunctions 3.x does not interpret: a definition using them would
- * run wrongly rather than fail, so the runtime refuses it at start with the reason.
- */
-export function unsupportedFeatures(definition: Definition): string[] {
-  const problems: string[] = [];
-  if (definition.QueryLanguage === 'JSONata')
-    problems.push('QueryLanguage JSONata (only JSONPath is interpreted)');
-  for (const [name, state] of indexStates(definition)) {
-    if (state.QueryLanguage === 'JSONata') problems.push(`state "${name}": QueryLanguage JSONata`);
-    if (state.Assign !== undefined) problems.push(`state "${name}": Assign (workflow variables)`);
-    const processor = state.ItemProcessor as { ProcessorConfig?: { Mode?: unknown } } | undefined;
-    if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED' || state.ItemReader !== undefined) {
-      problems.push(`state "${name}": Distributed Map (ItemReader / Mode DISTRIBUTED)`);
-    }
-  }
-  return problems;
-}
-
-/** Every state by name, including those inside Map and Parallel states (the interpreter's overrides are by name). */
-function indexStates(definition: { States?: unknown }): Map<string, StateDefinition> {
-  const index = new Map<string, StateDefinition>();
-  const visit = (machine: { States?: unknown }) => {
-    const states = machine.States;
-    if (states === null || typeof states !== 'object') return;
-    for (const [name, value] of Object.entries(states as Record<string, unknown>)) {
-      if (value === null || typeof value !== 'object') continue;
-      const state = value as StateDefinition;
-      if (!index.has(name)) index.set(name, state);
-      for (const nested of [state.ItemProcessor, state.Iterator]) {
-        if (nested !== null && typeof nested === 'object') visit(nested as { States?: unknown });
-      }
-      if (Array.isArray(state.Branches)) {
-        for (const branch of state.Branches) if (branch !== null && typeof branch === 'object') visit(branch);
-      }
-    }
-  };
-  visit(definition);
-  return index;
-}
-
-function mapLength(state: StateDefinition | undefined, input: unknown): number | undefined {
-  const itemsPath = typeof state?.ItemsPath === 'string' ? state.ItemsPath : '$';
-  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(itemsPath)) return undefined;
-  let value: unknown = input;
-  for (const key of itemsPath.split('.').slice(1)) {
-    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-  }
-  return Array.isArray(value) ? value.length : undefined;
-}
-
-function redriveStatus(record: ExecutionRecord): {
-  status: 'REDRIVABLE' | 'NOT_REDRIVABLE';
-  reason?: string;
-} {
-  if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
-    return { status: 'NOT_REDRIVABLE', reason: `Execution is ${record.status} and cannot be redriven` };
-  }
-  if (record.stopDate !== undefined && Date.now() - Date.parse(record.stopDate) > REDRIVE_WINDOW_MS) {
-    return {
-      status: 'NOT_REDRIVABLE',
-      reason: 'Execution stopped more than 14 days ago and cannot be redriven',
-    };
-  }
-  if (record.resumeFrom === undefined) {
-    return {
-      status: 'NOT_REDRIVABLE',
-      reason: 'Execution stopped before it entered any Task, Map or Parallel state',
-    };
-  }
-  return { status: 'REDRIVABLE' };
 }
 
 /** AWS execution name rules: 1-80 characters, no whitespace, no control characters, none of the reserved ones. */
@@ -914,42 +606,16 @@ export function validateExecutionName(name: string): void {
   }
 }
 
-function killLeftoverTask(pid: number, container: string): void {
+function killLeftoverTask(taskId: string, pid: number | undefined, container: string): void {
+  let stillTheTask = false;
   try {
     // Only a process that is still this task's container program (pids are reused).
-    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!commandLine.includes(`${container}/main.ts`)) return;
-    process.kill(-pid, 'SIGKILL');
+    stillTheTask =
+      pid !== undefined && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${container}/main.ts`);
   } catch {
     // Already gone.
   }
-}
-
-/**
- * Runs `fn` with `new Date()` / `Date.now()` returning `instant`. Only the synchronous part
- * of `fn` sees it, which is where the interpreter builds its Context object.
- */
-function withFixedClock<T>(instant: number, fn: () => T): T {
-  const RealDate = Date;
-  class FixedDate extends RealDate {
-    constructor(...args: [] | [string | number | Date]) {
-      if (args.length === 0) super(instant);
-      else super(args[0]);
-    }
-    static override now(): number {
-      return instant;
-    }
-  }
-  globalThis.Date = FixedDate as DateConstructor;
-  try {
-    return fn();
-  } finally {
-    globalThis.Date = RealDate;
-  }
-}
-
-function epochSeconds(iso: string): number {
-  return Date.parse(iso) / 1000;
+  signalTaskProcesses(taskId, stillTheTask ? pid : undefined, 'SIGKILL');
 }
 
 function sameJson(a: string, b: string): boolean {
@@ -958,43 +624,6 @@ function sameJson(a: string, b: string): boolean {
   } catch {
     return a === b;
   }
-}
-
-function compact<T extends Record<string, unknown>>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
-}
-
-function withoutExecutionData(event: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(event);
-  for (const value of Object.values(copy)) {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const details = value as Record<string, unknown>;
-      delete details.input;
-      delete details.output;
-    }
-  }
-  return copy;
-}
-
-function toCamelCaseKeys(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
-      key.charAt(0).toLowerCase() + key.slice(1),
-      item,
-    ]),
-  );
-}
-
-function toPascalCase(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toPascalCase);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
-      key.charAt(0).toUpperCase() + key.slice(1),
-      toPascalCase(item),
-    ]),
-  );
 }
 
 const executionArnSchema = z.object({ executionArn: z.string() });

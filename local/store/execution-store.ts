@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   existsSync,
@@ -38,6 +39,9 @@ const executionRecordSchema = z.object({
   updatedAt: z.string(),
 });
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
+
+const heartbeatSchema = z.object({ pid: z.number().int(), at: z.iso.datetime() });
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 /** One Step Functions history event, exactly as GetExecutionHistory returns it (timestamp in epoch seconds). */
 export interface HistoryEvent {
@@ -81,30 +85,58 @@ interface StoredExecution {
 }
 
 /**
- * Durable execution store under `<dataDir>/sfn/`. One folder per execution:
- * `record.json` (replaced atomically: temp file + rename), `history.jsonl` (append-only),
+ * Durable execution store under `<dataDir>/sfn/`. One folder per execution,
+ * `executions/<state machine>/<safe name slice>-<ARN hash>` (see executionFolderName; folders
+ * of older versions, named after the execution, still load): `record.json` (replaced atomically: temp file + rename), `history.jsonl` (append-only),
  * `definition.json` (the definition the execution started with, for redrive) and
  * `tasks/<taskId>.json` + `tasks/<taskId>.log.jsonl` for each ECS task. Everything is
- * also kept in memory; the files are read once at start.
+ * also kept in memory; the files are read once at start. An execution whose record.json
+ * cannot be read is moved to `quarantine/` with a warning instead of stopping the start.
  */
 export class ExecutionStore {
   readonly root: string;
   private readonly executions = new Map<string, StoredExecution>();
 
-  constructor(dataDir: string) {
+  private readonly warn: (message: string) => void;
+  /** The heartbeat found at start: the last instant the previous runtime was known alive. */
+  readonly previousHeartbeat: Heartbeat | undefined;
+
+  constructor(dataDir: string, options: { warn?: (message: string) => void } = {}) {
     this.root = path.join(dataDir, 'sfn');
+    this.warn = options.warn ?? ((message) => process.stderr.write(`[execution store] ${message}\n`));
     mkdirSync(path.join(this.root, 'executions'), { recursive: true });
+    this.previousHeartbeat = this.readHeartbeat();
     this.load();
+  }
+
+  /** Records that the runtime `pid` is alive now (`sfn/heartbeat.json`, replaced atomically). */
+  heartbeat(pid: number, at: Date = new Date()): void {
+    writeAtomically(path.join(this.root, 'heartbeat.json'), JSON.stringify({ pid, at: at.toISOString() }));
+  }
+
+  private readHeartbeat(): Heartbeat | undefined {
+    try {
+      return heartbeatSchema.parse(JSON.parse(readFileSync(path.join(this.root, 'heartbeat.json'), 'utf8')));
+    } catch {
+      return undefined;
+    }
   }
 
   private load(): void {
     const base = path.join(this.root, 'executions');
-    for (const machine of readdirSync(base)) {
-      for (const entry of readdirSync(path.join(base, machine))) {
+    this.rehomeEscapedExecutions(base);
+    for (const machine of subfolders(base)) {
+      for (const entry of subfolders(path.join(base, machine))) {
         const dir = path.join(base, machine, entry);
         const recordFile = path.join(dir, 'record.json');
         if (!existsSync(recordFile)) continue;
-        const record = executionRecordSchema.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+        let record: ExecutionRecord;
+        try {
+          record = executionRecordSchema.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+        } catch (error) {
+          this.quarantine(dir, recordFile, error);
+          continue;
+        }
         const history: HistoryEvent[] = [];
         const historyFile = path.join(dir, 'history.jsonl');
         if (existsSync(historyFile)) {
@@ -123,6 +155,52 @@ export class ExecutionStore {
     }
   }
 
+  /**
+   * Older versions named execution folders after the execution, so an execution named `..`
+   * wrote its files into `executions/` itself and one named `.` into its state machine's
+   * folder. Such files move into the execution's own folder here, once.
+   */
+  private rehomeEscapedExecutions(base: string): void {
+    for (const dir of [base, ...subfolders(base).map((machine) => path.join(base, machine))]) {
+      const recordFile = path.join(dir, 'record.json');
+      if (!existsSync(recordFile)) continue;
+      let record: ExecutionRecord;
+      try {
+        record = executionRecordSchema.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+      } catch {
+        continue;
+      }
+      const machine = record.stateMachineArn.split(':').at(-1) ?? 'unknown';
+      const target = path.join(base, machine, executionFolderName(record.executionArn, record.name));
+      if (existsSync(target)) continue;
+      mkdirSync(target, { recursive: true });
+      for (const file of ['record.json', 'history.jsonl', 'definition.json', 'tasks']) {
+        if (existsSync(path.join(dir, file))) renameSync(path.join(dir, file), path.join(target, file));
+      }
+      this.warn(
+        `moved the files of execution "${record.name}" (${record.executionArn}) from ${dir} into ${target}: an older version stored them outside their own folder`,
+      );
+    }
+  }
+
+  /**
+   * Sets a damaged execution aside (a torn record.json, say) so the store still opens:
+   * the folder moves to `sfn/quarantine/`, where it can be inspected or deleted.
+   */
+  private quarantine(dir: string, file: string, error: unknown): void {
+    const reason = error instanceof z.ZodError ? z.prettifyError(error) : String(error);
+    const target = path.join(
+      this.root,
+      'quarantine',
+      `${path.basename(path.dirname(dir))}--${path.basename(dir)}--${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    );
+    mkdirSync(path.dirname(target), { recursive: true });
+    renameSync(dir, target);
+    this.warn(
+      `${file} is damaged (${reason}); moved the execution's folder to ${target} and started without it. Inspect or delete that folder.`,
+    );
+  }
+
   all(): ExecutionRecord[] {
     return [...this.executions.values()].map((stored) => stored.record);
   }
@@ -132,7 +210,13 @@ export class ExecutionStore {
   }
 
   create(record: ExecutionRecord, stateMachineName: string, definition: unknown): void {
-    const dir = path.join(this.root, 'executions', stateMachineName, encodeURIComponent(record.name));
+    // Never a path from the name: execution names may be `..` or `.` (AWS accepts them).
+    const dir = path.join(
+      this.root,
+      'executions',
+      stateMachineName,
+      executionFolderName(record.executionArn, record.name),
+    );
     mkdirSync(path.join(dir, 'tasks'), { recursive: true });
     writeAtomically(path.join(dir, 'definition.json'), JSON.stringify(definition));
     this.executions.set(record.executionArn, { record, history: [], dir });
@@ -156,11 +240,12 @@ export class ExecutionStore {
     type: string,
     details: Record<string, unknown>,
     previousEventId?: number,
+    at: Date = new Date(),
   ): HistoryEvent {
     const stored = this.require(executionArn);
     const id = stored.history.length + 1;
     const event: HistoryEvent = {
-      timestamp: Date.now() / 1000,
+      timestamp: at.getTime() / 1000,
       type,
       id,
       previousEventId: previousEventId ?? id - 1,
@@ -193,9 +278,15 @@ export class ExecutionStore {
     if (!existsSync(dir)) return [];
     const tasks = readdirSync(dir)
       .filter((file) => file.endsWith('.json'))
-      .map((file) => {
+      .flatMap((file) => {
         const taskId = file.slice(0, -'.json'.length);
-        const meta = taskMetaSchema.parse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+        let meta: TaskMeta;
+        try {
+          meta = taskMetaSchema.parse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+        } catch (error) {
+          this.warn(`${path.join(dir, file)} is damaged (${String(error)}); that task is left out`);
+          return [];
+        }
         const logFile = path.join(dir, `${taskId}.log.jsonl`);
         const lines: TaskLogLine[] = existsSync(logFile)
           ? readFileSync(logFile, 'utf8')
@@ -209,7 +300,7 @@ export class ExecutionStore {
                 }
               })
           : [];
-        return { ...meta, taskId, lines };
+        return [{ ...meta, taskId, lines }];
       });
     return tasks.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
@@ -219,6 +310,27 @@ export class ExecutionStore {
     if (stored === undefined) throw new Error(`Execution ${executionArn} is not in the store ${this.root}`);
     return stored;
   }
+}
+
+/**
+ * The folder of one execution: a readable, filesystem-safe slice of its name plus a hash of
+ * its ARN, so two names that sanitise alike never share a folder. The name itself is kept
+ * in record.json.
+ */
+export function executionFolderName(executionArn: string, name: string): string {
+  const readable = name
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .slice(0, 40)
+    .replace(/^_+|_+$/g, '');
+  const id = createHash('sha256').update(executionArn).digest('hex').slice(0, 16);
+  return readable === '' ? id : `${readable}-${id}`;
+}
+
+/** Names of the folders in `dir`; stray files (left by older versions) are ignored. */
+function subfolders(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
 }
 
 /** Writes a file so that readers (and a crash) see either the old or the new content, never half. */

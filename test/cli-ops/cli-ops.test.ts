@@ -181,8 +181,10 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
 
     // Assess
     expect(started.code).toBe(0);
+    // STARTED names the zone in its header and gives each start its UTC offset.
+    expect(running.stdout).toMatch(/^STATUS\s+JOB\s+STARTED \([\w/+-]+\)\s+DURATION\s+EXECUTION\n/);
     expect(running.stdout).toMatch(
-      /RUNNING\s+refresh-search-index\s+\S+ \S+\s+\S+.*refresh-search-index-slow-run/,
+      /RUNNING\s+refresh-search-index\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}\s+\S+.*refresh-search-index-slow-run/,
     );
     expect(stopped.stdout).toMatch(/^stopped arn:aws:states:.*:refresh-search-index-slow-run/);
     expect(listed.stdout).toMatch(/ABORTED\s+refresh-search-index/);
@@ -190,6 +192,21 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     expect(redriven.code).toBe(0);
     expect(redriven.stdout).toContain('redriven arn:aws:states:');
     expect(stopAgain.code).toBe(0);
+  });
+
+  it('says that a finished execution had already ended, with its status, and exits 1', async () => {
+    // Prepare
+    await batchctl(dataDir, ['run', SUCCEEDING, '--name', 'finished-before-stop', '--wait']);
+
+    // Act
+    const result = await batchctl(dataDir, ['stop', 'finished-before-stop']);
+
+    // Assess
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^batchctl: finished-before-stop had already ended: SUCCEEDED at \d{4}-\d{2}-\d{2}T[\d:.]+Z; nothing was stopped\n$/,
+    );
+    expect(result.code).toBe(1);
   });
 
   it("prints a task's output", async () => {
@@ -229,6 +246,32 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
   });
 
+  it('follows the newest execution of a job given by its job name', async () => {
+    // Prepare: an older finished run, then the newest one, still running.
+    await batchctl(dataDir, ['run', SLOW, '--name', 'refresh-search-index-newest']);
+    const executionArn = `${runtime.stateMachineArn(SLOW).replace(':stateMachine:', ':execution:')}:refresh-search-index-newest`;
+
+    // Act
+    const following = batchctl(dataDir, ['logs', SLOW, '--follow']);
+    for (;;) {
+      const logs = await fetch(
+        `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
+      );
+      if ((await logs.text()).includes('task started')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await batchctl(dataDir, ['stop', 'refresh-search-index-newest']);
+    const result = await following;
+
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^=== refresh-search-index-newest \(RUNNING\), the newest execution of refresh-search-index\n/,
+    );
+    expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
+  });
+
   it('says which executions an ambiguous prefix matches', async () => {
     // Act
     const result = await batchctl(dataDir, ['stop', 'a']);
@@ -236,6 +279,16 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     // Assess
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/"a" matches \d+ executions/);
+  });
+
+  it('suggests the job meant when ps --job has a typo', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['ps', '--job', 'refresh-serch-index']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown job "refresh-serch-index" in the local runtime at');
+    expect(result.stderr).toContain('Did you mean "refresh-search-index"?');
   });
 
   it('tells the user to start the runtime when none is running', async () => {
@@ -271,14 +324,14 @@ describe('manual input validation', () => {
     // Act
     const { problems } = validateManualInput(job, {
       params: { limit: '5', workspace: ['w1'] },
-      trigger: 'schedule',
+      trigge: 'manual',
     });
 
     // Assess
     expect(problems).toEqual([
-      'unknown input key "trigger"; allowed keys are scheduledTime and params. (batchctl sets trigger to "manual" itself)',
+      'unknown input key "trigge"; allowed keys are scheduledTime, trigger, params (and Comment, which is ignored). Did you mean "trigger"?',
       'params.limit must be a number like its default 10, got "5"',
-      'params.workspace is not a parameter of export-x; it accepts limit, workspaces (defaultInput in schedules/export-x.yml). Did you mean "workspaces"?',
+      'params.workspace is not a parameter of export-x; it accepts limit, workspaces (input: in schedules/export-x.yml). Did you mean "workspaces"?',
     ]);
   });
 

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runBatchctl } from './run-batchctl.ts';
 
 const BROKEN_ROOT = path.join(REPO, 'test', 'schedule', 'fixtures', 'broken');
@@ -13,25 +14,77 @@ describe('batchctl validate', () => {
 
     // Assess
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^OK: \d+ jobs valid\.\n$/);
+    expect(result.stdout).toMatch(/^OK: \d+ jobs valid/m);
     expect(result.exitCode).toBe(0);
   });
 
-  it('exits 1 and prints every located problem of every file', async () => {
+  it('exits 1 and prints every located problem of every file on stdout', async () => {
     // Act
     const result = await runBatchctl(['validate', '--root', BROKEN_ROOT]);
 
-    // Assess
+    // Assess: on stdout, so that `batchctl validate > report.txt` keeps the report.
     expect(result.exitCode).toBe(1);
-    const lines = result.stderr.split('\n').filter((line) => /^schedules\/\S+:\d+:\d+ {2}/.test(line));
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.split('\n').filter((line) => /^schedules\/\S+:\d+:\d+ {2}/.test(line));
     expect(lines).toHaveLength(10);
-    expect(result.stderr).toContain(
+    expect(result.stdout).toContain(
       'schedules/many-mistakes.yml:4:1  enabeld: unknown key "enabeld" (did you mean "enabled"?)',
     );
-    expect(result.stderr).toContain(
+    expect(result.stdout).toContain(
       'schedules/many-mistakes.yml:6:9  memory: 4096 MiB is not valid with cpu 256 on Fargate; cpu 256 allows 512, 1024, 2048 MiB. Example: 512',
     );
-    expect(result.stderr).toContain('10 problems in 4 files; 0 valid jobs.');
+    expect(result.stdout).toContain('10 problems in 4 files; 0 valid jobs.');
+  });
+
+  it('lists a one-off at() in the past as a warning and still exits 0', async () => {
+    // Prepare
+    const root = await mkdtemp(path.join(tmpdir(), 'batchctl-warning-'));
+    await mkdir(path.join(root, 'schedules'));
+    await writeFile(
+      path.join(root, 'schedules', '_defaults.yml'),
+      await readFile(path.join(REPO, 'schedules', '_defaults.yml')),
+    );
+    await writeFile(
+      path.join(root, 'schedules', 'one-off.yml'),
+      'description: A one-off backfill.\nschedule: at(2020-01-01T03:00:00)\ncommand: [analyze-tables]\n',
+    );
+
+    // Act
+    const result = await runBatchctl(['validate', '--root', root]);
+    const github = await runBatchctl(['validate', '--root', root, '--format', 'github']);
+    await rm(root, { recursive: true, force: true });
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(
+      'schedules/one-off.yml:2:11  warning: schedule: at(2020-01-01T03:00:00) is in the past (2020-01-01 03:00 Wed +09:00), so this one-off job will not run again; remove the file or give a future time. ' +
+        `Example: at(${new Date().getUTCFullYear() + 1}-01-01T09:00:00)\n\nOK: 1 jobs valid, 1 warning.\n`,
+    );
+    expect(github.exitCode).toBe(0);
+    expect(github.stdout).toMatch(/^::warning file=schedules\/one-off\.yml,line=2,col=11,/);
+  });
+
+  it('refuses a schedule file that is not UTF-8 instead of reading it with replacement characters', async () => {
+    // Prepare: a Shift_JIS comment ("日本" is 0x93 0xFA 0x96 0x7B) in an otherwise valid job.
+    const root = await mkdtemp(path.join(tmpdir(), 'batchctl-encoding-'));
+    await mkdir(path.join(root, 'schedules'));
+    const job = await readFile(path.join(REPO, 'schedules', 'analyze-tables.yml'));
+    const comment = Buffer.from([0x23, 0x20, 0x93, 0xfa, 0x96, 0x7b, 0x0a]);
+    await writeFile(path.join(root, 'schedules', 'analyze-tables.yml'), Buffer.concat([comment, job]));
+    await writeFile(
+      path.join(root, 'schedules', '_defaults.yml'),
+      await readFile(path.join(REPO, 'schedules', '_defaults.yml')),
+    );
+
+    // Act
+    const result = await runBatchctl(['validate', '--root', root]);
+    await rm(root, { recursive: true, force: true });
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      'schedules/analyze-tables.yml:1:3  (file): is not valid UTF-8: byte 0x93 at byte offset 2',
+    );
   });
 });
 
@@ -63,6 +116,23 @@ describe('batchctl list', () => {
     });
   });
 
+  it('prints the whole table in Japanese with --lang ja', async () => {
+    // Act
+    const result = await runBatchctl(['list', '--lang', 'ja', '--after', '2026-11-21T23:30:00Z']);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      /^ジョブ\s+スケジュール\s+タイムゾーン\s+有効\s+次回実行 \(ジョブのタイムゾーン\)$/,
+    );
+    expect(lines.find((line) => line.startsWith('compute-compliance-scores '))).toMatch(
+      /\s06:00、毎月最初の平日\s+Asia\/Tokyo\s+はい\s+2026-12-01 06:00 \(火\) \+09:00$/,
+    );
+    expect(lines.find((line) => line.startsWith('purge-orphaned-photos '))).toMatch(/\sいいえ\s+-$/);
+    expect(result.stdout).not.toMatch(/\b(yes|no|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b/);
+  });
+
   it('rejects an unsupported language with exit code 2', async () => {
     // Act
     const result = await runBatchctl(['list', '--lang', 'fr']);
@@ -70,6 +140,71 @@ describe('batchctl list', () => {
     // Assess
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("argument 'fr' is invalid");
+  });
+});
+
+describe('rate() jobs in list and next', () => {
+  const job = 'detect-temperature-excursions';
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'batchctl-anchor-'));
+  });
+
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function writeAnchor(schedule: string): Promise<void> {
+    // As npm start's scheduler leaves it after first scheduling the job at 10:00:11 UTC.
+    const state = {
+      version: 1,
+      jobs: {
+        [job]: {
+          handledThrough: '2026-11-21T10:00:11.000Z',
+          anchor: '2026-11-21T10:00:11.000Z',
+          schedule,
+          timezone: 'Asia/Tokyo',
+        },
+      },
+    };
+    await writeFile(path.join(dataDir, 'scheduler.json'), JSON.stringify(state));
+  }
+
+  it('shows the instants counted from the anchor the local scheduler stored', async () => {
+    // Prepare
+    await writeAnchor('rate(5 minutes)');
+    const env = { SFN_BATCH_DATA_DIR: dataDir };
+
+    // Act
+    const next = await runBatchctl(['next', job, '-n', '2', '--after', '2026-11-21T10:07:00Z'], { env });
+    const list = await runBatchctl(['list', '--json', '--after', '2026-11-21T10:07:00Z'], { env });
+
+    // Assess
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toContain('2026-11-21 19:10:11 Sat +09:00  2026-11-21 10:10:11 Sat');
+    expect(next.stdout).toContain('2026-11-21 19:15:11 Sat +09:00  2026-11-21 10:15:11 Sat');
+    const jobs = JSON.parse(list.stdout) as { name: string; nextRun: string | null }[];
+    expect(jobs.find((entry) => entry.name === job)?.nextRun).toBe('2026-11-21T10:10:11.000Z');
+  });
+
+  it('says there are no fixed instants yet when the scheduler has no anchor for the schedule', async () => {
+    // Prepare: the stored anchor belongs to an older schedule, which the scheduler discards.
+    await writeAnchor('rate(10 minutes)');
+    const env = { SFN_BATCH_DATA_DIR: dataDir };
+
+    // Act
+    const next = await runBatchctl(['next', job, '--after', '2026-11-21T10:07:00Z'], { env });
+    const list = await runBatchctl(['list', '--after', '2026-11-21T10:07:00Z'], { env });
+
+    // Assess
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toContain(
+      'No fixed run instants yet: first run when npm start schedules it, then every 5 minutes.',
+    );
+    expect(next.stdout).not.toMatch(/\d{2}:\d{2}:\d{2}|\d{2}:\d{2} \w{3}/);
+    const row = list.stdout.split('\n').find((line) => line.startsWith(`${job} `));
+    expect(row).toMatch(/first run when npm start schedules it, then every 5 minutes$/);
   });
 });
 
@@ -97,12 +232,12 @@ describe('batchctl next', () => {
 
   it('exits 2 for an unknown job and suggests the closest name', async () => {
     // Act
-    const result = await runBatchctl(['next', 'export-monthly-record']);
+    const result = await runBatchctl(['next', 'export-montly-records']);
 
     // Assess
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe(
-      'batchctl: unknown job "export-monthly-record". Did you mean "export-monthly-records"?\n',
+      'batchctl: unknown job "export-montly-records". Did you mean "export-monthly-records"?\n',
     );
   });
 
@@ -140,6 +275,19 @@ describe('batchctl show', () => {
     expect(lines.find((line) => line.startsWith('  interval: 30s'))).toMatch(/# _defaults\.yml$/);
     expect(lines.find((line) => line.startsWith('timezone: Asia/Tokyo'))).toMatch(/# _defaults\.yml$/);
     expect(lines.find((line) => line.startsWith('input: {}'))).toMatch(/# built-in default$/);
+  });
+});
+
+describe('job names', () => {
+  it('lists the jobs an ambiguous prefix matches', async () => {
+    // Act
+    const result = await runBatchctl(['show', 'export-monthly']);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      'batchctl: "export-monthly" is not a job name; it is the start of 2 jobs: export-monthly-records, export-monthly-records-us. Give the whole name.\n',
+    );
   });
 });
 

@@ -12,12 +12,15 @@ export interface CliResult {
 }
 
 /** Runs the real batchctl as a child process (argv array, no shell) and captures its result. */
-export function runBatchctl(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function runBatchctl(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       NODE,
       [CLI, ...args],
-      { cwd: options.cwd ?? REPO, encoding: 'utf8' },
+      { cwd: options.cwd ?? REPO, encoding: 'utf8', env: { ...process.env, ...options.env } },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(error);

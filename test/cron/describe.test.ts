@@ -8,7 +8,7 @@ const ja = (text: string): string => describeSchedule(parseScheduleExpression(te
 describe('describeSchedule', () => {
   it('describes AWS day-of-week numbers 2-6 as Monday through Friday', () => {
     expect(en('cron(0 9 ? * 2-6 *)')).toBe('At 09:00, Monday through Friday');
-    expect(ja('cron(0 9 ? * 2-6 *)')).toBe('09:00、月曜日 から 金曜日 まで');
+    expect(ja('cron(0 9 ? * 2-6 *)')).toBe('09:00、月曜日から金曜日まで');
   });
 
   it('describes 1 as Sunday and 7 and L as Saturday', () => {
@@ -30,26 +30,27 @@ describe('describeSchedule', () => {
 
   it('describes cron() in plain Japanese', () => {
     expect(ja('cron(0 0 * * ? *)')).toBe('毎日 00:00');
-    expect(ja('cron(0 0 1 * ? *)')).toBe('00:00、月の 1 日目');
-    expect(ja('cron(0 0 L * ? *)')).toBe('00:00、月の最終日');
-    expect(ja('cron(0 9 ? * 2-6 *)')).toBe('09:00、月曜日 から 金曜日 まで');
-    expect(ja('cron(0 9 ? * MON *)')).toBe('09:00、月曜日のみ');
-    expect(ja('cron(0 9 ? * 2#1 *)')).toBe('09:00、第 1 月曜日');
-    expect(ja('cron(0 9 ? * 6L *)')).toBe('09:00、月の最後の金曜日');
-    expect(ja('cron(0 9 15W * ? *)')).toBe('09:00、月の 15 日に最も近い平日');
-    expect(ja('cron(0 9 LW * ? *)')).toBe('09:00、月の最後の平日');
-    expect(ja('cron(0 0 1 1,4,7,10 ? *)')).toBe('00:00、月の 1 日目、1月、4月、7月、10月のみ');
-    expect(ja('cron(0 9 ? * 1,7 2027)')).toBe('09:00、日曜日と 土曜日のみ、2027 年のみ');
-    expect(ja('cron(0/15 * * * ? *)')).toBe('15 分ごと');
+    expect(ja('cron(0 0 1 * ? *)')).toBe('00:00、毎月1日');
+    expect(ja('cron(0 0 L * ? *)')).toBe('00:00、毎月最終日');
+    expect(ja('cron(0 9 ? * 2-6 *)')).toBe('09:00、月曜日から金曜日まで');
+    expect(ja('cron(0 9 ? * MON *)')).toBe('09:00、毎週月曜日');
+    expect(ja('cron(0 9 ? * 2#1 *)')).toBe('09:00、毎月第1月曜日');
+    expect(ja('cron(0 9 ? * 6L *)')).toBe('09:00、毎月最後の金曜日');
+    expect(ja('cron(0 9 15W * ? *)')).toBe('09:00、毎月15日に最も近い平日');
+    expect(ja('cron(0 9 LW * ? *)')).toBe('09:00、毎月最後の平日');
+    expect(ja('cron(0 0 1 1,4,7,10 ? *)')).toBe('00:00、1日、1月、4月、7月、10月のみ');
+    expect(ja('cron(0 9 ? * 1,7 2027)')).toBe('09:00、毎週日曜日と土曜日、2027年のみ');
+    expect(ja('cron(0/15 * * * ? *)')).toBe('15分ごと');
+    expect(ja('cron(0 6 1W * ? *)')).toBe('06:00、毎月最初の平日');
   });
 
   it('describes rate() and at() in both languages', () => {
     expect(en('rate(1 minute)')).toBe('Every minute');
     expect(en('rate(12 hours)')).toBe('Every 12 hours');
-    expect(ja('rate(12 hours)')).toBe('12 時間ごと');
-    expect(ja('rate(1 day)')).toBe('1 日ごと');
+    expect(ja('rate(12 hours)')).toBe('12時間ごと');
+    expect(ja('rate(1 day)')).toBe('1日ごと');
     expect(en('at(2026-12-01T09:00:00)')).toBe('Once at 2026-12-01 09:00:00');
-    expect(ja('at(2026-12-01T09:00:00)')).toBe('2026-12-01 09:00:00 に 1 回だけ');
+    expect(ja('at(2026-12-01T09:00:00)')).toBe('2026-12-01 09:00:00 に1回だけ');
   });
 
   it('describes every random valid expression in both languages without leftover locale artefacts', () => {
@@ -64,5 +65,12 @@ describe('describeSchedule', () => {
     // Assess
     for (const text of english) expect(text).toMatch(/^[A-Z]/);
     for (const text of japanese) expect(text).not.toMatch(/次において|次に月のうち|、、|、毎時第/);
+    // No space inside Japanese text, nor between a number and its counter (月の 最初の平日 に).
+    const japaneseCharacter = '[\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}、]';
+    const oddSpace = new RegExp(
+      `${japaneseCharacter}\\s+${japaneseCharacter}|${japaneseCharacter}\\s+\\d+(?![\\d:])|(?<![\\d:])\\d+\\s+${japaneseCharacter}`,
+      'u',
+    );
+    for (const text of japanese) expect(text).not.toMatch(oddSpace);
   });
 });

@@ -152,3 +152,73 @@ describe('servePglite', () => {
     await expect(servePglite(fake)).rejects.toThrow(/embedded PGlite/);
   });
 });
+
+describe('servePglite authentication', () => {
+  let db: Database;
+  let server: PgliteServer;
+
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: 'memory://' });
+    server = await servePglite(db, { host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  async function attempt(connectionString: string): Promise<{ code?: string; message: string }> {
+    const client = new pg.Client({ connectionString });
+    try {
+      await client.connect();
+      const result = await client.query<{ one: number }>('SELECT 1 AS one');
+      return { message: `connected: ${result.rows[0]?.one}` };
+    } catch (error) {
+      return { code: (error as { code?: string }).code, message: (error as Error).message };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  it('makes a random password for each server and puts it in the URL only, masked for display', async () => {
+    // Act
+    const other = await servePglite(db, { host: '127.0.0.1' });
+    await other.close();
+
+    // Assess
+    const password = decodeURIComponent(new URL(server.url).password);
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    expect(decodeURIComponent(new URL(other.url).password)).not.toBe(password);
+    expect(server.displayUrl).not.toContain(password);
+    expect(server.displayUrl).toContain(':***@127.0.0.1');
+  });
+
+  it('accepts the URL it hands out', async () => {
+    expect(await attempt(server.url)).toEqual({ message: 'connected: 1' });
+  });
+
+  it('refuses a wrong password, another user, and no password, with PostgreSQL error 28P01', async () => {
+    // Prepare
+    const url = new URL(server.url);
+    const wrongPassword = new URL(server.url);
+    wrongPassword.password = 'guess';
+    const otherUser = new URL(server.url);
+    otherUser.username = 'admin';
+    const noPassword = `postgres://postgres@127.0.0.1:${url.port}/postgres`;
+
+    // Act
+    const results = await Promise.all([
+      attempt(wrongPassword.href),
+      attempt(otherUser.href),
+      attempt(noPassword),
+    ]);
+
+    // Assess
+    expect(results[0]).toEqual({
+      code: '28P01',
+      message: 'password authentication failed for user "postgres"',
+    });
+    expect(results[1]).toEqual({ code: '28P01', message: 'password authentication failed for user "admin"' });
+    expect(results[2]?.message).not.toMatch(/^connected/);
+    expect(await attempt(server.url)).toEqual({ message: 'connected: 1' });
+  });
+});

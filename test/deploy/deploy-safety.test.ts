@@ -32,6 +32,7 @@ beforeAll(async () => {
       SUBNET_IDS: 'subnet-0a,subnet-0b',
       SECURITY_GROUP_IDS: 'sg-0a',
       ASSIGN_PUBLIC_IP: 'DISABLED',
+      ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:oncall',
       // No credentials on purpose: packaging must not need AWS.
       AWS_ACCESS_KEY_ID: '',
       AWS_SECRET_ACCESS_KEY: '',
@@ -84,6 +85,7 @@ describe('a deploy of the packaged stack (the deploy workflow’s Package step)'
       expect.arrayContaining([
         { ParameterKey: 'SubnetIds', ParameterValue: 'subnet-0a,subnet-0b' },
         { ParameterKey: 'SecurityGroupIds', ParameterValue: 'sg-0a' },
+        { ParameterKey: 'AlarmTopicArn', ParameterValue: 'arn:aws:sns:eu-west-1:111122223333:oncall' },
       ]),
     );
   });

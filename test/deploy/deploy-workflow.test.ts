@@ -16,7 +16,7 @@ import path from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionUrl } from '#functions/notify-failure/notify-failure.ts';
+import { executionUrl } from '#functions/notify-failure/block-kit.ts';
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
 import type { LocalRuntime } from '#local/runtime.ts';
@@ -384,7 +384,7 @@ describe('the Deploy step’s report of a failed deploy', () => {
 
   afterAll(() => rmSync(stubs, { recursive: true, force: true }));
 
-  const deploy = (npxExit: number, stackStatus: string) =>
+  const deploy = (npxExit: number, stackStatus: string, extra: Record<string, string> = {}) =>
     runStep(stepScript(workflow, 'deploy', 'Deploy'), {
       cwd: REPO,
       env: {
@@ -397,11 +397,18 @@ describe('the Deploy step’s report of a failed deploy', () => {
         SUBNET_IDS: 'subnet-0a,subnet-0b',
         SECURITY_GROUP_IDS: 'sg-0a',
         ASSIGN_PUBLIC_IP: 'DISABLED',
+        ...extra,
       },
     });
 
   it('deploys the packaged stack with the image tag and reports success', async () => {
     const result = await deploy(0, 'UPDATE_COMPLETE');
+    const withAlarmTopic = await deploy(0, 'UPDATE_COMPLETE', {
+      ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:oncall',
+    });
+
+    expect(result.stdout).not.toContain('alarmTopicArn');
+    expect(withAlarmTopic.stdout).toContain('--param alarmTopicArn=arn:aws:sns:eu-west-1:1:oncall');
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(

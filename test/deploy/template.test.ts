@@ -3,11 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ListTagsForResourceCommand, SFNClient } from '@aws-sdk/client-sfn';
 import validateAsl from 'asl-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { stateMachineLogicalId } from '#lib/workflows/deployment.ts';
+import { startLocalRuntime } from '../../local/runtime.ts';
 import {
   type CfnResource,
   type CfnTemplate,
@@ -194,6 +196,80 @@ describe('packaged CloudFormation template (prod)', () => {
     });
     expect(JSON.stringify(failures?.EventPattern)).toContain('stateMachine:sfn-batch-prod-');
     expect(JSON.stringify(failures?.Targets)).toContain('NotifyFailureLambdaFunction');
+  });
+
+  it('gives both notify rule targets a retry policy and the dead-letter queue, which alarms when it holds a message', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.Targets).includes('NotifyFailureLambdaFunction'),
+    );
+    const [, queue] =
+      resourcesOfType(template, 'AWS::SQS::Queue').find(([id]) => id === 'NotifyDeadLetterQueue') ?? [];
+    const [, alarm] = resourcesOfType(template, 'AWS::CloudWatch::Alarm')[0] ?? [];
+    const [, invokeConfig] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')[0] ?? [];
+
+    expect(rules).toHaveLength(2);
+    for (const [, rule] of rules) {
+      expect(rule.Properties.Targets).toMatchObject([
+        {
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] } },
+        },
+      ]);
+    }
+    expect(queue).toBeDefined();
+    // A handler that throws (Slack unreachable) is retried by Lambda, then lands in the same queue.
+    expect(invokeConfig?.Properties).toMatchObject({
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] } } },
+    });
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('tags every state machine exactly as the local runtime does', async () => {
+    // Prepare: the local runtime answers ListTagsForResource from the same job specs.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-tags-'));
+    const runtime = await startLocalRuntime({
+      jobs,
+      dataDir,
+      stage: 'prod',
+      port: 0,
+      taskEnvironment: {},
+      notifyLambda: false,
+      warn: () => undefined,
+    });
+    try {
+      const client = new SFNClient({
+        endpoint: runtime.endpoint,
+        region: 'ap-northeast-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+
+      for (const [, resource] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+        // Act
+        const job = jobOf(resource);
+        const local = await client.send(
+          new ListTagsForResourceCommand({ resourceArn: runtime.stateMachineArn(job.name) }),
+        );
+
+        // Assess
+        const packaged = (resource.Properties.Tags as { Key: string; Value: string }[]).map((tag) => [
+          tag.Key,
+          tag.Value,
+        ]);
+        expect(Object.fromEntries(packaged), job.name).toEqual(
+          Object.fromEntries((local.tags ?? []).map((tag) => [tag.key, tag.value])),
+        );
+      }
+    } finally {
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reads secrets from SSM at run time and never holds their values', () => {

@@ -160,6 +160,13 @@ describe('xlsx export end to end (PGlite served to the converter process)', () =
       });
       expect(output.targetCount).toBe(2);
       expect(output.pendingTargetCount).toBe(2);
+      expect(output.files).toEqual({
+        storage: `local folder ${join(dataDir, 'objects')}`,
+        prefix: 'exports/',
+        keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
+        count: 2,
+        periodTotal: 2,
+      });
       // The big target exceeds recordsPerBatch and runs alone.
       expect(output.batches.map((batch) => [batch.targetCount, batch.recordCount])).toEqual([
         [1, BIG_RECORDS],
@@ -190,10 +197,16 @@ describe('xlsx export end to end (PGlite served to the converter process)', () =
     const shown = await libreOfficeRows(file);
     expect(shown[0]).toEqual([
       '記録ID',
-      '提出日時',
+      '提出日時 (Asia/Tokyo)',
       '提出者',
       '店舗・拠点',
-      ...SMALL_FIELDS.map((field) => ('unit' in field ? `${field.label} (${field.unit})` : field.label)),
+      ...SMALL_FIELDS.map((field) =>
+        'unit' in field
+          ? `${field.label} (${field.unit})`
+          : field.type === 'datetime'
+            ? `${field.label} (Asia/Tokyo)`
+            : field.label,
+      ),
     ]);
     const records = await db.query<{ id: number; submitted_at: Date; values: Record<string, unknown> }>(
       `SELECT id, submitted_at, "values" FROM records
@@ -274,6 +287,7 @@ describe('xlsx export end to end (PGlite served to the converter process)', () =
     // Assess
     expect(later.targetCount).toBe(2);
     expect(later.pendingTargetCount).toBe(0);
+    expect(later.files).toMatchObject({ count: 0, periodTotal: 2 });
     expect(later.batches).toEqual([]);
     expect(targets.rowCount).toBe(2);
     expect((await targetOf(fixture.smallTemplateId)).status).toBe('done');

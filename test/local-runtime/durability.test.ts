@@ -60,7 +60,7 @@ describe('durable executions across runtime restarts', () => {
     crashed?.kill('SIGKILL');
   });
 
-  it('closes an execution left running by a killed runtime as ABORTED, then a redrive finishes it', async () => {
+  it('closes an execution left running by a killed runtime as ABORTED at its last heartbeat, then a redrive finishes it', async () => {
     // Prepare
     const dataDir = tempDataDir();
     const readyFile = path.join(dataDir, 'ready');
@@ -77,8 +77,13 @@ describe('durable executions across runtime restarts', () => {
     const executionArn = started.executionArn ?? '';
     const orphan = await containerPid(first.endpoint, executionArn);
     // Act
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
+    // The restart comes well after the crash: the stop date must be the crash, not the restart.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const restartedAt = Date.now();
     const notified: Array<{ detail: { executionArn: string; status: string; error: string } }> = [];
     runtime = await startTestRuntime(
       [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) }],
@@ -103,9 +108,13 @@ describe('durable executions across runtime restarts', () => {
     expect(aborted.status).toBe('ABORTED');
     expect(aborted.cause).toMatch(
       new RegExp(
-        `^The local runtime stopped while this execution was running \\(pid ${first.child.pid}, .*\\)\\. Redrive it to continue\\.$`,
+        `^The local runtime stopped while this execution was running \\(pid ${first.child.pid}, last known alive .*, which is the stop date\\)\\. Redrive it to continue\\.$`,
       ),
     );
+    const stopDate = aborted.stopDate?.getTime() ?? 0;
+    expect(stopDate).toBeLessThanOrEqual(killedAt);
+    expect(stopDate).toBeGreaterThan(killedAt - 1000);
+    expect(restartedAt - stopDate).toBeGreaterThan(1400);
     expect(aborted.redriveStatus).toBe('REDRIVABLE');
 
     writeFileSync(readyFile, 'go');
@@ -156,6 +165,6 @@ describe('durable executions across runtime restarts', () => {
     // Act
     const second = startTestRuntime(jobs, { dataDir });
     // Assess
-    await expect(second).rejects.toThrow(/already uses/);
+    await expect(second).rejects.toThrow(/is in use by this process/);
   });
 });

@@ -154,10 +154,40 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     expect(await waitUntil(() => !processExists(pid) && !processExists(grandchild))).toBe(true);
     const [stopped] = await taskLogs(runtime, executionArn);
     expect(stopped?.stopCode).toBe('UserInitiated');
-    expect(stopped?.stoppedReason).toContain(executionArn);
+    expect(stopped?.stoppedReason).toBe(
+      `Task stopped by AWS Step Functions: the state "Run job task" of execution ${executionArn} timed out after 1 seconds (States.Timeout)`,
+    );
     expect(stopped?.exitCode).toBe(137);
     const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
     expect(history.events?.map((event) => event.type)).toContain('TaskTimedOut');
+  });
+
+  it('ends a grandchild that moved to its own session with setsid when the task is stopped', async () => {
+    // Prepare
+    const { client, run, runtime } = await start();
+    const pidFile = path.join(tempDataDir(), 'daemon.pid');
+    const executionArn = await run(['setsid-daemon', pidFile]);
+    expect(await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '')).toBe(true);
+    const daemon = Number(readFileSync(pidFile, 'utf8'));
+    const pid = containerPid(await startedTask(runtime, executionArn));
+    expect(processExists(daemon)).toBe(true);
+    // Act
+    await client.send(new StopExecutionCommand({ executionArn }));
+    // Assess
+    expect(await waitUntil(() => !processExists(pid) && !processExists(daemon))).toBe(true);
+  });
+
+  it('ends a setsid daemon left behind by a task that exits, as the end of a Fargate task would', async () => {
+    // Prepare
+    const { client, run } = await start();
+    const pidFile = path.join(tempDataDir(), 'daemon.pid');
+    // Act
+    const executionArn = await run(['setsid-daemon-and-exit', pidFile]);
+    const described = await waitForStatus(client, executionArn);
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    const daemon = Number(readFileSync(pidFile, 'utf8'));
+    expect(await waitUntil(() => !processExists(daemon))).toBe(true);
   });
 
   it('stops the running task when the execution is stopped', async () => {

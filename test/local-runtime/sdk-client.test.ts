@@ -318,11 +318,17 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
     ]);
     expect(described).toMatchObject({ name: 'sfn-batch-test-run-task', status: 'ACTIVE', type: 'STANDARD' });
     expect(JSON.parse(described.definition ?? '{}').StartAt).toBe('Run job task');
+    // The tags deploy writes too (lib/contracts/state-machine-tags.ts).
     expect(tags.tags).toEqual([
-      { key: 'team', value: 'records-platform' },
-      { key: 'slack-channel', value: '#records-alerts' },
-      { key: 'runbook', value: 'https://runbooks.example.com/run-task' },
+      { key: 'service', value: 'sfn-batch' },
+      { key: 'stage', value: 'test' },
       { key: 'job', value: 'run-task' },
+      { key: 'team', value: 'records-platform' },
+      { key: 'slack-channel', value: 'records-alerts' },
+      { key: 'runbook', value: 'https://runbooks.example.com/run-task' },
+      { key: 'notify-on', value: 'FAILED TIMED_OUT ABORTED' },
+      { key: 'warn-after-consecutive-skips', value: '0' },
+      { key: 'source-file', value: 'schedules/run-task.yml' },
     ]);
   });
 });

@@ -4,6 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type NotifyOutcome,
+  notifyExecutionStatusChange,
+} from '../../functions/notify-failure/notify-failure.ts';
+import { sfnExecutionApi } from '../../functions/notify-failure/sfn-execution-api.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
@@ -40,7 +45,36 @@ const TEST_CONTAINERS = path.join(
   'containers',
 );
 
-const skippingJob: JobSpec = { ...job, name: 'refresh-search-index', command: ['refresh-search-index'] };
+const skippingJob: JobSpec = {
+  ...job,
+  name: 'refresh-search-index',
+  command: ['refresh-search-index'],
+  notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 3 },
+};
+const stormJob: JobSpec = { ...job, name: 'rebuild-stuck-index', command: ['rebuild-stuck-index'] };
+
+// Started with {"hold":true} it stays RUNNING; started with {"blocker":<arn>} it is
+// skipped at once, as the guard skips it while that execution runs.
+const skippingDefinition = {
+  StartAt: 'Hold?',
+  States: {
+    'Hold?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.hold', IsPresent: true, Next: 'Hold the run' }],
+      Default: 'Skip duplicate start',
+    },
+    'Hold the run': { Type: 'Wait', Seconds: 600, End: true },
+    'Skip duplicate start': {
+      Type: 'Pass',
+      Parameters: {
+        decision: 'skip',
+        reason: 'another execution is running',
+        'blockingExecutionArn.$': '$.blocker',
+      },
+      End: true,
+    },
+  },
+};
 
 // The real Lambda wiring (middy + Powertools + SDK client from the environment) against the
 // local runtime's Step Functions API and a real webhook server on 127.0.0.1.
@@ -55,7 +89,9 @@ describe('notify-failure handler', () => {
     webhook = await startWebhookServer();
     dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-handler-'));
     runtime = await startLocalRuntime({
-      jobs: [job, skippingJob, caughtJob],
+      jobs: [job, skippingJob, caughtJob, stormJob],
+      // These tests call the handler themselves; the runtime's own delivery is covered in local-delivery.test.ts.
+      notifyLambda: false,
       containersDir: TEST_CONTAINERS,
       definitions: {
         [caughtJob.name]: {
@@ -77,16 +113,8 @@ describe('notify-failure handler', () => {
             'Job failed': { Type: 'Fail', Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
           },
         },
-        [skippingJob.name]: {
-          StartAt: 'Skip duplicate start',
-          States: {
-            'Skip duplicate start': {
-              Type: 'Pass',
-              Result: { decision: 'skip', reason: 'another execution is running' },
-              End: true,
-            },
-          },
-        },
+        [skippingJob.name]: skippingDefinition,
+        [stormJob.name]: skippingDefinition,
         [job.name]: {
           StartAt: 'Run job task',
           States: {
@@ -114,22 +142,41 @@ describe('notify-failure handler', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function runToEnd(jobName: string, name: string): Promise<unknown> {
-    const client = new SFNClient({
+  let client: SFNClient | undefined;
+  function sfnClient(): SFNClient {
+    client ??= new SFNClient({
       endpoint: runtime.endpoint,
       region: 'ap-northeast-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
+    return client;
+  }
+
+  /** Starts a RUNNING execution for the skips of skippingJob to name as their blocker. */
+  async function blockingExecution(jobName: string, name: string): Promise<string> {
+    const started = await sfnClient().send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArn(jobName),
+        name,
+        input: '{"hold":true}',
+      }),
+    );
+    return started.executionArn ?? '';
+  }
+
+  async function runToEnd(jobName: string, name: string, input = '{}'): Promise<unknown> {
+    const client = sfnClient();
     const { executionArn } = await client.send(
-      new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(jobName), name, input: '{}' }),
+      new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(jobName), name, input }),
     );
     for (;;) {
       const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      const event = events.find((candidate) =>
-        JSON.stringify(candidate).includes(`"executionArn":"${executionArn}"`),
+      const event = events.find(
+        (candidate) =>
+          (candidate as { detail?: { executionArn?: string } }).detail?.executionArn === executionArn,
       );
       if (described.status !== 'RUNNING' && event) return event;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
@@ -193,16 +240,17 @@ describe('notify-failure handler', () => {
     expect(message).toContain('*Failed state*\\nRun job task');
   });
 
-  it('warns on the third skipped start in a row (default threshold without the tag)', async () => {
+  it('warns on the third skipped start in a row (threshold 3, from the state machine tag)', async () => {
     // Prepare
     const invoke = await loadHandler();
-    await runToEnd(skippingJob.name, 'skip-1');
-    const second = await runToEnd(skippingJob.name, 'skip-2');
+    const input = JSON.stringify({ blocker: await blockingExecution(skippingJob.name, 'still-running') });
+    await runToEnd(skippingJob.name, 'skip-1', input);
+    const second = await runToEnd(skippingJob.name, 'skip-2', input);
     const before = webhook.posts.length;
 
     // Act
     const afterTwo = await invoke(second);
-    const third = await runToEnd(skippingJob.name, 'skip-3');
+    const third = await runToEnd(skippingJob.name, 'skip-3', input);
     const afterThree = await invoke(third);
 
     // Assess
@@ -213,4 +261,43 @@ describe('notify-failure handler', () => {
       'refresh-search-index: 3 consecutive starts skipped',
     );
   });
+
+  it('posts 7 warnings, not one per skip, in a storm of 200 skips (threshold 2, every ListExecutions page)', async () => {
+    // Prepare: the real SDK adapter with small pages, so the streak is counted across pages.
+    const client = sfnClient();
+    // A new blocking run: the streak counts the skips since it started.
+    const input = JSON.stringify({ blocker: await blockingExecution(stormJob.name, 'stuck-for-the-storm') });
+    const outcomes: NotifyOutcome[] = [];
+    const deps = {
+      api: sfnExecutionApi(client, 25),
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      webhookUrl: webhook.url('/services/T0/B0/storm'),
+      links: { kind: 'local' as const, endpoint: runtime.endpoint, consoleUrl: undefined },
+    };
+    const before = webhook.posts.length;
+
+    // Act: each skip is notified as it ends, while later ones have not started yet.
+    for (let index = 1; index <= 200; index++) {
+      outcomes.push(
+        await notifyExecutionStatusChange(await runToEnd(stormJob.name, `storm-${index}`, input), deps),
+      );
+    }
+
+    // Assess
+    const warnings = webhook.posts.slice(before).map((post) => JSON.stringify(post));
+    expect(warnings.map((text) => /(\d+) consecutive starts skipped/.exec(text)?.[1])).toEqual([
+      '2',
+      '4',
+      '8',
+      '16',
+      '32',
+      '64',
+      '128',
+    ]);
+    expect(warnings[0]).toContain('Next warning at 4 skips in a row');
+    expect(outcomes.at(-1)).toMatchObject({
+      action: 'ignored',
+      reason: '200 consecutive skips; the next warning is at 256',
+    });
+  }, 60_000);
 });

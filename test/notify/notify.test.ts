@@ -2,15 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type ExecutionApi,
-  type ExecutionDetails,
   type LinkTarget,
   MAX_CAUSE_LENGTH,
-  type NotifyDependencies,
-  notifyExecutionStatusChange,
   type SlackMessage,
   summarizeCause,
+} from '../../functions/notify-failure/block-kit.ts';
+import {
+  isSkipWarningPoint,
+  type NotifyDependencies,
+  nextSkipWarningAfter,
+  notifyExecutionStatusChange,
 } from '../../functions/notify-failure/notify-failure.ts';
+import type { ExecutionApi, ExecutionDetails } from '../../functions/notify-failure/sfn-execution-api.ts';
 
 const REGION = 'ap-northeast-1';
 const STATE_MACHINE = `arn:aws:states:${REGION}:123456789012:stateMachine:sfn-batch-prod-aggregate-daily`;
@@ -65,7 +68,13 @@ function fakeApi(executions: FakeExecution[], tags: Record<string, string>): Exe
     },
     failedStateName: async () => 'Run job task',
     stateMachineTags: async () => tags,
-    recentExecutions: async (_arn, count) => executions.slice(0, count),
+    executionsNewestFirst: async function* (_arn, status) {
+      for (const execution of executions) {
+        if (execution.status === status && execution.startDate) {
+          yield { executionArn: execution.executionArn, startDate: execution.startDate };
+        }
+      }
+    },
   };
 }
 
@@ -79,9 +88,13 @@ const OWNER_TAGS = {
 function statusEvent(status: string, overrides: Record<string, unknown> = {}) {
   return {
     version: '0',
+    id: 'b0c0d0e0-0000-4000-8000-000000000001',
     source: 'aws.states',
     'detail-type': 'Step Functions Execution Status Change',
+    account: '123456789012',
+    time: '2026-11-30T15:12:04Z',
     region: REGION,
+    resources: [EXECUTION],
     detail: {
       executionArn: EXECUTION,
       stateMachineArn: STATE_MACHINE,
@@ -340,40 +353,79 @@ describe('notify-failure', () => {
     // Prepare
     webhook = new RecordingWebhook((_attempt, response) => ok(response));
     const url = await webhook.listen();
-    const skipped = (index: number): FakeExecution => ({
-      executionArn: `${EXECUTION}-skip${index}`,
-      status: 'SUCCEEDED',
-      startDate: undefined,
-      stopDate: undefined,
-      error: undefined,
-      cause: undefined,
-      output: '{"decision":"skip","reason":"another run is active"}',
-    });
+    const minute = (n: number) => new Date(Date.parse('2026-11-30T15:00:00Z') + n * 60_000);
     const running: FakeExecution = {
       ...failedExecution,
       executionArn: `${EXECUTION}-long`,
       status: 'RUNNING',
+      startDate: minute(0),
     };
-    const ran: FakeExecution = { ...skipped(9), output: '{"decision":"run"}' };
+    const skipped = (index: number): FakeExecution => ({
+      executionArn: `${EXECUTION}-skip${index}`,
+      status: 'SUCCEEDED',
+      startDate: minute(index),
+      stopDate: minute(index),
+      error: undefined,
+      cause: undefined,
+      output: JSON.stringify({ decision: 'skip', blockingExecutionArn: running.executionArn }),
+    });
+    // A run that ended before the stuck one started does not count.
+    const ran: FakeExecution = {
+      ...skipped(-5),
+      executionArn: `${EXECUTION}-ran`,
+      output: '{"decision":"run"}',
+    };
     const tags = { ...OWNER_TAGS, 'warn-after-consecutive-skips': '3' };
-    const event = statusEvent('SUCCEEDED', { output: '{"decision":"skip"}' });
+    const eventFor = (execution: FakeExecution) =>
+      statusEvent('SUCCEEDED', {
+        executionArn: execution.executionArn,
+        startDate: execution.startDate?.getTime(),
+        output: execution.output,
+      });
+    const history = [skipped(3), skipped(2), skipped(1), running, ran];
 
     // Act
     const twice = await notifyExecutionStatusChange(
-      event,
-      dependencies(fakeApi([skipped(2), running, skipped(1), ran], tags), url),
+      eventFor(skipped(2)),
+      dependencies(fakeApi(history, tags), url),
     );
     const thrice = await notifyExecutionStatusChange(
-      event,
-      dependencies(fakeApi([skipped(3), skipped(2), running, skipped(1), ran], tags), url),
+      eventFor(skipped(3)),
+      dependencies(fakeApi(history, tags), url),
     );
 
     // Assess
-    expect(twice.action).toBe('ignored');
+    expect(twice).toMatchObject({
+      action: 'ignored',
+      reason: '2 consecutive skips; the next warning is at 3',
+    });
     expect(thrice.action).toBe('posted');
     expect(webhook.posts).toHaveLength(1);
     expect(allText(webhook.posts[0])).toContain('3 consecutive starts skipped');
     expect(allText(webhook.posts[0])).toContain('Still running');
+    expect(allText(webhook.posts[0])).toContain('Next warning at 6 skips in a row');
+  });
+
+  it('warns at the threshold and then at twice, four times, ... the threshold', () => {
+    const points = Array.from({ length: 200 }, (_, index) => index + 1).filter((streak) =>
+      isSkipWarningPoint(streak, 3),
+    );
+    expect(points).toEqual([3, 6, 12, 24, 48, 96, 192]);
+    expect(nextSkipWarningAfter(12, 3)).toBe(24);
+    expect(nextSkipWarningAfter(13, 3)).toBe(24);
+  });
+
+  it('shows only the message of a Lambda error cause, not its stack trace', () => {
+    const cause = JSON.stringify({
+      errorType: 'InvalidExecutionInput',
+      errorMessage: 'params.bogus is not a parameter of purge',
+      trace: [
+        'InvalidExecutionInput: params.bogus ...',
+        '    at parseExecutionInput (execution-input.ts:181:11)',
+      ],
+    });
+
+    expect(summarizeCause(cause)).toBe('params.bogus is not a parameter of purge');
   });
 
   it('keeps a long plain cause within the trim limit', () => {

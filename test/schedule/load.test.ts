@@ -314,6 +314,163 @@ describe('parseScheduleSources', () => {
   });
 });
 
+describe('inputs that used to pass validation (issue 8)', () => {
+  const JOB = `description: Refresh the index.
+schedule: cron(0 9 * * ? *)
+command: [refresh-search-index]
+`;
+
+  function parseOne(text: string | Uint8Array, now?: Date) {
+    return parseScheduleCatalogue(
+      [
+        { path: 'schedules/_defaults.yml', text: DEFAULTS },
+        { path: 'schedules/job.yml', text },
+      ],
+      now ? { now } : {},
+    );
+  }
+
+  it.each([
+    ['a NUL', 'U+0000'],
+    ['an escape', 'U+001B'],
+    ['a newline', 'U+000A'],
+  ])('rejects %s in a command argument, naming the argument', (_label, code) => {
+    // Prepare: YAML's "\x00"-style escapes produce the character in the parsed value.
+    const escaped = `\\u${code.slice(2)}`;
+
+    // Act
+    const { jobs, problems } = parseOne(
+      JOB.replace('[refresh-search-index]', `[refresh-search-index, "a${escaped}b"]`),
+    );
+
+    // Assess
+    expect(jobs).toEqual([]);
+    expect(problems.map(formatProblem)).toEqual([
+      `schedules/job.yml:3:33  command[1]: must not contain control characters, found ${code} at character 2 of ${JSON.stringify(`a${String.fromCodePoint(Number.parseInt(code.slice(2), 16))}b`)}; each argument is passed to the process as it is, without a shell. Example: [aggregate-record-stats, --granularity, daily]`,
+    ]);
+  });
+
+  it('refuses a file that is not valid UTF-8, naming the line, column and byte offset', () => {
+    // Prepare: "café" in Latin-1 on line 2; the é (0xE9) cannot start a UTF-8 character.
+    const text = JOB.replace('schedule:', '# caf\u00e9\nschedule:');
+    const bytes = Buffer.from(text, 'latin1');
+
+    // Act
+    const { jobs, problems } = parseOne(bytes);
+
+    // Assess
+    expect(jobs).toEqual([]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        file: 'schedules/job.yml',
+        line: 2,
+        column: 6,
+        field: '(file)',
+        message: expect.stringContaining('is not valid UTF-8: byte 0xe9 at byte offset 37'),
+      }),
+    ]);
+  });
+
+  it('reads a file that is valid UTF-8 from bytes', () => {
+    // Act
+    const { jobs, problems } = parseOne(Buffer.from(JOB.replace('Refresh', 'Réfresh'), 'utf8'));
+
+    // Assess
+    expect(problems).toEqual([]);
+    expect(jobs[0]?.description).toBe('Réfresh the index.');
+  });
+
+  it.each([
+    ['cron(0 0 30 2 ? *)', 'never fires: no date matches', 'cron(0 0 L 2 ? *) for the last day of February'],
+    [
+      'cron(0 0 1 1 ? 2020-2022)',
+      'has no run after 2026-11-30 12:00: every year it names is in the past',
+      'cron(0 0 1 1 ? *)',
+    ],
+  ])('rejects %s, which never fires', (schedule, message, example) => {
+    // Act
+    const { jobs, problems, warnings } = parseOne(
+      JOB.replace('cron(0 9 * * ? *)', schedule),
+      new Date('2026-11-30T03:00:00Z'),
+    );
+
+    // Assess
+    expect(jobs).toEqual([]);
+    expect(warnings).toEqual([]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        line: 2,
+        column: 11,
+        field: 'schedule',
+        message: expect.stringContaining(message),
+        example,
+      }),
+    ]);
+  });
+
+  it('rejects text the deployment would read as a substitution, as npm start would', () => {
+    // Act
+    const { jobs, problems } = parseOne(
+      JOB.replace('[refresh-search-index]', '[refresh-search-index, "#{AWS::Region}"]'),
+    );
+
+    // Assess
+    expect(jobs).toEqual([]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        line: 3,
+        field: 'command[1]',
+        message: expect.stringContaining(
+          'contains "${" or "#{", which the deployment would read as a substitution',
+        ),
+      }),
+    ]);
+  });
+
+  it('warns about a one-off at() in the past, and keeps the job valid', () => {
+    // Act
+    const { jobs, problems, warnings } = parseOne(
+      JOB.replace('cron(0 9 * * ? *)', 'at(2026-11-01T09:00:00)'),
+      new Date('2026-11-30T03:00:00Z'),
+    );
+
+    // Assess
+    expect(problems).toEqual([]);
+    expect(jobs).toHaveLength(1);
+    expect(warnings.map(formatProblem)).toEqual([
+      'schedules/job.yml:2:11  warning: schedule: at(2026-11-01T09:00:00) is in the past (2026-11-01 09:00 Sun +09:00), so this one-off job will not run again; remove the file or give a future time. Example: at(2027-01-01T09:00:00)',
+    ]);
+  });
+
+  it('does not warn about an at() in the future', () => {
+    // Act
+    const { warnings, problems } = parseOne(
+      JOB.replace('cron(0 9 * * ? *)', 'at(2026-12-01T09:00:00)'),
+      new Date('2026-11-30T03:00:00Z'),
+    );
+
+    // Assess
+    expect([...problems, ...warnings]).toEqual([]);
+  });
+
+  it.each([
+    ['a top-level key', `${JOB}schedule: cron(0 10 * * ? *)\n`, 4, 'schedule', 2],
+    ['a nested key', `${JOB}retry:\n  maxAttempts: 2\n  maxAttempts: 3\n`, 6, 'retry.maxAttempts', 5],
+  ])('reports a duplicated %s under its own name, at the repeat', (_label, text, line, field, firstLine) => {
+    // Act
+    const { problems } = parseOne(text);
+
+    // Assess
+    expect(problems).toEqual([
+      expect.objectContaining({
+        line,
+        field,
+        message: expect.stringContaining(`appears twice in one mapping (first on line ${firstLine})`),
+      }),
+    ]);
+  });
+});
+
 describe('formatProblem', () => {
   it('prints file:line:column, the field, the rule and an example', () => {
     // Act

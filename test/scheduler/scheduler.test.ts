@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { plannedRuns } from '../../lib/schedule/runs.ts';
+import { readSchedulerState, storedRateAnchor } from '../../lib/schedule/scheduler-state.ts';
 import {
   createScheduler,
   MAX_TIMER_DELAY_MS,
@@ -227,6 +229,33 @@ describe('scheduler', () => {
       '2026-11-21T10:05:00.000Z',
     ]);
     await second.scheduler.stop();
+  });
+
+  it('stores the rate() anchor that batchctl reads, so both name the same instants', async () => {
+    // Prepare
+    const stateFile = join(dataDir, 'scheduler.json');
+    const job = jobSpec({ name: 'poll', schedule: 'rate(5 minutes)', timezone: 'Asia/Tokyo' });
+    const { started, scheduler } = harness([job], '2026-11-21T10:00:11Z', { stateFile });
+    await scheduler.start();
+    await scheduler.stop();
+
+    // Act: what `batchctl next` computes at 10:01, and what the scheduler then starts.
+    const { state } = await readSchedulerState(stateFile);
+    const shown = plannedRuns(job, new Date('2026-11-21T10:01:00Z'), 2, storedRateAnchor(state, job));
+    const resumed = harness([job], '2026-11-21T10:01:00Z', { stateFile });
+    await resumed.scheduler.start();
+    resumed.clock.advanceTo('2026-11-21T10:10:30Z');
+    await resumed.scheduler.stop();
+
+    // Assess
+    expect(started.map((run) => run.scheduledTime)).toEqual(['2026-11-21T10:00:11.000Z']);
+    expect(shown.runs.map((run) => run.toISOString())).toEqual(
+      resumed.started.map((run) => run.scheduledTime),
+    );
+    expect(shown.runs.map((run) => run.toISOString())).toEqual([
+      '2026-11-21T10:05:11.000Z',
+      '2026-11-21T10:10:11.000Z',
+    ]);
   });
 
   it('starts an at() schedule once', async () => {

@@ -38,6 +38,20 @@ describe('npm start settings', () => {
     );
   });
 
+  it('refuses start failure shares that add up to more than 1, naming the source and the sum', () => {
+    expect(() =>
+      parseFaults('{"capacityUnavailable":0.7,"cannotPullContainerError":0.5}', 'SFN_BATCH_FAULTS'),
+    ).toThrow(
+      /SFN_BATCH_FAULTS has invalid fault injection settings:\n {2}- settings: the start failure shares \(capacityUnavailable \+ cannotPullContainerError\) add up to 1\.2; they must add up to at most 1/,
+    );
+    expect(
+      parseFaults(
+        '{"capacityUnavailable":0.7,"resourceInitializationError":0.2,"cannotPullContainerError":0.1}',
+        'f.json',
+      ),
+    ).toMatchObject({ capacityUnavailable: 0.7 });
+  });
+
   it('refuses an unknown flag with the usage text', async () => {
     await expect(parseStartConfig(['--sheduler'], {})).rejects.toThrow(StartConfigError);
     await expect(parseStartConfig(['--sheduler'], {})).rejects.toThrow(/Usage: npm start/);

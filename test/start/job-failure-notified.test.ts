@@ -45,8 +45,8 @@ describe('npm start: a job failure', () => {
     });
     const stateMachineArn = `arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-purge-deleted-records`;
 
-    // Act: the SDK bypasses batchctl's input check, so the container itself refuses the
-    // parameter and exits 2, as a job with a bug in its input handling would fail on AWS.
+    // Act: -5 passes the execution-input rule (retentionDays is a declared number), but the
+    // container itself refuses it and exits 2, as a job failing on its input would on AWS.
     const { executionArn } = await client.send(
       new StartExecutionCommand({
         stateMachineArn,

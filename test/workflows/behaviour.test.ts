@@ -238,6 +238,13 @@ describe('xlsx-export workflow', () => {
         pendingTargetCount: batchCount * 2,
         recordCount: batchCount * 1000,
         batches,
+        files: {
+          storage: 's3://records-exports/prod',
+          prefix: 'exports/',
+          keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
+          count: batchCount * 2,
+          periodTotal: batchCount * 2 + 1,
+        },
       };
     };
     return { handler, inputs };
@@ -315,6 +322,13 @@ describe('xlsx-export workflow', () => {
       runId: 'run-2026-10',
       convertedBatches: 2,
       period: { label: '2026-10' },
+      files: {
+        storage: 's3://records-exports/prod',
+        prefix: 'exports/',
+        keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
+        count: 4,
+        periodTotal: 5,
+      },
     });
     expect(enqueue.inputs[0]).toEqual({
       job: 'monthly-xlsx-export',
@@ -444,6 +458,13 @@ describe('every job in schedules/', () => {
                 recordCount: 10,
               },
             ],
+            files: {
+              storage: 'local folder .data/objects',
+              prefix: 'exports/',
+              keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
+              count: 1,
+              periodTotal: 1,
+            },
           }),
           [RUN]: () => stops.succeeded(),
           'Run converter task': () => stops.succeeded(),

@@ -8,7 +8,7 @@ import {
 import { localSynthesisContext, synthesizeDefinition } from '#lib/workflows/synthesize.ts';
 import { stops } from './fake-ecs.ts';
 import { makeTaskJob } from './job-fixtures.ts';
-import { runLocally, STATE_MACHINE_ARN } from './local-run.ts';
+import { DEFAULT_START_TIME, runLocally, STATE_MACHINE_ARN } from './local-run.ts';
 
 const EXECUTION_PREFIX = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:');
 
@@ -153,10 +153,11 @@ describe('checkDuplicateStart', () => {
   });
 
   it.each([
-    ['a scheduled time that is not an instant', { scheduledTime: 'yesterday' }, /input\.scheduledTime/],
-    ['an unknown key', { parms: {} }, /input: Unrecognized key/],
-    ['params that are not an object', { params: ['a'] }, /input\.params/],
-    ['an unknown trigger', { trigger: 'cron' }, /input\.trigger/],
+    ['a scheduled time that is not an instant', { scheduledTime: 'yesterday' }, /scheduledTime must be/],
+    ['an unknown key', { parms: {} }, /unknown input key "parms".*Did you mean "params"/],
+    ['params that are not an object', { params: ['a'] }, /params must be a JSON object/],
+    ['an unknown trigger', { trigger: 'cron' }, /trigger must be one of/],
+    ['a params key the job does not declare', { params: { bogus: 1 } }, /params\.bogus is not a parameter/],
   ])('rejects %s with InvalidExecutionInput', async (_label, input, message) => {
     const { sfn } = sfnListing([]);
 
@@ -201,6 +202,51 @@ describe('duplicate-start guard in the scheduled-task workflow', () => {
     expect(ecsCalls).toHaveLength(0);
   });
 
+  it('runs when the only other running execution started after this one', async () => {
+    // Later than this execution's start, but long before the wall clock: a guard that
+    // compared against the wall clock (or a run whose StartTime was not pinned) would skip.
+    const { sfn } = sfnListing([execution('run-2', '2026-11-21T02:15:01.000Z')]);
+    const guardInputs: unknown[] = [];
+    const ecsCalls: unknown[] = [];
+
+    const run = await runLocally(definition, {
+      tasks: {
+        'Check for a running duplicate': (input) => {
+          guardInputs.push(input);
+          return checkDuplicateStart(input, { sfn });
+        },
+        'Run job task': (parameters) => {
+          ecsCalls.push(parameters);
+          return stops.succeeded();
+        },
+      },
+      startTime: '2026-11-21T02:15:00.123Z',
+    });
+
+    expect(guardInputs).toMatchObject([{ execution: { startTime: '2026-11-21T02:15:00.123Z' } }]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).not.toMatchObject({ decision: 'skip' });
+    expect(ecsCalls).toHaveLength(1);
+  });
+
+  it('gives the guard the start time of the run, not the wall clock', async () => {
+    const { sfn } = sfnListing([]);
+    const startTimes: unknown[] = [];
+
+    const run = await runLocally(definition, {
+      tasks: {
+        'Check for a running duplicate': (input) => {
+          startTimes.push((input as { execution: { startTime: string } }).execution.startTime);
+          return checkDuplicateStart(input, { sfn });
+        },
+        'Run job task': () => stops.succeeded(),
+      },
+    });
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(startTimes).toEqual([DEFAULT_START_TIME]);
+  });
+
   it('fails the execution as InvalidExecutionInput without retrying the guard', async () => {
     const { sfn } = sfnListing([]);
 
@@ -210,7 +256,7 @@ describe('duplicate-start guard in the scheduled-task workflow', () => {
     });
 
     expect(run.error).toBe('InvalidExecutionInput');
-    expect(run.cause).toContain('input.scheduledTime');
+    expect(run.cause).toContain('scheduledTime must be');
     expect(run.retriedCount('Check for a running duplicate')).toBe(0);
   });
 });

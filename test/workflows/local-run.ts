@@ -1,4 +1,5 @@
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { vi } from 'vitest';
 import type { AslDefinition } from '#lib/workflows/synthesize.ts';
 
 type Handler = (input: unknown) => unknown;
@@ -12,6 +13,8 @@ export interface LocalRunOptions {
   tasks: Record<string, Handler>;
   input?: unknown;
   executionName?: string;
+  /** `$$.Execution.StartTime` of the run (default {@link DEFAULT_START_TIME}). */
+  startTime?: string;
 }
 
 export interface LocalRunResult {
@@ -31,13 +34,17 @@ export interface LocalRunResult {
 }
 
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:sfn-batch-test-job';
+/** The start time every local run has unless it asks for another one. */
+export const DEFAULT_START_TIME = '2026-11-21T02:15:00.123Z';
 
 /**
  * Runs a synthesised definition in aws-local-stepfunctions with every Wait and
  * Retry pause set to zero, and collects the execution events. The library mutates
  * the definition, so it gets a copy; it also needs the Context Object fields the
  * definitions read ($$.Execution.Id/Name, $$.StateMachine.Id), which it does not
- * fill by default.
+ * fill by default. The library stamps `$$.Execution.StartTime` with `new Date()` when the
+ * run begins, whatever the context says, so the clock is frozen at `startTime` for that
+ * moment: the duplicate guard then compares the instants the test chose, not the wall clock.
  */
 export async function runLocally(
   definition: AslDefinition,
@@ -56,23 +63,31 @@ export async function runLocally(
     tasks[stateName] = async (taskInput) =>
       (await handler(taskInput)) as Awaited<ReturnType<LocalHandlers[string]>>;
   }
-  const execution = machine.run(input as never, {
-    overrides: {
-      taskResourceLocalHandlers: tasks,
-      waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
-      retryIntervalOverrides: Object.fromEntries(taskStates.map((state) => [state, 0])),
-    },
-    context: {
-      Execution: {
-        Id: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
-        Name: name,
-        StartTime: '2026-11-21T02:15:00.123Z',
-        Input: input,
-        RoleArn: 'arn:aws:iam::000000000000:role/sfn-batch-test',
+  const startTime = options.startTime ?? DEFAULT_START_TIME;
+  // `run()` reads the clock synchronously for StartTime; only Date is faked, and only for this call.
+  vi.useFakeTimers({ toFake: ['Date'], now: new Date(startTime) });
+  let execution: Execution;
+  try {
+    execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: tasks,
+        waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
+        retryIntervalOverrides: Object.fromEntries(taskStates.map((state) => [state, 0])),
       },
-      StateMachine: { Id: STATE_MACHINE_ARN, Name: 'sfn-batch-test-job' },
-    } as never,
-  });
+      context: {
+        Execution: {
+          Id: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+          Name: name,
+          StartTime: startTime,
+          Input: input,
+          RoleArn: 'arn:aws:iam::000000000000:role/sfn-batch-test',
+        },
+        StateMachine: { Id: STATE_MACHINE_ARN, Name: 'sfn-batch-test-job' },
+      } as never,
+    });
+  } finally {
+    vi.useRealTimers();
+  }
   const events: EventLog[] = [];
   const collecting = (async () => {
     for await (const event of execution.eventLogs) events.push(event);

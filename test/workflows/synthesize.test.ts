@@ -189,6 +189,13 @@ describe('synthesizeDefinition', () => {
     expect(() => synthesizeDefinition(job, context)).toThrow(/field command contains/);
   });
 
+  it('names the input: key as the schedule file spells it', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text is what the test is about
+    const job = makeTaskJob({ defaultInput: { path: '${HOME}/x' } });
+
+    expect(() => synthesizeDefinition(job, context)).toThrow(/field input contains/);
+  });
+
   it('returns a fresh definition each time, so callers may mutate it', () => {
     const first = synthesizeDefinition(makeTaskJob(), context);
     first.States = {};

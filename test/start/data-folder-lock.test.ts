@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  batchctl,
+  isolatedEnv,
+  NODE,
+  type OutputProcess,
+  REPO,
+  spawnWithOutput,
+  startNpmStart,
+} from '../support/processes.ts';
+
+// Slow (real processes: npm start seeds a small database, then batchctl seed tries the same
+// folder): a second process on a PGlite folder corrupted it beyond opening (issue 8, item 1).
+describe('the embedded database folder has one owner at a time', () => {
+  let dataDir: string;
+  let runtime: OutputProcess;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-lock-'));
+    runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], { SFN_BATCH_SEED_RECORDS: '200' });
+    await runtime.waitForOutput('Run a job now', 150_000);
+    endpoint = (JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as { endpoint: string })
+      .endpoint;
+  }, 180_000);
+
+  afterAll(() => {
+    if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses batchctl seed --reset while npm start runs, naming its pid, command and API endpoint', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['seed', '--reset', '--records', '50']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `in use by the running local runtime (npm start): pid ${runtime.child.pid}`,
+    );
+    expect(result.stderr).toContain('local/main.ts');
+    expect(result.stderr).toContain(`Step Functions API ${endpoint}`);
+    expect(result.stdout).not.toContain('Seeded');
+  }, 60_000);
+
+  it('keeps serving the records to jobs after the refusal', async () => {
+    // Act
+    const result = await batchctl(dataDir, ['run', 'aggregate-record-stats-daily', '--wait']);
+
+    // Assess
+    expect(result.stdout).toMatch(/SUCCEEDED after/);
+    expect(result.code).toBe(0);
+    // The task reached the records with the password of this start; the terminal never shows it.
+    expect(runtime.output).toMatch(
+      /served to tasks at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres/,
+    );
+  }, 60_000);
+
+  it('lets the next command take over the lock of a runtime killed with SIGKILL, and the folder opens', async () => {
+    // Prepare
+    runtime.child.kill('SIGKILL');
+    await runtime.exit;
+    expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
+
+    // Act
+    const result = await batchctl(dataDir, ['seed', '--reset', '--records', '50']);
+
+    // Assess
+    expect(result.stderr).not.toContain('in use');
+    expect(result.stdout).toContain('Seeded PGlite');
+    expect(result.code).toBe(0);
+    expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
+  }, 120_000);
+
+  it('opens the folder again after a seed --reset killed with SIGKILL while it writes records', async () => {
+    // Prepare
+    if (runtime.child.exitCode === null) {
+      runtime.child.kill('SIGKILL');
+      await runtime.exit;
+    }
+    const seeding = spawnWithOutput(
+      'batchctl seed',
+      NODE,
+      [path.join(REPO, 'cli', 'batchctl.ts'), 'seed', '--reset', '--records', '100000'],
+      { cwd: REPO, env: isolatedEnv(dataDir, { SFN_BATCH_DATA_DIR: dataDir }) },
+    );
+    await seeding.waitForOutput('seed: records 5%', 120_000);
+
+    // Act
+    seeding.child.kill('SIGKILL');
+    await seeding.exit;
+    const result = await batchctl(dataDir, ['seed', '--reset', '--records', '50']);
+
+    // Assess
+    expect(result.stdout).toContain('Seeded PGlite');
+    expect(result.code).toBe(0);
+  }, 180_000);
+});
