@@ -14,6 +14,8 @@ import { register as registerRun } from './commands/run.ts';
 import { register as registerSeed } from './commands/seed.ts';
 import { register as registerShow } from './commands/show.ts';
 import { register as registerStop } from './commands/stop.ts';
+import { register as registerStopTask } from './commands/stop-task.ts';
+import { register as registerTasks } from './commands/tasks.ts';
 import { register as registerValidate } from './commands/validate.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './common.ts';
 
@@ -49,6 +51,8 @@ registerPs(program);
 registerStop(program);
 registerRedrive(program);
 registerLogs(program);
+registerTasks(program);
+registerStopTask(program);
 registerDeployCheck(program);
 
 try {

@@ -4,6 +4,8 @@
  * explicit `--endpoint-url`, or AWS with `--stage <name>` (credentials and region from
  * the usual SDK chain).
  */
+
+import { ECSClient, ECSServiceException } from '@aws-sdk/client-ecs';
 import {
   type ExecutionListItem,
   ListExecutionsCommand,
@@ -107,6 +109,22 @@ export async function resolveTarget(options: TargetOptions): Promise<SfnTarget> 
   };
 }
 
+/** An ECS client for the same target: the local endpoint (it serves ECS too), or AWS. */
+export function ecsClientFor(target: SfnTarget): ECSClient {
+  if (target.kind === 'aws' || target.endpoint === undefined) return new ECSClient({});
+  return new ECSClient({
+    endpoint: target.endpoint,
+    region: 'ap-northeast-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  });
+}
+
+/** The stage's ECS cluster, as serverless.yml names it. */
+export function stageCluster(target: SfnTarget): string {
+  return `${SERVICE_NAME}-${target.stage}`;
+}
+
 function localClient(endpoint: string): SFNClient {
   // The local API ignores credentials, but the SDK signs every request and needs some.
   return new SFNClient({
@@ -132,7 +150,8 @@ async function localStage(endpoint: string): Promise<string> {
 /** Turns SDK and network errors into messages that say what happened and where. */
 export function describeApiError(error: unknown, target: SfnTarget): CliError {
   if (error instanceof CliError) return error;
-  if (error instanceof SFNServiceException) return new CliError(`${error.name}: ${error.message}`);
+  if (error instanceof SFNServiceException || error instanceof ECSServiceException)
+    return new CliError(`${error.name}: ${error.message}`);
   const text = error instanceof Error ? error.message : String(error);
   if (/ECONNREFUSED|fetch failed|socket hang up/.test(text)) {
     return new CliError(

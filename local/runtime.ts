@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
-import type { JobSpec } from '../lib/schedule/job-spec.ts';
+import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
 import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
 import {
   lambdaFunctionName,
@@ -13,10 +13,18 @@ import {
   stateMachineName,
 } from '../lib/workflows/names.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../lib/workflows/synthesize.ts';
+import { callJsonApi, checkJsonApiRequest, type JsonApiService } from './api/json-api.ts';
+import { ECS_MODEL, ecsApiService } from './ecs/ecs-api.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
+import { localTaskDefinitions } from './ecs/task-definitions.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
 import { notifyDelivery } from './notify/deliver.ts';
+import {
+  STEP_FUNCTIONS_ERRORS_BY_SHAPE,
+  STEP_FUNCTIONS_MODEL,
+  STEP_FUNCTIONS_RULES,
+} from './sfn/api-rules.ts';
 import { SfnApiError } from './sfn/errors.ts';
 import { createApiServer } from './sfn/server.ts';
 import {
@@ -205,12 +213,39 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               await Promise.all(statusChangeListeners.map((listener) => listener(event)));
             },
           }),
+      // Late-bound: stepFunctionsApi below wraps this service.
+      checkRequest: (operation, body) => checkJsonApiRequest(stepFunctionsApi, operation, body),
       warn,
     });
 
+    const stepFunctionsApi: JsonApiService = {
+      model: STEP_FUNCTIONS_MODEL,
+      errorsByShape: STEP_FUNCTIONS_ERRORS_BY_SHAPE,
+      validationErrors: ['ValidationException'],
+      rules: STEP_FUNCTIONS_RULES,
+      call: (operation, body) => service.call(operation, body),
+    };
+    const ecsApi = ecsApiService({
+      registry: ecs.registry,
+      taskDefinitions: localTaskDefinitions(stage, region, accountId),
+      clusterArn: `arn:aws:ecs:${region}:${accountId}:cluster/${SERVICE_NAME}-${stage}`,
+      region,
+      accountId,
+    });
     const server = createApiServer(
       {
-        call: (operation, body) => service.call(operation, body),
+        targets: [
+          {
+            targetPrefix: STEP_FUNCTIONS_MODEL.metadata.targetPrefix,
+            jsonVersion: STEP_FUNCTIONS_MODEL.metadata.jsonVersion,
+            call: (operation, body) => callJsonApi(stepFunctionsApi, operation, body),
+          },
+          {
+            targetPrefix: ECS_MODEL.metadata.targetPrefix,
+            jsonVersion: ECS_MODEL.metadata.jsonVersion,
+            call: (operation, body) => callJsonApi(ecsApi, operation, body),
+          },
+        ],
         local: (pathname, query) => {
           if (pathname === '/_local/health') {
             return { status: 'ok', pid: process.pid, stage, runningTasks: ecs.runningTaskCount };

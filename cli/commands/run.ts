@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { checkExecutionInput, type ExecutionInput } from '../../lib/contracts/execution-input.ts';
+import { taskInputProblem } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { CliError, EXIT, findJob, loadCatalogue } from '../common.ts';
 import {
@@ -147,6 +148,11 @@ Exit codes: 0 started (or SUCCEEDED with --wait), 1 bad input, API error or run 
         const target = await resolveTarget(options);
         try {
           const stateMachineArn = await jobStateMachineArn(target, job.name);
+          const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+          const tooLarge = taskInputProblem(job, input, executionArn);
+          if (tooLarge !== undefined) {
+            throw new CliError(`input refused for ${job.name}; nothing was started: ${tooLarge}`);
+          }
           const started = await target.client.send(
             new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
           );

@@ -68,6 +68,54 @@ const getAtt = (logicalId: string, attribute = 'Arn'): JsonObject => ({
 const ref = (logicalId: string): JsonObject => ({ Ref: logicalId });
 const ARN_PREFIX = 'arn:${AWS::Partition}';
 
+/**
+ * The CloudFormation properties of a container's ECS task definition. The local ECS API
+ * (DescribeTaskDefinition) serves the same object, so the two cannot drift.
+ */
+export function taskDefinitionProperties(stage: string, container: string): JsonObject {
+  const secrets = secretParameterNames(stage);
+  return {
+    Family: `${SERVICE_NAME}-${stage}-${container}`,
+    RequiresCompatibilities: ['FARGATE'],
+    NetworkMode: 'awsvpc',
+    // Baseline size; every RunTask overrides cpu/memory with the job's own size.
+    Cpu: '256',
+    Memory: '512',
+    RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
+    Tags: [
+      { Key: 'service', Value: SERVICE_NAME },
+      { Key: 'stage', Value: stage },
+      { Key: 'container', Value: container },
+    ],
+    ExecutionRoleArn: getAtt('TaskExecutionRole'),
+    TaskRoleArn: getAtt(taskRoleLogicalId(container)),
+    ContainerDefinitions: [
+      {
+        Name: container,
+        Image: sub(
+          `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/${SERVICE_NAME}/${container}:\${ContainerImageTag}`,
+        ),
+        Essential: true,
+        // SIGTERM first, SIGKILL after this grace period (timeouts and StopExecution).
+        StopTimeout: 30,
+        Environment: [
+          { Name: 'SFN_BATCH_STORAGE_URL', Value: sub('s3://${ExportsBucket}/') },
+          { Name: 'SFN_BATCH_STAGE', Value: stage },
+        ],
+        Secrets: [{ Name: 'DATABASE_URL', ValueFrom: ssmParameterArn(secrets.databaseUrl) }],
+        LogConfiguration: {
+          LogDriver: 'awslogs',
+          Options: {
+            'awslogs-group': ref('TaskLogGroup'),
+            'awslogs-region': ref('AWS::Region'),
+            'awslogs-stream-prefix': container,
+          },
+        },
+      },
+    ],
+  };
+}
+
 /** SSM parameter names of the deployment's secrets (SecureString, created out of band). */
 export function secretParameterNames(stage: string) {
   return {
@@ -370,46 +418,7 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
       // Deleting the whole stack still deregisters them (nothing runs without the cluster).
       UpdateReplacePolicy: 'Retain',
       DeletionPolicy: 'Delete',
-      Properties: {
-        Family: `${SERVICE_NAME}-${stage}-${container}`,
-        RequiresCompatibilities: ['FARGATE'],
-        NetworkMode: 'awsvpc',
-        // Baseline size; every RunTask overrides cpu/memory with the job's own size.
-        Cpu: '256',
-        Memory: '512',
-        RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
-        Tags: [
-          { Key: 'service', Value: SERVICE_NAME },
-          { Key: 'stage', Value: stage },
-          { Key: 'container', Value: container },
-        ],
-        ExecutionRoleArn: getAtt('TaskExecutionRole'),
-        TaskRoleArn: getAtt(roleId),
-        ContainerDefinitions: [
-          {
-            Name: container,
-            Image: sub(
-              `\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}/${SERVICE_NAME}/${container}:\${ContainerImageTag}`,
-            ),
-            Essential: true,
-            // SIGTERM first, SIGKILL after this grace period (timeouts and StopExecution).
-            StopTimeout: 30,
-            Environment: [
-              { Name: 'SFN_BATCH_STORAGE_URL', Value: sub('s3://${ExportsBucket}/') },
-              { Name: 'SFN_BATCH_STAGE', Value: stage },
-            ],
-            Secrets: [{ Name: 'DATABASE_URL', ValueFrom: ssmParameterArn(secrets.databaseUrl) }],
-            LogConfiguration: {
-              LogDriver: 'awslogs',
-              Options: {
-                'awslogs-group': ref('TaskLogGroup'),
-                'awslogs-region': ref('AWS::Region'),
-                'awslogs-stream-prefix': container,
-              },
-            },
-          },
-        ],
-      },
+      Properties: taskDefinitionProperties(stage, container),
     };
   }
 

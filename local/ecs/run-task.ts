@@ -4,9 +4,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  containerOverridesLength,
+  MAX_CONTAINER_OVERRIDES_CHARACTERS,
+} from '../../lib/contracts/task-input-limits.ts';
 import { TaskStateError } from '../sfn/errors.ts';
 import type { ExecutionStore, TaskLogLine, TaskMeta } from '../store/execution-store.ts';
 import type { FaultPicker } from './faults.ts';
+import { type RegisteredTask, TaskRegistry } from './task-registry.ts';
 
 const keyValueSchema = z.object({ Name: z.string(), Value: z.string() });
 const containerOverrideSchema = z
@@ -25,6 +30,8 @@ const runTaskParametersSchema = z
     LaunchType: z.string().optional(),
     CapacityProviderStrategy: z.array(z.object({ CapacityProvider: z.string() }).passthrough()).optional(),
     Group: z.string().optional(),
+    StartedBy: z.string().optional(),
+    Tags: z.array(z.object({ Key: z.string(), Value: z.string() })).optional(),
     Overrides: z
       .object({
         Cpu: z.union([z.number(), z.string()]).optional(),
@@ -84,6 +91,8 @@ type JsonRecord = Record<string, unknown>;
 export class EcsEmulator {
   private readonly options: EcsEmulatorOptions;
   private readonly tasks = new Set<LocalTask>();
+  /** The ECS API's view: the same task objects, kept an hour after they stop. */
+  readonly registry = new TaskRegistry();
   private readonly slots: Semaphore;
 
   constructor(options: EcsEmulatorOptions) {
@@ -105,6 +114,14 @@ export class EcsEmulator {
       );
     }
     const parameters = parsed.data;
+    const overridesLength = containerOverridesLength(parameters.Overrides?.ContainerOverrides ?? []);
+    if (overridesLength > MAX_CONTAINER_OVERRIDES_CHARACTERS) {
+      // As ECS answers RunTask (an input that large would also not fit in a process environment).
+      throw new TaskStateError(
+        'ECS.InvalidParameterException',
+        `Container Overrides length must be at most ${MAX_CONTAINER_OVERRIDES_CHARACTERS} (got ${overridesLength}) (Service: AmazonECS; Status Code: 400; Error Code: InvalidParameterException; Request ID: ${randomUUID()}; Proxy: null)`,
+      );
+    }
     const containerOverride = parameters.Overrides?.ContainerOverrides?.[0];
     const family = taskDefinitionFamily(parameters.TaskDefinition);
     const container = containerOverride?.Name ?? family;
@@ -126,6 +143,7 @@ export class EcsEmulator {
 
     const task = new LocalTask(this.options, parameters, container, entrypoint, context.executionArn);
     this.tasks.add(task);
+    this.registry.add(task);
     try {
       context.onSubmitted(task.describe());
       const timeoutSeconds = context.timeoutSeconds;
@@ -187,7 +205,7 @@ export class EcsEmulator {
 }
 
 /** One task: PROVISIONING (maybe queued) → RUNNING (a process group) → STOPPED. */
-class LocalTask {
+class LocalTask implements RegisteredTask {
   readonly executionArn: string;
   readonly isSpot: boolean;
   /** When the Task state's TimeoutSeconds elapses, and the stop it causes. */
@@ -197,8 +215,8 @@ class LocalTask {
   private readonly container: string;
   private readonly entrypoint: string;
   private readonly taskId = randomBytes(16).toString('hex');
-  private readonly taskArn: string;
-  private readonly clusterArn: string;
+  readonly taskArn: string;
+  readonly clusterArn: string;
   private readonly createdAt = Date.now();
   private startedAt: number | undefined;
   private stoppingAt: number | undefined;
@@ -247,6 +265,19 @@ class LocalTask {
     return this.stopController.signal;
   }
 
+  get stoppedAtMs(): number | undefined {
+    return this.lastStatus === 'STOPPED' ? this.stoppedAt : undefined;
+  }
+
+  get family(): string {
+    return taskDefinitionFamily(this.parameters.TaskDefinition);
+  }
+
+  /** RunTask's startedBy; Step Functions' runTask.sync sets "AWS Step Functions" unless the state passes one. */
+  get startedBy(): string {
+    return this.parameters.StartedBy ?? 'AWS Step Functions';
+  }
+
   private get command(): string[] {
     return this.parameters.Overrides?.ContainerOverrides?.[0]?.Command ?? [];
   }
@@ -270,6 +301,7 @@ class LocalTask {
       this.stopController.abort();
       const child = this.child;
       if (child?.pid !== undefined && this.exitCode === undefined) {
+        this.lastStatus = 'STOPPING';
         signalTaskProcesses(this.taskId, child.pid, 'SIGTERM');
         const pid = child.pid;
         const kill = setTimeout(
@@ -435,12 +467,12 @@ class LocalTask {
       PullStartedAt: this.startedAt,
       PullStoppedAt: this.startedAt,
       StartedAt: this.startedAt,
-      StartedBy: 'AWS Step Functions',
+      StartedBy: this.startedBy,
       StopCode: stopped ? stop.stopCode : undefined,
       StoppedAt: stopped ? this.stoppedAt : undefined,
       StoppedReason: stopped ? stop.reason : undefined,
       StoppingAt: stopped ? (this.stoppingAt ?? this.stoppedAt) : this.stoppingAt,
-      Tags: [],
+      Tags: this.parameters.Tags ?? [],
       TaskArn: this.taskArn,
       TaskDefinitionArn: taskDefinitionArn,
       Version: stopped ? 3 : 1,

@@ -1,14 +1,8 @@
-/** An API error in the AWS JSON 1.0 shape: HTTP 400 with `{"__type": type, "message": ...}`, so SDKs raise typed errors. */
-export class SfnApiError extends Error {
-  override name = 'SfnApiError';
-  readonly type: string;
-  readonly statusCode: number;
+import { ApiError } from '../api/validate-request.ts';
 
-  constructor(type: string, message: string, statusCode = 400) {
-    super(message);
-    this.type = type;
-    this.statusCode = statusCode;
-  }
+/** A Step Functions API error (AWS JSON 1.0): HTTP 400 with `{"__type": type, "message": ...}`, so SDKs raise typed errors. */
+export class SfnApiError extends ApiError {
+  override name = 'SfnApiError';
 }
 
 /**

@@ -1,29 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { SfnApiError } from './errors.ts';
+import { ApiError } from '../api/validate-request.ts';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** AWS's request size limit for these APIs. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** A larger body is read and dropped up to this size (so the client sees the 413, not a reset it would retry), then the connection is cut. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** One AWS JSON-protocol service on the endpoint, chosen by `X-Amz-Target: <targetPrefix>.<Operation>`. */
+export interface ApiTarget {
+  targetPrefix: string;
+  /** `1.0` (Step Functions) or `1.1` (ECS): the response content type. */
+  jsonVersion: string;
+  call: (operation: string, body: unknown) => Promise<unknown>;
+}
 
 export interface ApiHandlers {
-  /** An AWS JSON 1.0 operation (`X-Amz-Target: AWSStepFunctions.<operation>`). */
-  call: (operation: string, body: unknown) => Promise<unknown>;
+  targets: ApiTarget[];
   /** Extra `GET /_local/...` routes for local tooling; undefined → 404. */
   local: (pathname: string, query: URLSearchParams) => unknown;
 }
 
 /**
- * The Step Functions endpoint: AWS JSON 1.0 over HTTP. Any SigV4 signature is
- * accepted unchecked (there are no credentials locally); errors use AWS's shape so
- * SDKs and the CLI raise their typed errors.
+ * The local AWS endpoint: Step Functions (AWS JSON 1.0) and ECS (AWS JSON 1.1) over
+ * HTTP. Any SigV4 signature is accepted unchecked (there are no credentials locally);
+ * errors use AWS's shape so SDKs and the CLI raise their typed errors. Whatever a
+ * client sends gets a 4xx answer; a 500 means a bug in the runtime.
  */
 export function createApiServer(handlers: ApiHandlers, warn: (message: string) => void): Server {
   return createServer((request, response) => {
     void handle(request, response, handlers).catch((error: unknown) => {
-      warn(
-        `local Step Functions API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
+      warn(`local AWS API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (!response.headersSent)
-        send(response, 500, { __type: 'InternalServerError', message: String(error) });
+        send(response, 500, '1.0', { __type: 'InternalServerError', message: String(error) });
     });
   });
 }
@@ -36,66 +45,99 @@ async function handle(
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   if (url.pathname.startsWith('/_local/')) {
     if (request.method !== 'GET')
-      return send(response, 405, { message: 'Only GET is served under /_local/' });
+      return send(response, 405, '1.0', { message: 'Only GET is served under /_local/' });
     try {
       const result = handlers.local(url.pathname, url.searchParams);
-      if (result === undefined) return send(response, 404, { message: `No local route ${url.pathname}` });
-      return send(response, 200, result);
+      if (result === undefined)
+        return send(response, 404, '1.0', { message: `No local route ${url.pathname}` });
+      return send(response, 200, '1.0', result);
     } catch (error) {
-      if (error instanceof SfnApiError)
-        return send(response, error.statusCode, { __type: error.type, message: error.message });
+      if (error instanceof ApiError) return sendError(response, '1.0', error);
       throw error;
     }
   }
-  const target = request.headers['x-amz-target'];
-  const operation =
-    typeof target === 'string' && target.startsWith('AWSStepFunctions.') ? target.slice(17) : undefined;
-  const raw = await readBody(request);
-  if (request.method !== 'POST' || operation === undefined) {
+  const targetHeader = request.headers['x-amz-target'];
+  const [prefix, operation] = typeof targetHeader === 'string' ? splitTarget(targetHeader) : [];
+  const target = handlers.targets.find((candidate) => candidate.targetPrefix === prefix);
+  const jsonVersion = target?.jsonVersion ?? '1.0';
+  const body = await readBody(request);
+  if (body === 'too large') {
+    response.setHeader('Connection', 'close');
     return sendError(
       response,
-      new SfnApiError(
-        'UnknownOperationException',
-        'Expected POST with X-Amz-Target: AWSStepFunctions.<Operation>',
+      jsonVersion,
+      new ApiError(
+        'RequestEntityTooLargeException',
+        `Request body exceeds the ${MAX_BODY_BYTES} bytes (1 MiB) limit`,
+        413,
       ),
     );
   }
-  let body: unknown;
+  if (request.method !== 'POST' || target === undefined || operation === undefined) {
+    return sendError(
+      response,
+      jsonVersion,
+      new ApiError(
+        'UnknownOperationException',
+        `Expected POST with X-Amz-Target: <service>.<Operation>, one of ${handlers.targets.map((item) => item.targetPrefix).join(', ')}`,
+      ),
+    );
+  }
+  let parsed: unknown;
   try {
-    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+    parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
   } catch {
-    return sendError(response, new SfnApiError('SerializationException', 'Request body is not valid JSON'));
+    return sendError(
+      response,
+      jsonVersion,
+      new ApiError('SerializationException', 'Request body is not valid JSON'),
+    );
   }
   try {
-    const result = await handlers.call(operation, body);
-    send(response, 200, result ?? {});
+    const result = await target.call(operation, parsed);
+    send(response, 200, jsonVersion, result ?? {});
   } catch (error) {
-    if (error instanceof SfnApiError) return sendError(response, error);
+    if (error instanceof ApiError) return sendError(response, jsonVersion, error);
     throw error;
   }
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+function splitTarget(header: string): [string, string] | [] {
+  const dot = header.lastIndexOf('.');
+  return dot <= 0 ? [] : [header.slice(0, dot), header.slice(dot + 1)];
+}
+
+/** The body, or 'too large' once it passes 1 MiB (the rest is drained, or the socket cut past the drain limit). */
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too large'> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
+    request.resume();
+    return 'too large';
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new SfnApiError('ValidationException', 'Request body exceeds 1 MiB');
-    chunks.push(buffer);
+    if (size > MAX_DRAIN_BYTES) {
+      request.destroy();
+      return 'too large';
+    }
+    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_BODY_BYTES ? 'too large' : Buffer.concat(chunks);
 }
 
-function sendError(response: ServerResponse, error: SfnApiError): void {
+function sendError(response: ServerResponse, jsonVersion: string, error: ApiError): void {
   response.setHeader('x-amzn-ErrorType', error.type);
-  send(response, error.statusCode, { __type: error.type, message: error.message });
+  send(response, error.statusCode, jsonVersion, { __type: error.type, message: error.message });
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function send(response: ServerResponse, status: number, jsonVersion: string, body: unknown): void {
+  // Lone surrogates (echoed from a request) cannot be encoded as UTF-8: replace them.
+  const text = JSON.stringify(body).toWellFormed();
   response.writeHead(status, {
-    'Content-Type': 'application/x-amz-json-1.0',
+    'Content-Type': `application/x-amz-json-${jsonVersion}`,
     'Content-Length': Buffer.byteLength(text),
     'x-amzn-RequestId': randomUUID(),
   });

@@ -9,10 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { z } from 'zod';
+import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type EcsEmulator, signalTaskProcesses } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
 import type { ExecutionRecord, ExecutionStore, ResumePoint } from '../store/execution-store.ts';
+import { validateExecutionName } from './api-rules.ts';
 import {
   type Definition,
   indexStates,
@@ -25,6 +27,8 @@ import { type ExecutionEvent, ExecutionEvents } from './execution-events.ts';
 import { classifyFailure, lastKnownAlive, type Outcome, redriveStatus } from './execution-outcome.ts';
 import { withFixedClock } from './fixed-clock.ts';
 import { describeTaskResource, historyEventsFor, type InterpreterEvent } from './history.ts';
+import { HistoryLinker } from './history-links.ts';
+import { IdempotentResponses } from './idempotency.ts';
 import { compact, epochSeconds, withoutExecutionData } from './response-shape.ts';
 import { TaskDispatcher } from './task-dispatch.ts';
 
@@ -34,7 +38,6 @@ export type { ExecutionEvent } from './execution-events.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
-const MAX_INPUT_BYTES = 256 * 1024;
 /** How long a finished execution's remaining interpreter events may take to reach the history. */
 const EVENT_LOG_GRACE_MS = 2000;
 
@@ -64,6 +67,8 @@ export interface ServiceOptions {
   timing?: TimingOverrides;
   onExecutionEvent?: (event: ExecutionEvent) => void;
   onStatusChangeEvent?: (event: unknown) => Promise<void>;
+  /** Validates an `aws-sdk:sfn:*` integration's request as the API would (throws its ApiError). */
+  checkRequest?: (operation: string, body: unknown) => unknown;
   /** Where callback failures are reported (they never change an execution). */
   warn: (message: string) => void;
 }
@@ -71,6 +76,7 @@ export interface ServiceOptions {
 interface ActiveRun {
   executionArn: string;
   active: boolean;
+  history: HistoryLinker;
   abort: () => void;
   settled: Promise<void>;
 }
@@ -87,11 +93,18 @@ export class StepFunctionsService {
   private readonly events: ExecutionEvents;
   private readonly tasks: TaskDispatcher;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly redriveTokens = new IdempotentResponses();
 
   constructor(options: ServiceOptions) {
     this.options = options;
     this.events = new ExecutionEvents(options);
-    this.tasks = new TaskDispatcher({ ...options, call: (operation, body) => this.call(operation, body) });
+    this.tasks = new TaskDispatcher({
+      ...options,
+      call: (operation, body) => {
+        options.checkRequest?.(operation, body);
+        return this.call(operation, body);
+      },
+    });
     for (const machine of options.stateMachines) this.machines.set(machine.arn, machine);
   }
 
@@ -153,19 +166,43 @@ export class StepFunctionsService {
         return this.stopExecution(parse(stopExecutionSchema, body));
       case 'GetExecutionHistory':
         return this.getExecutionHistory(parse(historySchema, body));
-      case 'RedriveExecution':
-        return this.redriveExecution(parse(executionArnSchema, body).executionArn);
+      case 'RedriveExecution': {
+        const request = parse(redriveSchema, body);
+        return this.redriveTokens.answer(request.executionArn, request.clientToken, () =>
+          this.redriveExecution(request.executionArn),
+        );
+      }
       case 'ListStateMachines':
         return this.listStateMachines(parse(paginationSchema, body));
       case 'DescribeStateMachine':
         return this.describeStateMachine(this.machine(parse(stateMachineArnSchema, body).stateMachineArn));
       case 'DescribeStateMachineForExecution': {
         const record = this.record(parse(executionArnSchema, body).executionArn);
-        return this.describeStateMachine(this.machine(record.stateMachineArn));
+        const machine = this.machine(record.stateMachineArn);
+        // Exactly DescribeStateMachineForExecutionOutput: no status/type/creationDate, updateDate required.
+        return {
+          stateMachineArn: machine.arn,
+          name: machine.name,
+          definition: JSON.stringify(machine.definition, null, 2),
+          roleArn: machine.roleArn,
+          updateDate: machine.creationDate.getTime() / 1000,
+          loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+          tracingConfiguration: { enabled: false },
+        };
       }
       case 'ListTagsForResource': {
         const { resourceArn } = parse(z.object({ resourceArn: z.string() }), body);
-        return { tags: this.machine(resourceArn).tags };
+        // ListTagsForResource lists InvalidArn and ResourceNotFound, not StateMachineDoesNotExist.
+        if (!/^arn:aws:states:[a-z0-9-]+:\d{12}:(stateMachine|activity):[^:]+$/.test(resourceArn)) {
+          throw new SfnApiError(
+            'InvalidArn',
+            `Invalid Arn: 'Resource type not valid in this context: ${resourceArn}'`,
+          );
+        }
+        const machine = this.machines.get(resourceArn);
+        if (machine === undefined)
+          throw new SfnApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
+        return { tags: machine.tags };
       }
       default:
         throw new SfnApiError(
@@ -180,7 +217,7 @@ export class StepFunctionsService {
     const name = request.name ?? randomUUID();
     validateExecutionName(name);
     const inputText = request.input ?? '{}';
-    if (Buffer.byteLength(inputText) > MAX_INPUT_BYTES) {
+    if (Buffer.byteLength(inputText) > MAX_EXECUTION_INPUT_BYTES) {
       throw new SfnApiError(
         'InvalidExecutionInput',
         `Input of ${Buffer.byteLength(inputText)} bytes exceeds the 262144 bytes quota`,
@@ -412,6 +449,12 @@ export class StepFunctionsService {
     const run: ActiveRun = {
       executionArn: record.executionArn,
       active: true,
+      history: new HistoryLinker(
+        (type, details, previousEventId) =>
+          this.options.store.appendHistory(record.executionArn, type, details, previousEventId).id,
+        // A redrive continues from ExecutionRedriven; a new execution's first state follows event 0.
+        resume === undefined ? 0 : this.options.store.history(record.executionArn).length,
+      ),
       abort: () => undefined,
       settled: Promise.resolve(),
     };
@@ -490,8 +533,7 @@ export class StepFunctionsService {
           },
           (name, stateInput) => mapLength(stateIndex.get(name), stateInput),
         );
-        for (const pending of mapped)
-          this.options.store.appendHistory(record.executionArn, pending.type, pending.details);
+        run.history.interpreterEvent(interpreterEvent, mapped);
       }
     })();
 
@@ -512,7 +554,7 @@ export class StepFunctionsService {
       run.active = false;
       this.runs.delete(record.executionArn);
       const current = this.options.store.get(record.executionArn);
-      if (current !== undefined) this.finish(current, outcome);
+      if (current !== undefined) this.finish(current, outcome, undefined, run.history);
       // Step Functions stops .sync tasks still running when the execution ends (execution
       // timeout, a failed Map abandoning its other iterations).
       await this.options.ecs.stopTasksOf(
@@ -535,8 +577,9 @@ export class StepFunctionsService {
       run.active = false;
       this.runs.delete(record.executionArn);
       run.abort();
+      run.history.abortOpen();
     }
-    this.finish(record, outcome);
+    this.finish(record, outcome, undefined, run?.history);
     const reason = `Task stopped by Step Functions execution ${record.executionArn}: the execution was stopped${outcome.error === undefined ? '' : ` (${outcome.error})`}`;
     const stopping = this.options.ecs.stopTasksOf(record.executionArn, reason);
     if (waitForTasks) return stopping;
@@ -566,7 +609,12 @@ export class StepFunctionsService {
     clearInterval(this.heartbeatTimer);
   }
 
-  private finish(record: ExecutionRecord, outcome: Outcome, stoppedAt: Date = new Date()): void {
+  private finish(
+    record: ExecutionRecord,
+    outcome: Outcome,
+    stoppedAt: Date = new Date(),
+    history?: HistoryLinker,
+  ): void {
     const stopDate = stoppedAt.toISOString();
     const closed: ExecutionRecord = {
       ...record,
@@ -588,21 +636,11 @@ export class StepFunctionsService {
       ABORTED: ['ExecutionAborted', { executionAbortedEventDetails: errorDetails }],
     };
     const [type, details] = terminal[outcome.status];
-    this.options.store.appendHistory(record.executionArn, type, details, undefined, stoppedAt);
+    if (history === undefined)
+      this.options.store.appendHistory(record.executionArn, type, details, undefined, stoppedAt);
+    else history.terminal(type, details);
     this.events.execution('finished', closed);
     this.events.statusChange(closed);
-  }
-}
-
-/** AWS execution name rules: 1-80 characters, no whitespace, no control characters, none of the reserved ones. */
-export function validateExecutionName(name: string): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what AWS forbids
-  const forbidden = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
-  if (name.length < 1 || name.length > 80 || forbidden.test(name)) {
-    throw new SfnApiError(
-      'InvalidName',
-      `Invalid Name: '${name}' (1-80 characters, no whitespace and none of < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /)`,
-    );
   }
 }
 
@@ -628,9 +666,11 @@ function sameJson(a: string, b: string): boolean {
 
 const executionArnSchema = z.object({ executionArn: z.string() });
 const stateMachineArnSchema = z.object({ stateMachineArn: z.string() });
+const redriveSchema = z.object({ executionArn: z.string(), clientToken: z.string().optional() });
+// Requests arrive validated against the service model (local/api); these schemas only type them.
 const paginationSchema = z.object({
-  maxResults: z.number().int().min(0).max(1000).optional(),
-  nextToken: z.string().min(1).max(1024).optional(),
+  maxResults: z.number().int().optional(),
+  nextToken: z.string().optional(),
 });
 const startExecutionSchema = z.object({
   stateMachineArn: z.string(),

@@ -5,12 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { ApiError } from '../api/validate-request.ts';
 import type { EcsEmulator } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
 import type { ExecutionStore } from '../store/execution-store.ts';
 import type { StateDefinition } from './definition.ts';
-import { SfnApiError, TaskStateError } from './errors.ts';
+import { TaskStateError } from './errors.ts';
 import { describeTaskResource } from './history.ts';
+import type { HistoryLinker } from './history-links.ts';
 import { compact, toCamelCaseKeys, toPascalCase } from './response-shape.ts';
 
 export interface TaskDispatchOptions {
@@ -27,6 +29,8 @@ export interface TaskDispatchOptions {
 export interface TaskRun {
   readonly executionArn: string;
   readonly active: boolean;
+  /** Links the task's events to the Map iteration (or execution) it runs in. */
+  readonly history: Pick<HistoryLinker, 'claimTask' | 'taskEvent'>;
 }
 
 /** The Task state's timing: the local ECS stops its task when the state times out. */
@@ -65,13 +69,15 @@ export class TaskDispatcher {
     const startedAt = Date.now();
     // Let the interpreter's StateEntered event reach the history first (it is delivered asynchronously).
     await new Promise((resolve) => setImmediate(resolve));
+    // The Map iteration (or the execution) this call belongs to, for previousEventId.
+    const thread = run.history.claimTask(stateName);
     const resource = String(state.Resource);
     const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
     // After a state timeout the interpreter has already recorded TaskTimedOut; the late failure is not news.
     const timedOut = () =>
       timeoutSeconds !== undefined && Date.now() - startedAt >= timeoutSeconds * 1000 - 20;
     const record = (type: string, details: Record<string, unknown>) => {
-      if (run.active) this.options.store.appendHistory(run.executionArn, type, details);
+      if (run.active) run.history.taskEvent(thread, type, details);
     };
     const described = describeTaskResource(resource);
     const family: EventFamily = described.lambdaFunction
@@ -181,7 +187,7 @@ export class TaskDispatcher {
       try {
         return toPascalCase(await this.options.call(operation, toCamelCaseKeys(input)));
       } catch (error) {
-        if (error instanceof SfnApiError) throw new TaskStateError(`Sfn.${error.type}`, error.message);
+        if (error instanceof ApiError) throw new TaskStateError(`Sfn.${error.type}`, error.message);
         throw error;
       }
     }

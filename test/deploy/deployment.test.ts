@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readStateMachineTags } from '#lib/contracts/state-machine-tags.ts';
 import { buildDeployment, pascalCase, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
 import { WORKFLOW_LAMBDAS } from '#lib/workflows/names.ts';
 import { makeExportJob, makeTaskJob } from '../workflows/job-fixtures.ts';
@@ -57,7 +58,12 @@ describe('buildDeployment', () => {
       'notify-on': 'FAILED TIMED_OUT ABORTED',
       'warn-after-consecutive-skips': '3',
       'source-file': 'schedules/aggregate-record-stats.yml',
+      // `?` is not allowed in a tag value, so the URL travels encoded and notify decodes it.
+      runbook: `base64url:${Buffer.from('https://wiki.example.com/runbooks/stats?x=1').toString('base64url')}`,
     });
+    expect(readStateMachineTags((machine?.tags ?? {}) as Record<string, string>).runbookUrl).toBe(
+      'https://wiki.example.com/runbooks/stats?x=1',
+    );
   });
 
   it('points every Lambda at a handler that exists in functions/', () => {

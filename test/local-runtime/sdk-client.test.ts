@@ -111,7 +111,8 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
       'ExecutionSucceeded',
     ]);
     expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
-    expect(events[1]?.previousEventId).toBe(1);
+    // Linked by cause as on AWS: the first state follows event 0, then each event its predecessor in the thread.
+    expect(events.map((event) => event.previousEventId)).toEqual([0, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(events[1]?.stateEnteredEventDetails?.name).toBe('Call function');
     expect(events[0]?.timestamp).toBeInstanceOf(Date);
   });

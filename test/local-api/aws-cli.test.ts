@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import {
+  ACCOUNT,
+  makeJob,
+  REGION,
+  sfnClient,
+  startTestRuntime,
+  taskDefinition,
+  tempDataDir,
+  waitForStatus,
+} from '../local-runtime/helpers.ts';
+import { isolatedEnv, type ProcessResult, runProcess } from '../support/processes.ts';
+
+// The Debian awscli v2 package, by absolute path: a pyenv `aws` v1 shim may come first on PATH.
+const AWS_CLI = '/usr/bin/aws';
+const CLUSTER = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/sfn-batch-test`;
+
+function aws(endpoint: string, args: string[]): Promise<ProcessResult> {
+  return runProcess(AWS_CLI, [...args, '--endpoint-url', endpoint, '--no-cli-pager', '--output', 'json'], {
+    env: isolatedEnv(tempDataDir(), {
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: REGION,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      // One attempt: a retried error would show as a slow test, not a wrong answer.
+      AWS_MAX_ATTEMPTS: '1',
+    }),
+  });
+}
+
+// Slow-ish (each CLI call starts Python, about a second): it proves a client we did not write gets AWS's answers.
+describe('local Step Functions and ECS APIs driven by the AWS CLI v2', () => {
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    if (!existsSync(AWS_CLI))
+      throw new Error(`${AWS_CLI} is missing: install awscli (apt-get install awscli)`);
+    runtime = await startTestRuntime([
+      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) },
+    ]);
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  // Concurrent: each case is one Python process, mostly start-up time.
+  it.concurrent.each<[string, string, string[]]>([
+    [
+      'an execution ARN over 256 characters',
+      'InvalidArn',
+      [
+        'stepfunctions',
+        'describe-execution',
+        '--execution-arn',
+        `arn:aws:states:${REGION}:${ACCOUNT}:execution:m:${'x'.repeat(240)}`,
+      ],
+    ],
+    [
+      'both a state machine and a Map Run ARN',
+      'ValidationException',
+      [
+        'stepfunctions',
+        'list-executions',
+        '--state-machine-arn',
+        `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sfn-batch-test-run-task`,
+        '--map-run-arn',
+        `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:sfn-batch-test-run-task/Map:1`,
+      ],
+    ],
+    [
+      'tags of a missing state machine',
+      'ResourceNotFound',
+      [
+        'stepfunctions',
+        'list-tags-for-resource',
+        '--resource-arn',
+        `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:missing`,
+      ],
+    ],
+    [
+      'tasks of an unknown cluster',
+      'ClusterNotFoundException',
+      ['ecs', 'list-tasks', '--cluster', 'no-such-cluster'],
+    ],
+  ])('answers %s with %s', async (_label, code, args) => {
+    const result = await aws(runtime.endpoint, args);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`(${code})`);
+  });
+
+  it('lists a running job task with aws ecs, stops it and shows its stop reason and exit code', async () => {
+    // Prepare
+    const sfn = sfnClient(runtime.endpoint);
+    const started = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: runtime.stateMachineArn('run-task'),
+        input: JSON.stringify({ command: ['sleep', '60000'] }),
+      }),
+    );
+    let taskArns: string[] = [];
+    for (let attempt = 0; attempt < 20 && taskArns.length === 0; attempt++) {
+      const listed = await aws(runtime.endpoint, ['ecs', 'list-tasks', '--cluster', CLUSTER]);
+      expect(listed.stderr).toBe('');
+      taskArns = (JSON.parse(listed.stdout) as { taskArns: string[] }).taskArns;
+    }
+    const [taskArn] = taskArns;
+    if (taskArn === undefined) throw new Error('aws ecs list-tasks never showed the task');
+    // Act
+    const stopped = await aws(runtime.endpoint, [
+      'ecs',
+      'stop-task',
+      '--cluster',
+      CLUSTER,
+      '--task',
+      taskArn,
+      '--reason',
+      'stopped from the CLI',
+    ]);
+    const execution = await waitForStatus(sfn, started.executionArn ?? '');
+    const described = await aws(runtime.endpoint, [
+      'ecs',
+      'describe-tasks',
+      '--cluster',
+      CLUSTER,
+      '--tasks',
+      taskArn,
+    ]);
+    // Assess
+    expect(stopped.stderr).toBe('');
+    const [task] = (JSON.parse(described.stdout) as { tasks: Array<Record<string, unknown>> }).tasks;
+    expect(task).toMatchObject({
+      taskArn,
+      lastStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      stoppedReason: 'stopped from the CLI',
+      containers: [expect.objectContaining({ exitCode: 143 })],
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.TaskFailed');
+  });
+});
