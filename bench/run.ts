@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureConverterStart } from './converter-start.ts';
 
 /*
  * `npm run bench [-- --rows 100000] [--exceljs-sizes 25000,50000,100000] [--e2e]`
@@ -37,6 +38,12 @@ const { values } = parseArgs({
     'skip-exceljs-stream': { type: 'boolean', default: false },
     e2e: { type: 'boolean', default: false },
     'e2e-only': { type: 'string' },
+    // The month-start planner (batchctl plan) reads the rates from here.
+    record: {
+      type: 'string',
+      default: join(import.meta.dirname, '..', 'lib', 'cost', 'converter-throughput.json'),
+    },
+    'no-record': { type: 'boolean', default: false },
   },
 });
 const e2eCaseNames = ['pglite', 'pglite-wire', 'postgres'];
@@ -275,6 +282,32 @@ notes.push(
     `${loadBefore.map((n) => n.toFixed(1)).join('/')} before, ${loadAfter.map((n) => n.toFixed(1)).join('/')} after; ` +
     `started ${started.toISOString()}, took ${format((Date.now() - started.getTime()) / 1000)} s`,
 );
+const startLatency = await measureConverterStart(7);
+notes.push(
+  `converter process start (spawn → modules loaded → exit on missing input), 7 runs: p50 ${format(startLatency.p50Seconds, 2)} s, p90 ${format(startLatency.p90Seconds, 2)} s`,
+);
+if (!values['no-record'] && values.record) {
+  const record = {
+    measuredAt: started.toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    cores: cpus().length,
+    node: process.version,
+    // One-minute load averages: the rates move with the machine's load.
+    loadAverage: { before: loadBefore[0] ?? 0, after: loadavg()[0] ?? 0 },
+    rows,
+    rowsPerSecond: Object.fromEntries(
+      Object.entries(results).map(([name, result]) => [name, Math.round(result.rowsPerSecond)]),
+    ),
+    localStartSeconds: {
+      p50Seconds: startLatency.p50Seconds,
+      p90Seconds: startLatency.p90Seconds,
+      runs: startLatency.samples.length,
+    },
+  };
+  writeFileSync(values.record, `${JSON.stringify(record, null, 2)}\n`);
+  notes.push(`recorded the rates for batchctl plan in ${relative(process.cwd(), values.record)}`);
+}
 console.log(lines.join('\n'));
 console.log();
 for (const note of notes) console.log(`- ${note}`);

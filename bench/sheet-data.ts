@@ -1,4 +1,5 @@
 import type { RawRow, SheetColumn } from '../containers/xlsx-converter/xlsx-writer.ts';
+import { seededRandom } from '../lib/random.ts';
 
 /**
  * 30 mixed columns with the same cell types as a real inspection export: the
@@ -53,25 +54,13 @@ const remarks = [
 ];
 const shifts = ['early', 'day', 'late'];
 
-/** Small deterministic PRNG (mulberry32) so every run writes the same data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function pick<T>(items: readonly T[], next: () => number): T {
   return items[Math.floor(next() * items.length)] as T;
 }
 
 /** One raw row per index, in `benchColumns` order, as the converter gets them from the database. */
 export function* benchRows(count: number, chunkSize = 1000, seed = 42): Generator<RawRow[]> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const start = Date.UTC(2026, 9, 1) - 9 * 3_600_000;
   let chunk: RawRow[] = [];
   for (let index = 0; index < count; index++) {

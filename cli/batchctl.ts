@@ -3,11 +3,13 @@
  * and exports `register(program)`; add a command with one import and one line below.
  */
 import { Command, CommanderError } from 'commander';
+import { register as registerCost } from './commands/cost.ts';
 import { register as registerDeployCheck } from './commands/deploy-check.ts';
 import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerLogs } from './commands/logs.ts';
 import { register as registerNext } from './commands/next.ts';
+import { register as registerPlan } from './commands/plan.ts';
 import { register as registerPs } from './commands/ps.ts';
 import { register as registerRedrive } from './commands/redrive.ts';
 import { register as registerRun } from './commands/run.ts';
@@ -35,6 +37,7 @@ Examples:
   $ batchctl next export-monthly-records -n 3
   $ batchctl show detect-temperature-excursions
   $ batchctl diff --base origin/main
+  $ batchctl cost --lang ja
 ${EXIT_CODES_HELP}`,
   )
   // Throw instead of exiting so that usage errors can use exit code 2 (see below).
@@ -53,6 +56,8 @@ registerRedrive(program);
 registerLogs(program);
 registerTasks(program);
 registerStopTask(program);
+registerCost(program);
+registerPlan(program);
 registerDeployCheck(program);
 
 try {

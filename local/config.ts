@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../lib/schedule/duration.ts';
-import type { FaultInjectionConfig } from './runtime.ts';
+import { zodIssueMessages } from '../lib/zod-issues.ts';
+import { FAULT_KEYS, FAULT_SHARE_SLACK, type FaultInjectionConfig, START_FAULT_KEYS } from './ecs/faults.ts';
 import { resolveDataDir } from './runtime-file.ts';
 
 /**
@@ -39,6 +40,13 @@ export class StartConfigError extends Error {
   }
 }
 
+// Three keys a line, under the variable's description.
+const FAULT_KEY_LINES = FAULT_KEYS.map((key, index) =>
+  index > 0 && index % 3 === 0 ? `\n${' '.repeat(31)}${key}` : key,
+)
+  .join(', ')
+  .replaceAll(', \n', ',\n');
+
 export const USAGE = `Usage: npm start -- [options]
 
 Runs the whole system on this machine: the records database (embedded PostgreSQL under
@@ -61,37 +69,29 @@ Environment:
   SFN_BATCH_DATA_DIR     local data folder (default .data)
   DATABASE_URL           use this PostgreSQL instead of the embedded one
   SFN_BATCH_FAULTS       fault injection JSON, e.g. {"capacityUnavailable":0.2,"seed":1}
-                         keys: capacityUnavailable, resourceInitializationError,
-                         cannotPullContainerError, eniProvisioningTimeout, spotInterruption
+                         keys: ${FAULT_KEY_LINES}
                          (shares of task starts, 0..1), seed (integer)
   SLACK_WEBHOOK_URL      post failure notifications here (default: print them)
   SFN_BATCH_SEED_RECORDS demo records on first start (default 20000)
   SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
 
 const share = z.number().min(0).max(1);
-/** Each task start draws one of these fates, so their shares cannot add up to more than all starts. */
-const START_FAILURE_KEYS = [
-  'capacityUnavailable',
-  'resourceInitializationError',
-  'cannotPullContainerError',
-  'eniProvisioningTimeout',
-] as const;
+// One optional share per kind in lib/contracts/provisioning-failures.ts. Each task start
+// draws one start fate, so the start failure shares cannot add up to more than all starts.
 export const faultsSchema = z
   .strictObject({
-    capacityUnavailable: share.optional(),
-    resourceInitializationError: share.optional(),
-    cannotPullContainerError: share.optional(),
-    eniProvisioningTimeout: share.optional(),
-    spotInterruption: share.optional(),
+    ...Object.fromEntries(FAULT_KEYS.map((key) => [key, share.optional()])),
     seed: z.number().int().optional(),
   })
   .superRefine((faults, context) => {
-    const total = START_FAILURE_KEYS.reduce((sum, key) => sum + (faults[key] ?? 0), 0);
+    const shares = faults as Partial<Record<string, number>>;
+    const total = START_FAULT_KEYS.reduce((sum, key) => sum + (shares[key] ?? 0), 0);
     // A little slack for decimal shares such as 0.7 + 0.2 + 0.1.
-    if (total > 1 + 1e-9) {
+    if (total > 1 + FAULT_SHARE_SLACK) {
+      const running = FAULT_KEYS.filter((key) => !START_FAULT_KEYS.includes(key));
       context.addIssue({
         code: 'custom',
-        message: `the start failure shares (${START_FAILURE_KEYS.filter((key) => faults[key] !== undefined).join(' + ')}) add up to ${Number(total.toFixed(6))}; they must add up to at most 1 (spotInterruption is drawn separately)`,
+        message: `the start failure shares (${START_FAULT_KEYS.filter((key) => shares[key] !== undefined).join(' + ')}) add up to ${Number(total.toFixed(6))}; they must add up to at most 1 (${running.join(', ')} ${running.length === 1 ? 'is' : 'are'} drawn separately)`,
       });
     }
   });
@@ -106,11 +106,7 @@ export function parseFaults(text: string, source: string): FaultInjectionConfig 
   }
   const parsed = faultsSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'settings';
-      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-      return `  - ${where}: ${issue.message}${keys}`;
-    });
+    const problems = zodIssueMessages(parsed.error, 'settings').map((problem) => `  - ${problem}`);
     throw new StartConfigError(
       `${source} has invalid fault injection settings:\n${problems.join('\n')}\nExample: {"capacityUnavailable":0.2,"resourceInitializationError":0.1,"seed":7}`,
     );

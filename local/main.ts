@@ -8,16 +8,20 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+// The execution-input rule batchctl run applies (lib/contracts/execution-input.ts); the console validates with it.
+import { manualExecutionName, validateManualInput } from '../cli/commands/run.ts';
 import { FolderInUseError } from '../lib/db/folder-lock.ts';
 import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
 import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
-import { formatProblem, loadSchedules } from '../lib/schedule/load.ts';
+import { formatProblem, loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
 import { formatInstant } from '../lib/schedule/time-format.ts';
 import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { WorkflowSynthesisError } from '../lib/workflows/synthesize.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
+import { ensureConsoleBuilt } from './console/build.ts';
+import { CONSOLE_PATH, createConsoleRoutes } from './console/routes.ts';
 import { describeNotifyResult } from './notify/deliver.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
@@ -56,7 +60,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const { jobs, problems, warnings } = await loadSchedules(config.schedulesDir);
+  const catalogue = await loadScheduleCatalogue(config.schedulesDir);
+  const { jobs, problems, warnings } = catalogue;
   for (const warning of warnings) err(`npm start: ${formatProblem(warning)}`);
   if (problems.length > 0) {
     err(
@@ -108,7 +113,30 @@ async function main(): Promise<number> {
     ]),
   };
 
+  // Built assets are never committed: build them when missing or older than the sources.
+  try {
+    if (await ensureConsoleBuilt()) out('console: built the browser assets (npm run build)');
+  } catch (error) {
+    // The API and the scheduler do not need the console: say why it is missing and go on.
+    err(
+      `console: could not build the browser assets (${error instanceof Error ? error.message : String(error)}); the console answers 503 until "npm run build" succeeds (it needs the devDependencies: npm ci)`,
+    );
+  }
+  let scheduler: Scheduler | undefined;
+  let stateMachineArnOf: (job: string) => string = () => '';
+  const consoleRoutes = createConsoleRoutes({
+    jobs,
+    effective: catalogue.effective,
+    stateMachineArn: (job) => stateMachineArnOf(job),
+    upcoming: (job, count) => scheduler?.upcomingFor(job, count),
+    validateInput: validateManualInput,
+    manualExecutionName,
+  });
+
   const runtime = await startLocalRuntime({
+    routes: consoleRoutes,
+    // Failure notifications link to the execution's console page (SFN_BATCH_CONSOLE_URL).
+    consolePath: CONSOLE_PATH,
     jobs,
     dataDir: config.dataDir,
     port: config.port,
@@ -135,13 +163,14 @@ async function main(): Promise<number> {
     warn: (message) => err(`[local runtime] ${message}`),
   });
   closers.push({ what: 'local runtime', close: () => runtime.close() });
+  stateMachineArnOf = (job) => runtime.stateMachineArn(job);
+  const consoleUrl = `${runtime.endpoint}${CONSOLE_PATH}`;
   const client = new SFNClient({
     endpoint: runtime.endpoint,
     region: REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 
-  let scheduler: Scheduler | undefined;
   if (config.schedule) {
     scheduler = createScheduler({
       jobs: scheduledJobs,
@@ -166,6 +195,7 @@ async function main(): Promise<number> {
     pid: process.pid,
     startedAt: startedAt.toISOString(),
     stage: STAGE,
+    consoleUrl,
   });
   closers.push({ what: 'runtime.json', close: () => removeRuntimeFile(config.dataDir, process.pid) });
 
@@ -290,7 +320,7 @@ function printStatusBlock(
     '',
     'sfn-batch local runtime is up',
     `  Step Functions API  ${runtime.endpoint}   (AWS SDK/CLI: --endpoint-url ${runtime.endpoint})`,
-    '  Console             not part of this build; use "npm run batchctl -- ps" or the AWS CLI against the API',
+    `  Console             ${runtime.endpoint}${CONSOLE_PATH}/   (jobs, executions, graphs, start/stop/redrive)`,
     `  Database            ${externalDatabase ? 'DATABASE_URL (external PostgreSQL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}, served to tasks at ${databaseUrl}`}`,
     `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
     `  Jobs                ${jobs.length} state machines; ${

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
+import { REPO_ROOT } from '../lib/schedule/load.ts';
 import { CONTAINERS, scanContainerFolders } from '../lib/workflows/containers.ts';
 import {
   lambdaFunctionName,
@@ -26,7 +26,7 @@ import {
   STEP_FUNCTIONS_RULES,
 } from './sfn/api-rules.ts';
 import { SfnApiError } from './sfn/errors.ts';
-import { createApiServer } from './sfn/server.ts';
+import { type ApiHandlers, createApiServer } from './sfn/server.ts';
 import {
   type Definition,
   type ExecutionEvent,
@@ -102,6 +102,10 @@ export interface LocalRuntimeOptions {
   heartbeatIntervalMs?: number;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** More routes on the same server, tried before the API (the console: local/console/routes.ts). */
+  routes?: ApiHandlers['routes'];
+  /** Path of the console on this endpoint: the notify Lambda links executions to `<endpoint><consolePath>/executions/<arn>` (SFN_BATCH_CONSOLE_URL). */
+  consolePath?: string;
 }
 
 export interface LocalRuntime {
@@ -110,8 +114,6 @@ export interface LocalRuntime {
   /** Stops running tasks as ECS would (SIGTERM, then SIGKILL) and records their executions ABORTED. */
   close(): Promise<void>;
 }
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Starts the local Step Functions API (and its ECS/Lambda stand-ins) on 127.0.0.1. */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -234,6 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const server = createApiServer(
       {
+        ...(options.routes === undefined ? {} : { routes: options.routes }),
         targets: [
           {
             targetPrefix: STEP_FUNCTIONS_MODEL.metadata.targetPrefix,
@@ -285,6 +288,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { port } = server.address() as AddressInfo;
     const endpoint = `http://127.0.0.1:${port}`;
     lambdaEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
+    if (options.consolePath !== undefined)
+      lambdaEnvironment.SFN_BATCH_CONSOLE_URL = `${endpoint}${options.consolePath}`;
     taskEnvironment.AWS_ENDPOINT_URL_SFN = endpoint;
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();

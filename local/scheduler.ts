@@ -74,6 +74,11 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** The next `count` runs across all scheduled jobs, earliest first. */
   upcoming(count: number): UpcomingRun[];
+  /**
+   * The next `count` runs of one job as this scheduler will fire them (rate() counts from
+   * its stored anchor); undefined when the scheduler does not schedule that job.
+   */
+  upcomingFor(job: string, count: number): Date[] | undefined;
   /** Number of jobs with a schedule that will fire (enabled, with a future run). */
   scheduledJobCount(): number;
 }
@@ -350,6 +355,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       runs.sort((a, b) => a.at.getTime() - b.at.getTime() || a.job.localeCompare(b.job));
       return runs.slice(0, count);
+    },
+    upcomingFor(job, count) {
+      const entry = scheduled.find((candidate) => candidate.job.name === job);
+      if (entry === undefined) return undefined;
+      if (entry.next === undefined || count < 1) return [];
+      const following = computeNextRuns(entry.expression, entry.job.timezone, entry.next, count - 1, {
+        ...(anchorOption(entry) ? { anchor: anchorOption(entry) } : {}),
+      });
+      return [entry.next, ...following];
     },
     scheduledJobCount() {
       return scheduled.filter((entry) => entry.next !== undefined).length;

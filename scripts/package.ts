@@ -37,8 +37,10 @@ for (const { folder } of Object.values(WORKFLOW_LAMBDAS)) {
     format: 'esm',
     sourcemap: true,
     minify: true,
-    // Optional native binding of `pg`; the pure-JS client is used.
-    external: ['pg-native'],
+    // `pg-native`: optional native binding of `pg`; the pure-JS client is used.
+    // `@electric-sql/pglite`: the embedded database of npm start, loaded lazily and only
+    // without DATABASE_URL; a Lambda always has a real PostgreSQL, so it stays out.
+    external: ['pg-native', '@electric-sql/pglite'],
     // CommonJS dependencies inside an ES module bundle still call require().
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

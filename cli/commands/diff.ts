@@ -1,9 +1,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { renderCostSection } from '../../lib/cost/diff-section.ts';
+import { loadPriceBook } from '../../lib/cost/prices.ts';
 import { renderDiffReport } from '../../lib/schedule/diff.ts';
 import { loadScheduleCatalogue, parseScheduleCatalogue } from '../../lib/schedule/load.ts';
+import { resolveDataDir } from '../../local/runtime-file.ts';
 import { EXIT, parseInstant, projectRoot } from '../common.ts';
 import { readSchedulesAtRef, refExists } from '../git.ts';
+import { DEFAULT_REGION, localObservations } from './cost.ts';
 
 export function register(program: Command): void {
   program
@@ -12,12 +16,15 @@ export function register(program: Command): void {
     .option('--base <ref>', 'git ref to compare against (default: origin/main if it exists, else HEAD)')
     .option('--head <ref>', 'git ref to compare (default: the working tree)')
     .option('--after <instant>', 'compute next runs after this ISO 8601 instant instead of now')
+    .option('--region <region>', 'price data for the cost section', DEFAULT_REGION)
     .addHelpText(
       'after',
       `
 Compares effective values (after _defaults.yml), so a change to the defaults shows on
 every job it affects. For schedule, timezone and enabled changes the report lists the
 next 5 runs before and after. A base whose files do not validate is reported, not fatal.
+The cost section estimates next month's cost of each changed job before and after
+(see batchctl cost).
 
 Examples:
   $ batchctl diff
@@ -45,7 +52,12 @@ Exit codes: 0 report written, 1 report written but the head has invalid schedule
         headLabel: options.head ?? 'working tree',
         now,
       });
-      process.stdout.write(report);
+      const cost = await renderCostSection(baseCatalogue, headCatalogue, {
+        now,
+        book: loadPriceBook(command.opts<{ region: string }>().region),
+        observed: localObservations(resolveDataDir(), 10),
+      });
+      process.stdout.write(`${report}\n${cost}`);
       if (headCatalogue.problems.length > 0) process.exitCode = EXIT.problem;
     });
 }

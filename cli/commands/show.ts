@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { effectiveSettings } from '../../lib/schedule/effective-settings.ts';
 import type { ValueOrigin } from '../../lib/schedule/load.ts';
 import { plannedRuns, scheduleInWords } from '../../lib/schedule/runs.ts';
 import { storedRateAnchor } from '../../lib/schedule/scheduler-state.ts';
-import { KNOWN_KEYS } from '../../lib/schedule/schema.ts';
 import { formatInstant } from '../../lib/schedule/time-format.ts';
 import { findJob, loadCatalogue, localSchedulerState } from '../common.ts';
 
@@ -36,26 +36,14 @@ Exit codes: 0 ok, 1 the job's file is invalid, 2 unknown job.`,
       const job = findJob(catalogue, name);
       const effective = catalogue.effective.get(job.name);
       if (!effective) return;
-      const rows: [string, string][] = [];
-      const values = effective.values as Record<string, unknown>;
-      for (const key of KNOWN_KEYS[''] ?? []) {
-        const value = values[key];
-        if (value === undefined) continue;
-        const children = KNOWN_KEYS[key];
-        if (children && typeof value === 'object' && value !== null) {
-          rows.push([`${key}:`, '']);
-          for (const child of children) {
-            const childValue = (value as Record<string, unknown>)[child];
-            if (childValue === undefined) continue;
-            rows.push([
-              `  ${child}: ${render(childValue)}`,
-              ORIGIN_NOTE[effective.origins[`${key}.${child}`] ?? 'job'],
-            ]);
-          }
-        } else {
-          rows.push([`${key}: ${render(value)}`, ORIGIN_NOTE[originOf(effective.origins, key)]]);
-        }
-      }
+      const rows: [string, string][] = effectiveSettings(effective).map((setting) =>
+        setting.value === undefined
+          ? [`${setting.key}:`, '']
+          : [
+              `${setting.depth === 1 ? '  ' : ''}${setting.key}: ${render(setting.value)}`,
+              ORIGIN_NOTE[setting.origin],
+            ],
+      );
       const width = Math.min(40, Math.max(...rows.filter(([, note]) => note).map(([text]) => text.length)));
       const plan = job.enabled
         ? plannedRuns(job, new Date(), 1, storedRateAnchor(await localSchedulerState(), job))
@@ -74,13 +62,4 @@ Exit codes: 0 ok, 1 the job's file is invalid, 2 unknown job.`,
 
 function render(value: unknown): string {
   return stringify(value, { collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).trim();
-}
-
-/** Origin of a top-level key; a mapping such as `input` counts as the job's if any part of it is. */
-function originOf(origins: Readonly<Record<string, ValueOrigin>>, key: string): ValueOrigin {
-  const own = origins[key];
-  if (own) return own;
-  const parts = Object.entries(origins).filter(([field]) => field.startsWith(`${key}.`));
-  if (parts.some(([, origin]) => origin === 'job')) return 'job';
-  return parts[0]?.[1] ?? 'job';
 }

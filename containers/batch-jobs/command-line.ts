@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ContainerTaskInput } from '#lib/contracts/execution-input.ts';
 import { TASK_INPUT_ENV } from '#lib/contracts/execution-input.ts';
+import { describeZodIssues } from '#lib/zod-issues.ts';
 import type { JobDefinition } from './job-context.ts';
 
 /** A problem with argv or the task input: the process prints it and exits 2 (not retried, not the job's fault). */
@@ -34,10 +35,9 @@ export function parseTaskInput(raw: string | undefined): ContainerTaskInput {
   }
   const parsed = taskInputSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    throw new UsageError(
+      `${TASK_INPUT_ENV} is invalid — ${describeZodIssues(parsed.error)}; example: ${INPUT_EXAMPLE}`,
     );
-    throw new UsageError(`${TASK_INPUT_ENV} is invalid — ${problems.join('; ')}; example: ${INPUT_EXAMPLE}`);
   }
   return parsed.data;
 }

@@ -11,6 +11,7 @@ import { databaseConfigFromEnv, openDatabase } from '#lib/db/index.ts';
 import { createLogger } from '#lib/logger.ts';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage, storageConfigFromEnv } from '#lib/storage/index.ts';
+import { describeZodIssues } from '#lib/zod-issues.ts';
 import { convertBatch, loadBatchTargets, ManifestError } from './convert-batch.ts';
 
 const EXIT_FAILED = 1;
@@ -53,9 +54,7 @@ async function main(): Promise<number> {
   }
   const parsed = taskInputSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
+    const problems = describeZodIssues(parsed.error);
     return usage(`${TASK_INPUT_ENV} is invalid (${problems}); expected e.g. ${INPUT_EXAMPLE}`);
   }
   const input = parsed.data;

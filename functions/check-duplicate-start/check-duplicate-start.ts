@@ -7,6 +7,7 @@ import {
   parseExecutionInput,
 } from '#lib/contracts/execution-input.ts';
 import type { Logger } from '#lib/logger.ts';
+import { describeZodIssues } from '#lib/zod-issues.ts';
 
 export { InvalidExecutionInputError };
 
@@ -40,9 +41,7 @@ export type GuardInput = Omit<z.infer<typeof guardInputSchema>, 'input'> & { inp
 export function parseGuardInput(event: unknown): GuardInput {
   const parsed = guardInputSchema.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
+    const problems = describeZodIssues(parsed.error);
     // The payload is built by the state machine, not the caller: a deployment problem.
     throw new InvalidExecutionInputError(
       `The guard's payload from the state machine is invalid (${problems})`,

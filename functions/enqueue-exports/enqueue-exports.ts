@@ -12,6 +12,7 @@ import { isValidTimeZone } from '#lib/cron/index.ts';
 import type { Database } from '#lib/db/index.ts';
 import type { Logger } from '#lib/logger.ts';
 import type { ObjectStorage } from '#lib/storage/index.ts';
+import { describeZodIssues } from '#lib/zod-issues.ts';
 import { packBatches } from './pack-batches.ts';
 import { exportPeriod } from './period.ts';
 
@@ -41,9 +42,7 @@ const inputSchema = z.object({
 export function parseEnqueueInput(event: unknown): EnqueueExportsInput {
   const parsed = inputSchema.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
+    const problems = describeZodIssues(parsed.error);
     throw new InvalidEnqueueInputError(
       `Enqueue input is invalid (${problems}). Expected e.g. {"job":"export-monthly","executionArn":"arn:...",` +
         '"scheduledTime":"2026-11-01T01:00:00+09:00","timezone":"Asia/Tokyo","frequency":"monthly","recordsPerBatch":200000}.',
@@ -58,8 +57,8 @@ export function exportRunId(job: string, periodLabel: string, executionArn: stri
   return `${job}-${periodLabel}-${hash}`;
 }
 
-// Settings due for a run: this frequency, enabled, workspace and template alive.
-const DUE_SETTINGS = `
+// Settings due for a run: this frequency, enabled, workspace and template alive (also read by the planner, lib/cost).
+export const DUE_SETTINGS = `
   SELECT s.workspace_id, s.template_id
   FROM export_settings s
   JOIN workspaces w ON w.id = s.workspace_id AND w.deleted_at IS NULL

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Driver, Session } from './database.ts';
 import { runQuery } from './database.ts';
 import { acquireFolderLock } from './folder-lock.ts';
@@ -41,8 +41,28 @@ function pgliteSession(pglite: PGlite): Session {
   };
 }
 
+/**
+ * PGlite is loaded on first use only: it is a development dependency (local runtime,
+ * tests), so the Lambda bundles and container images never carry it, and a production
+ * process that is given DATABASE_URL never loads it (loading it reads its 6 MB data file and 9 MB of WebAssembly).
+ */
+async function loadPglite(): Promise<typeof import('@electric-sql/pglite')> {
+  try {
+    return await import('@electric-sql/pglite');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'No database configured: DATABASE_URL (or DATABASE_URL_PARAMETER on AWS) is unset, and the embedded ' +
+        'PGlite database is not installed here (it is a development dependency for npm start and the tests). ' +
+        'Set DATABASE_URL=postgres://user@host:5432/db.',
+      { cause: error },
+    );
+  }
+}
+
 /** Opens (creating if needed) the embedded database at dataDir, or in memory for `memory://`. */
 export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
+  const { PGlite } = await loadPglite();
   const inMemory = dataDir.startsWith('memory://');
   // Before anything touches the folder: a second process on it corrupts it (FolderInUseError).
   const releaseFolder = inMemory ? () => undefined : acquireFolderLock(dataDir);

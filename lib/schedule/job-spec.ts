@@ -78,6 +78,8 @@ export interface JobSpec {
   size: TaskSize;
   /** Per-task timeout; the state machine stops the task after this long. */
   timeoutSeconds: number;
+  /** Declared typical run time of one task, for cost estimates when no runs have been observed. */
+  expectedDurationSeconds?: number | undefined;
   concurrency: ConcurrencyPolicy;
   /** Run on Fargate Spot (cheaper, may be interrupted: `SpotInterruption` is retried). */
   spot: boolean;

@@ -770,6 +770,8 @@ function toJobSpec(name: string, sourceFile: string, file: ScheduleFile): JobSpe
     command: file.command,
     size: { cpu: file.cpu, memory: file.memory },
     timeoutSeconds: parseDuration(file.timeout) ?? 0,
+    expectedDurationSeconds:
+      file.expectedDuration === undefined ? undefined : parseDuration(file.expectedDuration),
     concurrency: file.concurrency,
     spot: file.spot,
     retry: {

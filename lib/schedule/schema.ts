@@ -34,6 +34,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   cpu: '256',
   memory: '512',
   timeout: '30m',
+  expectedDuration: '5m',
   concurrency: 'forbid',
   spot: 'false',
   retry: '{ maxAttempts: 3, interval: 30s, backoffRate: 2, retryOnJobFailure: false }',
@@ -175,6 +176,7 @@ export const scheduleFileSchema = z.strictObject(
     cpu: z.int({ error: expected('Fargate CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384)') }),
     memory: z.int({ error: expected('memory in MiB') }),
     timeout: duration(TIMEOUT_BOUNDS, '30m'),
+    expectedDuration: duration({ minSeconds: 1, maxSeconds: TIMEOUT_BOUNDS.maxSeconds }, '5m').optional(),
     concurrency: z.enum(['forbid', 'allow'], { error: expected('forbid or allow') }),
     spot: z.boolean({ error: expected('true or false') }),
     retry: z.strictObject(

@@ -115,6 +115,17 @@ export function taskDefinitionProperties(stage: string, container: string): Json
     ],
   };
 }
+/** The CloudWatch Logs log-delivery actions Step Functions logging needs (on Resource "*"). */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+] as const;
 
 /** SSM parameter names of the deployment's secrets (SecureString, created out of band). */
 export function secretParameterNames(stage: string) {
@@ -177,6 +188,13 @@ function stateMachine(job: JobSpec, settings: DeploymentSettings): JsonObject {
     type: 'STANDARD',
     role: getAtt('StateMachinesRole'),
     definition: synthesizeDefinition(job, cloudFormationSynthesisContext(settings.stage)),
+    // Failures only, without input and output (they may hold customer data); the
+    // execution history keeps the details for 90 days.
+    loggingConfig: {
+      level: 'ERROR',
+      includeExecutionData: false,
+      destinations: [getAtt('StateMachinesLogGroup')],
+    },
     tags: jobTags(job, settings.stage),
     events: [
       {
@@ -363,6 +381,15 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
     Type: 'AWS::Logs::LogGroup',
     Properties: { LogGroupName: taskLogGroup, RetentionInDays: logRetentionDays },
   };
+  // The /aws/vendedlogs/ prefix keeps the log-delivery resource policy small however many
+  // state machines log here (AWS's advice for Step Functions logging).
+  Resources.StateMachinesLogGroup = {
+    Type: 'AWS::Logs::LogGroup',
+    Properties: {
+      LogGroupName: `/aws/vendedlogs/states/${SERVICE_NAME}-${stage}`,
+      RetentionInDays: logRetentionDays,
+    },
+  };
   Resources.ExportsBucket = {
     Type: 'AWS::S3::Bucket',
     Properties: {
@@ -463,6 +490,14 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
         ...CONTAINERS.map((container) => getAtt(taskRoleLogicalId(container))),
       ],
       Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    {
+      // Execution logging to CloudWatch Logs goes through log delivery, whose actions take
+      // no resource-level permissions: AWS documents Resource "*" for exactly these, see
+      // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+      Effect: 'Allow',
+      Action: [...LOG_DELIVERY_ACTIONS],
+      Resource: '*',
     },
     {
       // runTask.sync waits for the task through this Step Functions-managed rule.

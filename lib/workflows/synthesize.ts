@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { TASK_INPUT_ENV } from '../contracts/execution-input.ts';
+import { provisioningFailures, retriedRunTaskErrors } from '../contracts/provisioning-failures.ts';
 import { type JobSpec, SERVICE_NAME, type WorkflowKind } from '../schedule/job-spec.ts';
-import { fillTemplate, type JsonObject, type JsonValue } from './fill-template.ts';
+import { fillTemplate, type JsonObject, type JsonValue, TemplateFillError } from './fill-template.ts';
 import { manualRunHelp } from './manual-run.ts';
 import { CONTAINERS, lambdaFunctionName, WORKFLOW_LAMBDAS, type WorkflowLambdaKey } from './names.ts';
 
@@ -78,6 +79,46 @@ export function retryWaitSeconds(job: JobSpec): number[] {
   return waits;
 }
 
+/** Where both templates keep the stopped task parsed from a `States.TaskFailed` Cause. */
+const STOPPED_TASK_PATH = '$.stopped.task';
+
+/**
+ * The alternatives of the "why did the task stop?" Choice rule that sends a stopped task
+ * back to be retried: one per stopped-task kind in lib/contracts/provisioning-failures.ts.
+ * Each tests IsPresent first, because a Choice comparison on a missing field is a
+ * States.Runtime error on AWS.
+ */
+export function provisioningFailureConditions(taskPath = STOPPED_TASK_PATH): JsonObject[] {
+  return provisioningFailures().flatMap(([name, kind]): JsonObject[] => {
+    if (kind.surface !== 'stopped-task') return [];
+    if ('stopCode' in kind.match) {
+      const variable = `${taskPath}.StopCode`;
+      return [
+        {
+          And: [
+            { Variable: variable, IsPresent: true },
+            { Variable: variable, StringEquals: kind.match.stopCode },
+          ],
+        },
+      ];
+    }
+    const phrase = kind.match.reasonIncludes;
+    // StringMatches treats `*` as a wildcard and `\` as an escape.
+    if (/[*\\]/.test(phrase)) {
+      throw new TemplateFillError(`provisioning failure ${name}: reasonIncludes may not contain * or \\`);
+    }
+    const variable = `${taskPath}.StoppedReason`;
+    return [
+      {
+        And: [
+          { Variable: variable, IsPresent: true },
+          { Variable: variable, StringMatches: `*${phrase}*` },
+        ],
+      },
+    ];
+  });
+}
+
 /**
  * Whether `text` holds `${` or `#{`: CloudFormation's Fn::Sub (which carries the
  * definition) would read `${...}` as a substitution, and serverless-step-functions
@@ -145,6 +186,8 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
     SecurityGroups: context.securityGroups,
     AssignPublicIp: context.assignPublicIp,
     TaskInputEnv: TASK_INPUT_ENV,
+    RetriedRunTaskErrors: retriedRunTaskErrors(),
+    ProvisioningFailureConditions: provisioningFailureConditions(),
   };
 
   let values = common;
@@ -165,8 +208,83 @@ export function synthesizeDefinition(job: JobSpec, context: SynthesisContext): A
       MaxConcurrency: job.export.maxConcurrency,
     };
   }
-  const filled = fillTemplate(loadTemplate(job.workflow), values, templatePath(job.workflow));
-  return filled as AslDefinition;
+  const filled = fillTemplate(
+    loadTemplate(job.workflow),
+    values,
+    templatePath(job.workflow),
+  ) as AslDefinition;
+  // Top-level keys first, as Step Functions shows them.
+  const { Comment, StartAt, States, ...rest } = filled;
+  return {
+    Comment,
+    StartAt,
+    TimeoutSeconds: wholeRunTimeoutSeconds(job, filled),
+    States,
+    ...rest,
+  } as AslDefinition;
+}
+
+const DAY_SECONDS = 86_400;
+/** Length of an export period; a month counts as its shortest, 28 days. */
+const EXPORT_PERIOD_SECONDS = {
+  daily: DAY_SECONDS,
+  weekly: 7 * DAY_SECONDS,
+  monthly: 28 * DAY_SECONDS,
+} as const;
+
+interface Retrier {
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+}
+
+/** The longest a state's Retry field can pause in total: every retrier used up, each pause at its cap. */
+function longestRetryPauses(state: JsonObject | undefined): number {
+  const retriers = (state?.Retry ?? []) as Retrier[];
+  let total = 0;
+  for (const retrier of retriers) {
+    for (let attempt = 0; attempt < (retrier.MaxAttempts ?? 3); attempt++) {
+      const pause = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt;
+      total += Math.min(pause, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+    }
+  }
+  return total;
+}
+
+function retryCount(state: JsonObject | undefined): number {
+  return ((state?.Retry ?? []) as Retrier[]).reduce((sum, retrier) => sum + (retrier.MaxAttempts ?? 3), 0);
+}
+
+/**
+ * The whole-run limit (the definition's top-level `TimeoutSeconds`): past it, no run of
+ * this job can still serve its purpose, so Step Functions ends it as TIMED_OUT (and
+ * stops its task). The rule, from the job spec and the definition's own Retry fields:
+ *
+ * - `task`: the longest a run can legitimately take. The guard Lambda may time out on
+ *   every one of its attempts, plus its retry pauses; then each of the job's
+ *   `retry.maxAttempts` task attempts may run for the job's `timeout`, after the RunTask
+ *   Retry pauses (RunTask API errors are answered at once, so they add only their
+ *   pauses); plus the pauses between attempts. Rounded up to a whole minute.
+ * - `xlsx-export`: one export period (a day, a week, or 28 days for a month, the shortest
+ *   month). The number of batches depends on the data, so no sum bounds the Map; but a
+ *   run for one period must be over before the next period's run is due.
+ */
+export function wholeRunTimeoutSeconds(job: JobSpec, definition: AslDefinition): number {
+  if (job.workflow === 'xlsx-export') {
+    const frequency = job.export?.frequency ?? 'monthly';
+    return EXPORT_PERIOD_SECONDS[frequency];
+  }
+  const guard = definition.States[definition.StartAt];
+  const runTask = Object.values(definition.States).find(
+    (state) => state.Resource === 'arn:aws:states:::ecs:runTask.sync',
+  );
+  const guardSeconds =
+    Number(guard?.TimeoutSeconds ?? 0) * (1 + retryCount(guard)) + longestRetryPauses(guard);
+  const attemptSeconds = job.timeoutSeconds + longestRetryPauses(runTask);
+  const pausesBetweenAttempts = retryWaitSeconds(job).reduce((sum, seconds) => sum + seconds, 0);
+  const total = guardSeconds + job.retry.maxAttempts * attemptSeconds + pausesBetweenAttempts;
+  return Math.ceil(total / 60) * 60;
 }
 
 /**

@@ -1,30 +1,38 @@
-/** Shares of task starts (0..1) failing with each provisioning failure kind. */
-export interface FaultInjectionConfig {
-  /** RunTask API error → Step Functions error `ECS.AmazonECSException`, "Capacity is unavailable at this time...". */
-  capacityUnavailable?: number;
-  /** Task created, then stops: StopCode TaskFailedToStart, StoppedReason "ResourceInitializationError: ...". */
-  resourceInitializationError?: number;
-  /** TaskFailedToStart, "CannotPullContainerError: ...". */
-  cannotPullContainerError?: number;
-  /** TaskFailedToStart, "Timeout waiting for network interface provisioning to complete.". */
-  eniProvisioningTimeout?: number;
-  /** Running task stopped mid-run: StopCode SpotInterruption (only for tasks on FARGATE_SPOT). */
-  spotInterruption?: number;
-  seed?: number;
-}
+import {
+  PROVISIONING_FAILURES,
+  type ProvisioningFailureName,
+  provisioningFailures,
+} from '#lib/contracts/provisioning-failures.ts';
+import { seededRandom } from '#lib/random.ts';
+
+/**
+ * Shares of task starts (0..1) failing with each provisioning-failure kind of
+ * lib/contracts/provisioning-failures.ts (the keys are its names), and the seed of the draws.
+ */
+export type FaultInjectionConfig = Partial<Record<ProvisioningFailureName, number>> & { seed?: number };
+
+/** The fault-injection setting names, in list order (for help text and validation). */
+export const FAULT_KEYS = Object.keys(PROVISIONING_FAILURES) as ProvisioningFailureName[];
+
+/** The kinds drawn when a task starts (RunTask errors and tasks that never run), in list order. */
+export const START_FAULT_KEYS: ProvisioningFailureName[] = provisioningFailures()
+  .filter(([, kind]) => kind.surface === 'runtask-error' || kind.injected.phase === 'start')
+  .map(([name]) => name);
+
+/** Rounding slack when start shares are summed (0.7 + 0.2 + 0.1 may exceed 1 in floating point). */
+export const FAULT_SHARE_SLACK = 1e-9;
 
 export type StartFault =
-  | { kind: 'capacityUnavailable' }
-  | { kind: 'taskFailedToStart'; reason: string }
+  | { kind: 'runTaskError'; error: string; message: string }
+  | { kind: 'taskFailedToStart'; stopCode: string; reason: string }
   | undefined;
 
-const START_FAILURE_REASONS = {
-  resourceInitializationError:
-    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed (injected by the local runtime)',
-  cannotPullContainerError:
-    'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref: i/o timeout (injected by the local runtime)',
-  eniProvisioningTimeout: 'Timeout waiting for network interface provisioning to complete.',
-} as const;
+/** A running task stopped by the platform (a Spot interruption), after `afterMs`. */
+export interface RunningFault {
+  afterMs: number;
+  stopCode: string;
+  reason: string;
+}
 
 /**
  * Draws provisioning failures for task starts. Deterministic for a given seed, so a
@@ -35,59 +43,49 @@ export class FaultPicker {
   private readonly random: () => number;
 
   constructor(config: FaultInjectionConfig = {}) {
-    const shares: Array<[string, number | undefined]> = [
-      ['capacityUnavailable', config.capacityUnavailable],
-      ['resourceInitializationError', config.resourceInitializationError],
-      ['cannotPullContainerError', config.cannotPullContainerError],
-      ['eniProvisioningTimeout', config.eniProvisioningTimeout],
-      ['spotInterruption', config.spotInterruption],
-    ];
-    for (const [key, share] of shares) {
+    for (const name of FAULT_KEYS) {
+      const share = config[name];
       if (share !== undefined && !(share >= 0 && share <= 1)) {
-        throw new RangeError(`faults.${key} must be a share between 0 and 1 (e.g. 0.2), got ${share}`);
+        throw new RangeError(`faults.${name} must be a share between 0 and 1 (e.g. 0.2), got ${share}`);
       }
     }
-    const startTotal = shares.slice(0, 4).reduce((sum, [, share]) => sum + (share ?? 0), 0);
-    if (startTotal > 1) {
+    const startTotal = START_FAULT_KEYS.reduce((sum, name) => sum + (config[name] ?? 0), 0);
+    if (startTotal > 1 + FAULT_SHARE_SLACK) {
       throw new RangeError(
-        `faults: the start failure shares (capacity, resource init, image pull, ENI) add up to ${startTotal}; they must add up to at most 1`,
+        `faults: the start failure shares (${START_FAULT_KEYS.join(', ')}) add up to ${startTotal}; they must add up to at most 1`,
       );
     }
     this.config = config;
-    this.random = mulberry32(config.seed ?? Date.now());
+    this.random = seededRandom(config.seed ?? Date.now());
   }
 
   /** Picks the fate of one task start: a RunTask API error, a task that fails to start, or none. */
   pickStartFault(): StartFault {
     const draw = this.random();
-    let bound = this.config.capacityUnavailable ?? 0;
-    if (draw < bound) return { kind: 'capacityUnavailable' };
-    for (const key of [
-      'resourceInitializationError',
-      'cannotPullContainerError',
-      'eniProvisioningTimeout',
-    ] as const) {
-      bound += this.config[key] ?? 0;
-      if (draw < bound) return { kind: 'taskFailedToStart', reason: START_FAILURE_REASONS[key] };
+    let bound = 0;
+    for (const [name, kind] of provisioningFailures()) {
+      if (kind.surface === 'stopped-task' && kind.injected.phase !== 'start') continue;
+      bound += this.config[name] ?? 0;
+      if (draw >= bound) continue;
+      return kind.surface === 'runtask-error'
+        ? { kind: 'runTaskError', error: kind.error, message: kind.injectedMessage }
+        : { kind: 'taskFailedToStart', stopCode: kind.injected.stopCode, reason: kind.injected.reason };
     }
     return undefined;
   }
 
-  /** For a Spot task: milliseconds after start at which it is interrupted, or undefined. */
-  pickSpotInterruption(): number | undefined {
-    const share = this.config.spotInterruption ?? 0;
-    if (share === 0 || this.random() >= share) return undefined;
-    return 100 + Math.floor(this.random() * 400);
+  /** For a Spot task: when and how the platform stops it mid-run, or undefined. */
+  pickRunningFault(): RunningFault | undefined {
+    for (const [name, kind] of provisioningFailures()) {
+      if (kind.surface !== 'stopped-task' || kind.injected.phase !== 'running') continue;
+      const share = this.config[name] ?? 0;
+      if (share === 0 || this.random() >= share) continue;
+      return {
+        afterMs: 100 + Math.floor(this.random() * 400),
+        stopCode: kind.injected.stopCode,
+        reason: kind.injected.reason,
+      };
+    }
+    return undefined;
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

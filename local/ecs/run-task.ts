@@ -10,7 +10,7 @@ import {
 } from '../../lib/contracts/task-input-limits.ts';
 import { TaskStateError } from '../sfn/errors.ts';
 import type { ExecutionStore, TaskLogLine, TaskMeta } from '../store/execution-store.ts';
-import type { FaultPicker } from './faults.ts';
+import type { FaultPicker, RunningFault } from './faults.ts';
 import { type RegisteredTask, TaskRegistry } from './task-registry.ts';
 
 const keyValueSchema = z.object({ Name: z.string(), Value: z.string() });
@@ -134,12 +134,7 @@ export class EcsEmulator {
     }
 
     const fault = this.options.faults.pickStartFault();
-    if (fault?.kind === 'capacityUnavailable') {
-      throw new TaskStateError(
-        'ECS.AmazonECSException',
-        `Capacity is unavailable at this time. Please try again later or in a different availability zone (Service: AmazonECS; Status Code: 400; Error Code: ServerException; Request ID: ${randomUUID()}; Proxy: null) (injected by the local runtime)`,
-      );
-    }
+    if (fault?.kind === 'runTaskError') throw new TaskStateError(fault.error, fault.message);
 
     const task = new LocalTask(this.options, parameters, container, entrypoint, context.executionArn);
     this.tasks.add(task);
@@ -173,10 +168,10 @@ export class EcsEmulator {
         try {
           if (fault?.kind === 'taskFailedToStart') {
             await sleep(25);
-            return task.finishWithoutProcess({ stopCode: 'TaskFailedToStart', reason: fault.reason });
+            return task.finishWithoutProcess({ stopCode: fault.stopCode, reason: fault.reason });
           }
-          const spotDelay = task.isSpot ? this.options.faults.pickSpotInterruption() : undefined;
-          return await task.run(spotDelay);
+          // Only Spot capacity is reclaimed mid-run.
+          return await task.run(task.isSpot ? this.options.faults.pickRunningFault() : undefined);
         } finally {
           this.slots.release();
         }
@@ -328,7 +323,7 @@ class LocalTask implements RegisteredTask {
     throw new TaskStateError('States.TaskFailed', JSON.stringify(this.describe()));
   }
 
-  async run(spotInterruptionAfterMs: number | undefined): Promise<JsonRecord> {
+  async run(runningFault: RunningFault | undefined): Promise<JsonRecord> {
     if (this.stopRequest !== undefined) this.finishWithoutProcess();
     const overrideEnvironment = Object.fromEntries(
       (this.parameters.Overrides?.ContainerOverrides?.[0]?.Environment ?? []).map((item) => [
@@ -380,15 +375,12 @@ class LocalTask implements RegisteredTask {
       this.meta.startedAt = new Date(this.startedAt).toISOString();
       this.persist();
     }
-    const spotTimer =
-      spotInterruptionAfterMs === undefined
+    const faultTimer =
+      runningFault === undefined
         ? undefined
-        : setTimeout(
-            () => void this.stop('SpotInterruption', 'Your Spot Task was interrupted.'),
-            spotInterruptionAfterMs,
-          );
+        : setTimeout(() => void this.stop(runningFault.stopCode, runningFault.reason), runningFault.afterMs);
     await closed;
-    if (spotTimer !== undefined) clearTimeout(spotTimer);
+    if (faultTimer !== undefined) clearTimeout(faultTimer);
     stdout.flush();
     stderr.flush();
     this.stoppedAt = Date.now();

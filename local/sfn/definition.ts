@@ -4,6 +4,8 @@
  * limit neutralised), the features it cannot run, and the walk over every state.
  */
 
+import { everyState } from '../../lib/workflows/states.ts';
+
 export type StateDefinition = Record<string, unknown>;
 export type Definition = { StartAt: string; States: Record<string, StateDefinition> } & Record<
   string,
@@ -19,6 +21,11 @@ export const WORK_STATE_TYPES = new Set(['Task', 'Map', 'Parallel']);
 export function prepareDefinition(definition: Definition, startAt: string | undefined): Definition {
   const copy = structuredClone(definition);
   if (startAt !== undefined) copy.StartAt = startAt;
+  // The interpreter times the whole run with one setTimeout, which fires at once past
+  // 2^31 ms (24.8 days); an export's whole-run limit is up to 28 days.
+  if (typeof copy.TimeoutSeconds === 'number' && copy.TimeoutSeconds > MAX_TIMER_SECONDS) {
+    copy.TimeoutSeconds = MAX_TIMER_SECONDS;
+  }
   for (const [, state] of indexStates(copy)) {
     if (state.Type !== 'Task') continue;
     // The interpreter puts 60 s on a Task without TimeoutSeconds; AWS has no such default.
@@ -53,22 +60,8 @@ export function unsupportedFeatures(definition: Definition): string[] {
 /** Every state by name, including those inside Map and Parallel states (the interpreter's overrides are by name). */
 export function indexStates(definition: { States?: unknown }): Map<string, StateDefinition> {
   const index = new Map<string, StateDefinition>();
-  const visit = (machine: { States?: unknown }) => {
-    const states = machine.States;
-    if (states === null || typeof states !== 'object') return;
-    for (const [name, value] of Object.entries(states as Record<string, unknown>)) {
-      if (value === null || typeof value !== 'object') continue;
-      const state = value as StateDefinition;
-      if (!index.has(name)) index.set(name, state);
-      for (const nested of [state.ItemProcessor, state.Iterator]) {
-        if (nested !== null && typeof nested === 'object') visit(nested as { States?: unknown });
-      }
-      if (Array.isArray(state.Branches)) {
-        for (const branch of state.Branches) if (branch !== null && typeof branch === 'object') visit(branch);
-      }
-    }
-  };
-  visit(definition);
+  for (const [name, state] of everyState<StateDefinition>(definition))
+    if (!index.has(name)) index.set(name, state);
   return index;
 }
 

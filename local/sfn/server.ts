@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError } from '../api/validate-request.ts';
+import { refusal, SECURITY_HEADERS } from '../console/request-guard.ts';
 
 /** AWS's request size limit for these APIs. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -19,6 +20,8 @@ export interface ApiHandlers {
   targets: ApiTarget[];
   /** Extra `GET /_local/...` routes for local tooling; undefined → 404. */
   local: (pathname: string, query: URLSearchParams) => unknown;
+  /** Other routes on the same server (the console); resolves true when it answered the request. */
+  routes?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /**
@@ -42,7 +45,22 @@ async function handle(
   response: ServerResponse,
   handlers: ApiHandlers,
 ): Promise<void> {
+  // Every route, the API included: DNS rebinding, cross-site posts (see request-guard.ts).
+  const refused = refusal(request, request.socket.localPort ?? 0);
+  if (refused !== undefined) {
+    request.resume();
+    const text = JSON.stringify({ __type: 'AccessDeniedException', message: refused.message });
+    response.writeHead(refused.status, {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+      Connection: 'close',
+    });
+    response.end(text);
+    return;
+  }
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  if (handlers.routes !== undefined && (await handlers.routes(request, response, url))) return;
   if (url.pathname.startsWith('/_local/')) {
     if (request.method !== 'GET')
       return send(response, 405, '1.0', { message: 'Only GET is served under /_local/' });

@@ -13,7 +13,12 @@ import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type EcsEmulator, signalTaskProcesses } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
-import type { ExecutionRecord, ExecutionStore, ResumePoint } from '../store/execution-store.ts';
+import type {
+  ExecutionRecord,
+  ExecutionStore,
+  ListingCursor,
+  ResumePoint,
+} from '../store/execution-store.ts';
 import { validateExecutionName } from './api-rules.ts';
 import {
   type Definition,
@@ -293,21 +298,38 @@ export class StepFunctionsService {
       throw new SfnApiError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
     }
     const machine = this.machine(request.stateMachineArn);
-    const records = this.options.store
-      .all()
-      .filter((record) => record.stateMachineArn === machine.arn)
-      .filter((record) => request.statusFilter === undefined || record.status === request.statusFilter)
-      .filter((record) => {
-        if (request.redriveFilter === 'REDRIVEN') return record.redriveCount > 0;
-        if (request.redriveFilter === 'NOT_REDRIVEN') return record.redriveCount === 0;
-        return true;
-      })
-      .sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
-    const page = paginate(
-      records,
-      request,
-      `ListExecutions:${machine.arn}:${request.statusFilter ?? ''}:${request.redriveFilter ?? ''}`,
-    );
+    const scope = `ListExecutions:${machine.arn}:${request.statusFilter ?? ''}:${request.redriveFilter ?? ''}`;
+    const size = request.maxResults === undefined || request.maxResults === 0 ? 100 : request.maxResults;
+    const after = request.nextToken === undefined ? undefined : readListingToken(request.nextToken, scope);
+    // PENDING_REDRIVE is never a stored status (a local redrive starts at once): it lists nothing.
+    const status = request.statusFilter === 'PENDING_REDRIVE' ? undefined : request.statusFilter;
+    const items: ExecutionRecord[] = [];
+    let more = false;
+    if (request.statusFilter !== 'PENDING_REDRIVE') {
+      // The store's newest-first index: a page reads its own executions, not the whole store.
+      for (const record of this.options.store.newestFirst(machine.arn, {
+        ...(status === undefined ? {} : { status }),
+        ...(after === undefined ? {} : { after }),
+      })) {
+        if (request.redriveFilter === 'REDRIVEN' && record.redriveCount === 0) continue;
+        if (request.redriveFilter === 'NOT_REDRIVEN' && record.redriveCount > 0) continue;
+        if (items.length === size) {
+          more = true;
+          break;
+        }
+        items.push(record);
+      }
+    }
+    const last = items.at(-1);
+    const page = {
+      items,
+      nextToken:
+        more && last !== undefined
+          ? Buffer.from(
+              JSON.stringify({ after: { startDate: last.startDate, name: last.name }, scope }),
+            ).toString('base64url')
+          : undefined,
+    };
     return compact({
       executions: page.items.map((record) =>
         compact({
@@ -706,6 +728,22 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
     'ValidationException',
     `${messages.length} validation error${messages.length === 1 ? '' : 's'} detected: ${messages.join('; ')}`,
   );
+}
+
+/**
+ * ListExecutions tokens hold the last execution shown rather than an offset, so executions
+ * started while someone pages do not shift later pages (new ones sort first).
+ */
+function readListingToken(token: string, scope: string): ListingCursor {
+  try {
+    const parsed = z
+      .object({ after: z.object({ startDate: z.string(), name: z.string() }), scope: z.string() })
+      .parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    if (parsed.scope !== scope) throw new Error('scope');
+    return parsed.after;
+  } catch {
+    throw new SfnApiError('InvalidToken', `Invalid Token: '${token}'`);
+  }
 }
 
 /** Opaque page tokens bound to the request they continue (AWS rejects a token used elsewhere). */

@@ -82,6 +82,32 @@ interface StoredExecution {
   record: ExecutionRecord;
   history: HistoryEvent[];
   dir: string;
+  /** The status the listings file it under (a caller may have changed `record` in place). */
+  listedStatus: ExecutionStatus;
+}
+
+/** Position in a newest-first listing: the last execution a page showed. */
+export interface ListingCursor {
+  startDate: string;
+  name: string;
+}
+
+/** Newest first, ties by name descending: the order ListExecutions returns. */
+function compareNewestFirst(a: ListingCursor, b: ListingCursor): number {
+  return b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name);
+}
+
+/** First index in `list` (sorted newest first) that sorts after `cursor`. */
+function indexAfter(list: readonly StoredExecution[], cursor: ListingCursor): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const item = list[middle];
+    if (item !== undefined && compareNewestFirst(item.record, cursor) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /**
@@ -96,6 +122,12 @@ interface StoredExecution {
 export class ExecutionStore {
   readonly root: string;
   private readonly executions = new Map<string, StoredExecution>();
+  /**
+   * Newest-first listings per state machine, and per state machine and status, so a
+   * ListExecutions page reads only the executions it returns (10,000 executions in the
+   * store must not make every page scan them all). Keys: `<arn>` and `<arn> <status>`.
+   */
+  private readonly listings = new Map<string, StoredExecution[]>();
 
   private readonly warn: (message: string) => void;
   /** The heartbeat found at start: the last instant the previous runtime was known alive. */
@@ -150,8 +182,34 @@ export class ExecutionStore {
             }
           }
         }
-        this.executions.set(record.executionArn, { record, history, dir });
+        this.executions.set(record.executionArn, { record, history, dir, listedStatus: record.status });
       }
+    }
+    for (const stored of this.executions.values()) {
+      for (const key of listingKeys(stored.record)) {
+        const list = this.listings.get(key);
+        if (list) list.push(stored);
+        else this.listings.set(key, [stored]);
+      }
+    }
+    for (const list of this.listings.values()) list.sort((a, b) => compareNewestFirst(a.record, b.record));
+  }
+
+  /**
+   * Executions of one state machine (optionally only those with `status`), newest first,
+   * starting after `after`. Lazy: a caller that stops after one page reads one page.
+   */
+  *newestFirst(
+    stateMachineArn: string,
+    options: { status?: ExecutionStatus; after?: ListingCursor } = {},
+  ): Generator<ExecutionRecord> {
+    const list = this.listings.get(listingKey(stateMachineArn, options.status)) ?? [];
+    let index = options.after === undefined ? 0 : indexAfter(list, options.after);
+    // A snapshot of identities is not needed: the generator re-reads the live list, and a
+    // status change moving an execution out of it only shifts what the next page shows.
+    for (; index < list.length; index++) {
+      const stored = list[index];
+      if (stored !== undefined) yield stored.record;
     }
   }
 
@@ -219,14 +277,22 @@ export class ExecutionStore {
     );
     mkdirSync(path.join(dir, 'tasks'), { recursive: true });
     writeAtomically(path.join(dir, 'definition.json'), JSON.stringify(definition));
-    this.executions.set(record.executionArn, { record, history: [], dir });
+    const stored: StoredExecution = { record, history: [], dir, listedStatus: record.status };
+    this.executions.set(record.executionArn, stored);
+    for (const key of listingKeys(record)) this.insertListed(key, stored);
     this.update(record);
   }
 
   update(record: ExecutionRecord): void {
     const stored = this.require(record.executionArn);
     record.updatedAt = new Date().toISOString();
+    const moved = stored.listedStatus !== record.status;
+    if (moved) this.removeListed(listingKey(record.stateMachineArn, stored.listedStatus), stored);
     stored.record = record;
+    if (moved) {
+      stored.listedStatus = record.status;
+      this.insertListed(listingKey(record.stateMachineArn, record.status), stored);
+    }
     writeAtomically(path.join(stored.dir, 'record.json'), JSON.stringify(record, null, 2));
   }
 
@@ -305,11 +371,34 @@ export class ExecutionStore {
     return tasks.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  private insertListed(key: string, stored: StoredExecution): void {
+    let list = this.listings.get(key);
+    if (list === undefined) {
+      list = [];
+      this.listings.set(key, list);
+    }
+    list.splice(indexAfter(list, stored.record), 0, stored);
+  }
+
+  private removeListed(key: string, stored: StoredExecution): void {
+    const list = this.listings.get(key);
+    const index = list?.indexOf(stored) ?? -1;
+    if (list && index >= 0) list.splice(index, 1);
+  }
+
   private require(executionArn: string): StoredExecution {
     const stored = this.executions.get(executionArn);
     if (stored === undefined) throw new Error(`Execution ${executionArn} is not in the store ${this.root}`);
     return stored;
   }
+}
+
+function listingKey(stateMachineArn: string, status?: ExecutionStatus): string {
+  return status === undefined ? stateMachineArn : `${stateMachineArn} ${status}`;
+}
+
+function listingKeys(record: ExecutionRecord): string[] {
+  return [listingKey(record.stateMachineArn), listingKey(record.stateMachineArn, record.status)];
 }
 
 /**

@@ -4,10 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '#lib/db/index.ts';
 import { migrate, openDatabase } from '#lib/db/index.ts';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage } from '#lib/storage/index.ts';
+import { seedWorld, type World } from './fixtures.ts';
 
 /** Admin URL of the PostgreSQL the suites create their databases on; override with TEST_POSTGRES_URL. */
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -150,4 +152,37 @@ export function resultOf(run: JobRun): Record<string, unknown> {
 export async function snapshot(db: Database, table: string, orderBy: string): Promise<unknown[]> {
   const { rows } = await db.query(`SELECT * FROM ${table} ORDER BY ${orderBy}`);
   return rows;
+}
+
+/** A suite's job world and fixture world; both exist from the suite's beforeAll on. */
+export interface SeededJobSuite {
+  readonly env: JobWorld;
+  readonly world: World;
+}
+
+/**
+ * Opens a job world and seeds the fixture world in beforeAll, and disposes of it in
+ * afterAll, for the suite (describe block) that calls it.
+ */
+export function useSeededJobWorld(): SeededJobSuite {
+  let env: JobWorld | undefined;
+  let world: World | undefined;
+  beforeAll(async () => {
+    env = await openJobWorld();
+    world = await seedWorld(env.db);
+  });
+  afterAll(() => env?.dispose());
+  const opened = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error('the job world is opened in beforeAll; use it inside hooks and tests');
+    return value;
+  };
+  return {
+    get env() {
+      return opened(env);
+    },
+    get world() {
+      return opened(world);
+    },
+  };
 }

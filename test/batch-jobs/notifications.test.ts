@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insert, insertRecord, seedWorld, type World } from './fixtures.ts';
-import { type JobWorld, openJobWorld, resultOf, runOk, snapshot } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { insert, insertRecord } from './fixtures.ts';
+import { resultOf, runOk, snapshot, useSeededJobWorld } from './harness.ts';
 
 // Each test starts the job as a child process two or three times (about a second each, more under load).
 describe('reminders, digests and corrective actions (child process, PostgreSQL)', { timeout: 90_000 }, () => {
-  let env: JobWorld;
-  let world: World;
-
-  beforeAll(async () => {
-    env = await openJobWorld();
-    world = await seedWorld(env.db);
-  });
-  afterAll(() => env.dispose());
+  const suite = useSeededJobWorld();
 
   const outbox = (kind: string) =>
-    env.db.query<{
+    suite.env.db.query<{
       dedupe_key: string;
       workspace_id: number;
       recipient_ids: number[];
@@ -26,9 +19,9 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     );
 
   it('reminds each site whose opening checklist is not yet submitted today, only where it is morning, once', async () => {
-    const { tokyo, london, templates } = world;
+    const { tokyo, london, templates } = suite.world;
     // 08:00 in Tokyo on the 21st: Shinjuku is done, Shibuya is not; London's Camden is not.
-    await insertRecord(env.db, {
+    await insertRecord(suite.env.db, {
       workspace: tokyo.id,
       template: templates.tokyoOpening,
       site: tokyo.sites[0],
@@ -38,13 +31,13 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     const tokyoMorning = '2026-11-21T00:30:00Z'; // 09:30 in Tokyo, 00:30 in London
     const londonMorning = '2026-11-21T10:30:00Z'; // 19:30 in Tokyo, 10:30 in London
 
-    const run = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], {
+    const run = await runOk(suite.env, ['send-checklist-reminders', '--shift', 'opening'], {
       scheduledTime: tokyoMorning,
     });
-    const rerun = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], {
+    const rerun = await runOk(suite.env, ['send-checklist-reminders', '--shift', 'opening'], {
       scheduledTime: tokyoMorning,
     });
-    const later = await runOk(env, ['send-checklist-reminders', '--shift', 'opening'], {
+    const later = await runOk(suite.env, ['send-checklist-reminders', '--shift', 'opening'], {
       scheduledTime: londonMorning,
     });
 
@@ -64,8 +57,8 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
   });
 
   it('reminds weekly checklists per ISO week and leaves sites that submitted this week alone', async () => {
-    const { tokyo, templates } = world;
-    await insertRecord(env.db, {
+    const { tokyo, templates } = suite.world;
+    await insertRecord(suite.env.db, {
       workspace: tokyo.id,
       template: templates.tokyoCleaning,
       site: tokyo.sites[0],
@@ -73,7 +66,7 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
       submittedAt: '2026-11-17T01:00:00Z',
     });
 
-    await runOk(env, ['send-checklist-reminders', '--shift', 'weekly'], {
+    await runOk(suite.env, ['send-checklist-reminders', '--shift', 'weekly'], {
       scheduledTime: '2026-11-21T00:30:00Z',
     });
 
@@ -85,9 +78,9 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
   });
 
   it('opens one corrective action per out-of-range temperature field in the lookback window, never twice', async () => {
-    const { tokyo, templates } = world;
+    const { tokyo, templates } = suite.world;
     const fridge = (submittedAt: string, values: Record<string, number>) =>
-      insertRecord(env.db, {
+      insertRecord(suite.env.db, {
         workspace: tokyo.id,
         template: templates.tokyoFridge,
         site: tokyo.sites[0],
@@ -100,17 +93,17 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     await fridge('2026-11-21T05:40:00Z', { fridge: 4, freezer: -19 });
     const scheduledTime = '2026-11-21T06:00:00Z';
 
-    const run = await runOk(env, ['detect-temperature-excursions', '--lookback-minutes', '60'], {
+    const run = await runOk(suite.env, ['detect-temperature-excursions', '--lookback-minutes', '60'], {
       scheduledTime,
     });
-    const wider = await runOk(env, ['detect-temperature-excursions', '--lookback-minutes', '180'], {
+    const wider = await runOk(suite.env, ['detect-temperature-excursions', '--lookback-minutes', '180'], {
       scheduledTime,
     });
-    const again = await runOk(env, ['detect-temperature-excursions', '--lookback-minutes', '180'], {
+    const again = await runOk(suite.env, ['detect-temperature-excursions', '--lookback-minutes', '180'], {
       scheduledTime,
     });
 
-    const { rows } = await env.db.query<{
+    const { rows } = await suite.env.db.query<{
       record_id: number;
       field_key: string;
       description: string;
@@ -134,8 +127,8 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
   });
 
   it('escalates overdue unresolved corrective actions once, with one notification each', async () => {
-    const { tokyo, templates } = world;
-    const recordId = await insertRecord(env.db, {
+    const { tokyo, templates } = suite.world;
+    const recordId = await insertRecord(suite.env.db, {
       workspace: tokyo.id,
       template: templates.tokyoClosing,
       site: tokyo.sites[0],
@@ -144,7 +137,7 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     });
     const action = (dueAt: string, resolvedAt: string | null) =>
       insert(
-        env.db,
+        suite.env.db,
         `INSERT INTO corrective_actions (record_id, workspace_id, description, due_at, resolved_at)
          VALUES ($1, $2, '施錠不備', $3, $4)`,
         [recordId, tokyo.id, dueAt, resolvedAt],
@@ -154,13 +147,15 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     await action('2026-11-18T00:00:00Z', '2026-11-18T06:00:00Z');
     const scheduledTime = '2026-11-23T06:00:00Z';
 
-    const run = await runOk(env, ['escalate-corrective-actions', '--overdue-hours', '48'], { scheduledTime });
-    const before = await snapshot(env.db, 'corrective_actions', 'id');
-    const rerun = await runOk(env, ['escalate-corrective-actions', '--overdue-hours', '48'], {
+    const run = await runOk(suite.env, ['escalate-corrective-actions', '--overdue-hours', '48'], {
+      scheduledTime,
+    });
+    const before = await snapshot(suite.env.db, 'corrective_actions', 'id');
+    const rerun = await runOk(suite.env, ['escalate-corrective-actions', '--overdue-hours', '48'], {
       scheduledTime,
     });
 
-    const { rows } = await env.db.query<{ id: number }>(
+    const { rows } = await suite.env.db.query<{ id: number }>(
       'SELECT id FROM corrective_actions WHERE escalated_at IS NOT NULL ORDER BY id',
     );
     expect(rows.map((row) => row.id)).toEqual([overdue]);
@@ -173,13 +168,13 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     ]);
     expect(resultOf(run)).toMatchObject({ escalated: 1, notifications: 1 });
     expect(resultOf(rerun)).toMatchObject({ escalated: 0 });
-    expect(await snapshot(env.db, 'corrective_actions', 'id')).toEqual(before);
+    expect(await snapshot(suite.env.db, 'corrective_actions', 'id')).toEqual(before);
   });
 
   it('enqueues one digest of the previous ISO week per workspace, to owners and admins, once', async () => {
-    const { tokyo, london, templates } = world;
+    const { tokyo, london, templates } = suite.world;
     const opening = (createdAt: string, submittedAt: string) =>
-      insertRecord(env.db, {
+      insertRecord(suite.env.db, {
         workspace: london.id,
         template: templates.londonOpening,
         site: london.sites[0],
@@ -191,8 +186,8 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
     await opening('2026-11-23T07:00:00Z', '2026-11-23T07:10:00Z'); // next week
     const scheduledTime = '2026-11-24T08:00:00Z';
 
-    const run = await runOk(env, ['send-weekly-digest'], { scheduledTime });
-    const rerun = await runOk(env, ['send-weekly-digest'], { scheduledTime });
+    const run = await runOk(suite.env, ['send-weekly-digest'], { scheduledTime });
+    const rerun = await runOk(suite.env, ['send-weekly-digest'], { scheduledTime });
 
     const { rows } = await outbox('weekly-digest');
     expect(rows.map((row) => row.dedupe_key)).toEqual([
@@ -203,7 +198,7 @@ describe('reminders, digests and corrective actions (child process, PostgreSQL)'
       recipient_ids: [london.users.owner],
       payload: { weekStart: '2026-11-16', recordsSubmitted: 2, late: 1, outOfRangeTemperatures: 0 },
     });
-    const tokyoWeek = await env.db.query<{ n: number }>(
+    const tokyoWeek = await suite.env.db.query<{ n: number }>(
       `SELECT count(*)::integer AS n FROM records WHERE workspace_id = $1 AND status = 'submitted' AND deleted_at IS NULL
        AND submitted_at >= '2026-11-15T15:00:00Z' AND submitted_at < '2026-11-22T15:00:00Z'`,
       [tokyo.id],

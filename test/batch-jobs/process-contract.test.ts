@@ -3,27 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '#lib/db/index.ts';
 import { servePglite } from '#lib/db/serve-pglite.ts';
-import { insertRecord, seedWorld, type World } from './fixtures.ts';
-import { type JobWorld, openJobWorld, resultOf, runContainer, runOk } from './harness.ts';
+import { insertRecord, seedWorld } from './fixtures.ts';
+import { resultOf, runContainer, runOk, useSeededJobWorld } from './harness.ts';
 
 const SCHEDULED = '2026-11-21T18:00:00Z';
 
 // Each test starts the job as a child process two or three times (about a second each, more under load).
 describe('batch-jobs process contract', { timeout: 90_000 }, () => {
-  let env: JobWorld;
-  let world: World;
-
-  beforeAll(async () => {
-    env = await openJobWorld();
-    world = await seedWorld(env.db);
-  });
-  afterAll(() => env.dispose());
+  const suite = useSeededJobWorld();
 
   it('exits 2 and lists the valid commands for an unknown command', async () => {
-    const run = await runContainer(env, ['purge-everything'], { scheduledTime: SCHEDULED });
+    const run = await runContainer(suite.env, ['purge-everything'], { scheduledTime: SCHEDULED });
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown command "purge-everything"');
@@ -32,7 +25,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
   });
 
   it('exits 2 naming the flag and an example for a bad flag value', async () => {
-    const run = await runContainer(env, ['purge-deleted-records', '--retention-days', 'soon'], {
+    const run = await runContainer(suite.env, ['purge-deleted-records', '--retention-days', 'soon'], {
       scheduledTime: SCHEDULED,
     });
 
@@ -43,7 +36,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
   });
 
   it('exits 2 with the field and an example when SFN_BATCH_INPUT is invalid', async () => {
-    const run = await runContainer(env, ['expire-share-links'], {
+    const run = await runContainer(suite.env, ['expire-share-links'], {
       scheduledTime: SCHEDULED,
       rawInput: JSON.stringify({ job: 'expire-share-links', scheduledTime: 'tomorrow', params: {} }),
     });
@@ -57,7 +50,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
 
   it('exits 1 with a clear message when PostgreSQL is unreachable', async () => {
     const run = await runContainer(
-      { url: 'postgres://postgres@127.0.0.1:1/nothing', dataDir: env.dataDir },
+      { url: 'postgres://postgres@127.0.0.1:1/nothing', dataDir: suite.env.dataDir },
       ['expire-share-links'],
       { scheduledTime: SCHEDULED },
     );
@@ -68,7 +61,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
   });
 
   it('logs JSON lines that all carry the job name and the execution ARN, and records the run in the ledger', async () => {
-    const run = await runOk(env, ['expire-share-links'], { scheduledTime: SCHEDULED });
+    const run = await runOk(suite.env, ['expire-share-links'], { scheduledTime: SCHEDULED });
 
     expect(run.logs.length).toBeGreaterThan(1);
     const executionArn = run.logs[0]?.executionArn;
@@ -76,7 +69,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
     for (const line of run.logs) {
       expect(line).toMatchObject({ job: 'expire-share-links-test', executionArn, service: 'batch-jobs' });
     }
-    const { rows } = await env.db.query(
+    const { rows } = await suite.env.db.query(
       'SELECT status, command FROM batch_job_runs WHERE execution_arn = $1',
       [executionArn],
     );
@@ -84,13 +77,13 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
   });
 
   it('exits 1, logs the cause and records a failed run when the job itself fails', async () => {
-    await env.db.query(
+    await suite.env.db.query(
       `INSERT INTO audit_logs (workspace_id, action, entity_type, at) VALUES ($1, 'record.created', 'record', '2026-01-05T10:00:00Z')`,
-      [world.tokyo.id],
+      [suite.world.tokyo.id],
     );
-    await env.storage.putObject('audit-archive/2026/01/05.jsonl.gz', gzipSync('{"no":"id"}\n'));
+    await suite.env.storage.putObject('audit-archive/2026/01/05.jsonl.gz', gzipSync('{"no":"id"}\n'));
 
-    const run = await runContainer(env, ['archive-audit-logs', '--older-than-days', '90'], {
+    const run = await runContainer(suite.env, ['archive-audit-logs', '--older-than-days', '90'], {
       scheduledTime: SCHEDULED,
     });
 
@@ -99,22 +92,24 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
     expect(JSON.stringify(failure?.error)).toContain(
       'audit-archive/2026/01/05.jsonl.gz has a line without a numeric id',
     );
-    const { rows } = await env.db.query(
+    const { rows } = await suite.env.db.query(
       `SELECT status FROM batch_job_runs WHERE command = 'archive-audit-logs'`,
     );
     expect(rows).toEqual([{ status: 'failed' }]);
-    const kept = await env.db.query(`SELECT count(*)::integer AS n FROM audit_logs WHERE at < '2026-01-06'`);
+    const kept = await suite.env.db.query(
+      `SELECT count(*)::integer AS n FROM audit_logs WHERE at < '2026-01-06'`,
+    );
     expect(kept.rows).toEqual([{ n: 1 }]);
   });
 
   it('exits 143 within the stop grace period when SIGTERM finds the job blocked inside one statement', async () => {
-    const blocker = new pg.Client({ connectionString: env.url });
+    const blocker = new pg.Client({ connectionString: suite.env.url });
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE records IN ACCESS EXCLUSIVE MODE');
     try {
       let job: { kill(signal: NodeJS.Signals): boolean } | undefined;
-      const running = runContainer(env, ['analyze-tables'], {
+      const running = runContainer(suite.env, ['analyze-tables'], {
         scheduledTime: SCHEDULED,
         env: { SFN_BATCH_STOP_GRACE_MS: '300' },
         onLog: (line, child) => {
@@ -124,7 +119,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
       // Wait until the job's ANALYZE is queued behind the lock, then stop it.
       for (let waited = 0; ; waited++) {
         // Polled outside the blocker's transaction: pg_stat_activity is a snapshot per transaction.
-        const { rows } = await env.db.query(
+        const { rows } = await suite.env.db.query(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
              AND query LIKE 'ANALYZE records%'`,
         );
@@ -146,8 +141,8 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
   });
 
   it('stops at a batch boundary on SIGTERM, exits 143 and leaves every purged record audited', async () => {
-    const { tokyo, templates } = world;
-    await env.db.query(
+    const { tokyo, templates } = suite.world;
+    await suite.env.db.query(
       `INSERT INTO records (workspace_id, template_id, site_id, status, created_at, updated_at, deleted_at)
        SELECT $1, $2, $3, 'draft', '2026-01-01', '2026-01-01', '2026-02-01' FROM generate_series(1, 3000)`,
       [tokyo.id, templates.tokyoOpening, tokyo.sites[0]],
@@ -155,7 +150,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
     const argv = ['purge-deleted-records', '--retention-days', '30', '--batch-size', '10'];
     let signalled = false;
 
-    const run = await runContainer(env, argv, {
+    const run = await runContainer(suite.env, argv, {
       scheduledTime: SCHEDULED,
       onLog: (line, child) => {
         if (line.message === 'batch committed' && !signalled) {
@@ -167,8 +162,8 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
 
     expect(run.code).toBe(143);
     expect(run.logs.some((line) => line.message === 'job interrupted')).toBe(true);
-    const remaining = await env.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM records');
-    const audited = await env.db.query<{ n: number; still_present: number }>(
+    const remaining = await suite.env.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM records');
+    const audited = await suite.env.db.query<{ n: number; still_present: number }>(
       `SELECT count(*)::integer AS n,
               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = a.id::bigint))::integer AS still_present
        FROM audit_logs, jsonb_array_elements_text(detail -> 'recordIds') AS a(id) WHERE action = 'records.purged'`,
@@ -178,13 +173,13 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
     expect(purged).toBeLessThan(3000);
     expect(purged % 10).toBe(0);
     expect(audited.rows[0]).toEqual({ n: purged, still_present: 0 });
-    const ledger = await env.db.query(
+    const ledger = await suite.env.db.query(
       `SELECT status FROM batch_job_runs WHERE command = 'purge-deleted-records'`,
     );
     expect(ledger.rows).toEqual([{ status: 'interrupted' }]);
 
     const rerun = await runOk(
-      env,
+      suite.env,
       ['purge-deleted-records', '--retention-days', '30', '--batch-size', '1000'],
       {
         scheduledTime: SCHEDULED,
@@ -192,7 +187,7 @@ describe('batch-jobs process contract', { timeout: 90_000 }, () => {
     );
 
     expect(resultOf(rerun)).toMatchObject({ records: 3000 - purged });
-    const after = await env.db.query<{ n: number }>(
+    const after = await suite.env.db.query<{ n: number }>(
       `SELECT count(*)::integer AS n FROM audit_logs, jsonb_array_elements(detail -> 'recordIds')
        WHERE action = 'records.purged'`,
     );

@@ -8,7 +8,8 @@ import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
-import { batchctl, REPO } from '../support/processes.ts';
+import { taskDefinition } from '../local-runtime/helpers.ts';
+import { batchctl, isolatedEnv, NODE, REPO, spawnWithOutput } from '../support/processes.ts';
 
 // The local runtime suite's test container: `succeed`, `exit <code>`, `sleep <ms>`.
 const TEST_CONTAINERS = path.join(REPO, 'test', 'local-runtime', 'fixtures', 'containers');
@@ -16,34 +17,6 @@ const TEST_CONTAINERS = path.join(REPO, 'test', 'local-runtime', 'fixtures', 'co
 const SUCCEEDING = 'aggregate-record-stats-daily';
 const FAILING = 'analyze-tables';
 const SLOW = 'refresh-search-index';
-
-function taskDefinition(command: string[]) {
-  return {
-    StartAt: 'Run job task',
-    States: {
-      'Run job task': {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::ecs:runTask.sync',
-        Parameters: {
-          Cluster: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-test',
-          TaskDefinition:
-            'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-test-test-task:1',
-          Overrides: {
-            ContainerOverrides: [
-              {
-                Name: 'test-task',
-                Command: command,
-                Environment: [{ Name: 'SFN_BATCH_INPUT', 'Value.$': 'States.JsonToString($)' }],
-              },
-            ],
-          },
-        },
-        TimeoutSeconds: 120,
-        End: true,
-      },
-    },
-  };
-}
 
 // Spawns batchctl as a child process per call (about a second each): it proves the real CLI end to end.
 describe('batchctl run, ps, stop, redrive and logs against a local runtime', () => {
@@ -62,9 +35,9 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     runtime = await startLocalRuntime({
       jobs: [pick(SUCCEEDING), pick(FAILING), pick(SLOW)],
       definitions: {
-        [SUCCEEDING]: taskDefinition(['succeed']),
-        [FAILING]: taskDefinition(['exit', '3']),
-        [SLOW]: taskDefinition(['sleep', '600000']),
+        [SUCCEEDING]: taskDefinition({ command: ['succeed'], timeoutSeconds: 120 }),
+        [FAILING]: taskDefinition({ command: ['exit', '3'], timeoutSeconds: 120 }),
+        [SLOW]: taskDefinition({ command: ['sleep', '600000'], timeoutSeconds: 120 }),
       },
       dataDir: path.join(dataDir, 'runtime'),
       port: 0,
@@ -251,8 +224,18 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     await batchctl(dataDir, ['run', SLOW, '--name', 'refresh-search-index-newest']);
     const executionArn = `${runtime.stateMachineArn(SLOW).replace(':stateMachine:', ':execution:')}:refresh-search-index-newest`;
 
-    // Act
-    const following = batchctl(dataDir, ['logs', SLOW, '--follow']);
+    // Act: stop the run only once the follower has printed its header, so the header
+    // shows the run as the follower found it (RUNNING) however slow the machine is.
+    const following = spawnWithOutput(
+      'batchctl logs --follow',
+      NODE,
+      [path.join(REPO, 'cli', 'batchctl.ts'), 'logs', SLOW, '--follow'],
+      {
+        cwd: REPO,
+        env: isolatedEnv(dataDir, { SFN_BATCH_DATA_DIR: dataDir }),
+      },
+    );
+    await following.waitForOutput('=== refresh-search-index-newest', 60_000);
     for (;;) {
       const logs = await fetch(
         `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
@@ -261,15 +244,14 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await batchctl(dataDir, ['stop', 'refresh-search-index-newest']);
-    const result = await following;
+    const code = await following.exit;
 
-    // Assess
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(
+    // Assess (stdout and stderr interleaved: nothing but the logs)
+    expect(code).toBe(0);
+    expect(following.output).toMatch(
       /^=== refresh-search-index-newest \(RUNNING\), the newest execution of refresh-search-index\n/,
     );
-    expect(result.stdout).toMatch(/=== stopped .*exit code 143/);
+    expect(following.output).toMatch(/=== stopped .*exit code 143/);
   });
 
   it('says which executions an ambiguous prefix matches', async () => {

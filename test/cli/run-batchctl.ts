@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 
-export const REPO = path.resolve(import.meta.dirname, '..', '..');
+import { REPO } from '../support/processes.ts';
+
+export { REPO };
+
 const NODE = path.join(REPO, 'node_modules', '.bin', 'node');
 const CLI = path.join(REPO, 'cli', 'batchctl.ts');
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { readStateMachineTags } from '#lib/contracts/state-machine-tags.ts';
 import { buildDeployment, pascalCase, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
 import { WORKFLOW_LAMBDAS } from '#lib/workflows/names.ts';
-import { makeExportJob, makeTaskJob } from '../workflows/job-fixtures.ts';
-import { REPO_ROOT } from './packaged-template.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
+import { REPO as REPO_ROOT } from '../support/processes.ts';
 
 const jobs = [
   makeTaskJob({ name: 'nightly-job', enabled: true }),

@@ -1,8 +1,18 @@
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runProcess } from '../support/processes.ts';
-
-export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+import { REPO, runProcess } from '../support/processes.ts';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export interface CfnResource {
@@ -16,19 +26,110 @@ export interface CfnTemplate {
   Outputs: Record<string, Json>;
 }
 
-/** Runs `npm run package`'s script for a stage (slow: esbuild + osls, about 30 s) and reads the template. */
-export async function packageTemplate(
-  stage: string,
-): Promise<{ template: CfnTemplate; templatePath: string; log: string }> {
-  const result = await runProcess(process.execPath, ['scripts/package.ts', '--stage', stage], {
-    cwd: REPO_ROOT,
-    // No credentials on purpose: packaging must not need AWS.
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+export interface PackagedStage {
+  template: CfnTemplate;
+  /** The CloudFormation template, in a private copy of `.serverless`. */
+  templatePath: string;
+  /** That copy of `.serverless`: the template and one `<functionKey>.zip` per Lambda. */
+  directory: string;
+  log: string;
+}
+
+/** What packaging reads: a change to any of these makes a fresh packaging run. */
+const PACKAGING_INPUTS = [
+  'functions',
+  'lib',
+  'statemachines',
+  'schedules',
+  'serverless',
+  'scripts',
+  'serverless.yml',
+  'package.json',
+  'package-lock.json',
+];
+
+/** Paths, sizes and modification times of every packaging input, hashed. */
+function inputsStamp(): string {
+  const hash = createHash('sha256');
+  const visit = (relative: string) => {
+    const absolute = path.join(REPO, relative);
+    if (!existsSync(absolute)) return;
+    const stat = statSync(absolute);
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(absolute).sort()) visit(path.join(relative, entry));
+    } else {
+      hash.update(`${relative}\0${stat.size}\0${stat.mtimeMs}\n`);
+    }
+  };
+  for (const input of PACKAGING_INPUTS) visit(input);
+  return hash.digest('hex');
+}
+
+/**
+ * Holds a lock directory while `fn` runs. Test files run in parallel workers and
+ * packaging writes the shared `dist/` and `.serverless/`, so packaging runs one at a time.
+ * A lock left by a dead process is taken over.
+ */
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }));
+      let alive = true;
+      try {
+        if (owner > 0) process.kill(owner, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`packaging lock ${lock} is held by process ${owner}`);
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `npm run package`'s script for a stage (slow: esbuild + osls, about 30 s) and
+ * returns a private copy of its output. Every test file that needs the packaged
+ * service shares one run: the copy is reused while no packaging input has changed.
+ */
+export async function packageTemplate(stage: string): Promise<PackagedStage> {
+  const key = createHash('sha256').update(REPO).digest('hex').slice(0, 12);
+  const directory = path.join(tmpdir(), `sfn-batch-package-${key}-${stage}`);
+  const templatePath = path.join(directory, 'cloudformation-template-update-stack.json');
+  const stampPath = path.join(directory, 'inputs.stamp');
+  const logPath = path.join(directory, 'package.log');
+  await withLock(`${directory}.lock`, async () => {
+    const stamp = inputsStamp();
+    if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return;
+    const result = await runProcess(process.execPath, ['scripts/package.ts', '--stage', stage], {
+      cwd: REPO,
+      // No credentials on purpose: packaging must not need AWS.
+      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    });
+    const log = result.stdout + result.stderr;
+    if (result.code !== 0) throw new Error(`npm run package failed (exit ${result.code}):\n${log}`);
+    rmSync(directory, { recursive: true, force: true });
+    cpSync(path.join(REPO, '.serverless'), directory, { recursive: true });
+    writeFileSync(logPath, log);
+    writeFileSync(stampPath, stamp);
   });
-  const log = result.stdout + result.stderr;
-  if (result.code !== 0) throw new Error(`npm run package failed (exit ${result.code}):\n${log}`);
-  const templatePath = path.join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
-  return { template: JSON.parse(await readFile(templatePath, 'utf8')) as CfnTemplate, templatePath, log };
+  return {
+    template: JSON.parse(await readFile(templatePath, 'utf8')) as CfnTemplate,
+    templatePath,
+    directory,
+    log: readFileSync(logPath, 'utf8'),
+  };
 }
 
 export function resourcesOfType(template: CfnTemplate, type: string): [string, CfnResource][] {

@@ -8,7 +8,8 @@ import validateAsl from 'asl-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
-import { stateMachineLogicalId } from '#lib/workflows/deployment.ts';
+import { LOG_DELIVERY_ACTIONS, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
+import { everyState } from '#lib/workflows/states.ts';
 import { startLocalRuntime } from '../../local/runtime.ts';
 import {
   type CfnResource,
@@ -113,6 +114,36 @@ describe('packaged CloudFormation template (prod)', () => {
     }
   });
 
+  it('logs every state machine’s failures to one CloudWatch log group, without execution data', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    const logGroup = groups.find(([, group]) =>
+      String(group.Properties.LogGroupName).startsWith('/aws/vendedlogs/'),
+    );
+
+    expect(logGroup?.[1].Properties).toEqual({
+      LogGroupName: '/aws/vendedlogs/states/sfn-batch-prod',
+      RetentionInDays: 90,
+    });
+    for (const [id, resource] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+      expect(resource.Properties.LoggingConfiguration, id).toEqual({
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroup?.[0], 'Arn'] } } }],
+      });
+    }
+  });
+
+  it('gives every state machine a whole-run TimeoutSeconds that outlasts all of its job’s attempts', () => {
+    for (const [id, resource] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+      const job = jobOf(resource);
+      const definition = resolveDefinition(resource.Properties.DefinitionString ?? null);
+      const limit = definition.TimeoutSeconds;
+
+      expect(typeof limit, id).toBe('number');
+      expect(Number(limit), id).toBeGreaterThan(job.timeoutSeconds * job.retry.maxAttempts);
+    }
+  });
+
   it('resolves to valid ASL with the stack’s ARNs and subnet lists, and nothing hard-coded', () => {
     for (const [id, resource] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
       const raw = JSON.stringify(resource.Properties.DefinitionString);
@@ -137,13 +168,14 @@ describe('packaged CloudFormation template (prod)', () => {
     }
   });
 
-  it('uses Resource "*" only for ecr:GetAuthorizationToken, which has no resource-level permissions', () => {
+  it('uses Resource "*" only for ecr:GetAuthorizationToken and the log-delivery actions, which have no resource-level permissions', () => {
     const wildcards = iamStatements().filter(
       ({ statement }) => JSON.stringify(statement.Resource).includes('"*"') || statement.Resource === '*',
     );
 
     expect(wildcards.map(({ role, statement }) => [role, actionsOf(statement)])).toEqual([
       ['TaskExecutionRole', ['ecr:GetAuthorizationToken']],
+      ['StateMachinesRole', [...LOG_DELIVERY_ACTIONS]],
     ]);
     for (const { statement } of iamStatements()) {
       for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
@@ -330,8 +362,5 @@ describe('packaged CloudFormation template (prod)', () => {
 type State = Record<string, Json> & { Type?: string; Resource?: string };
 
 function allStates(definition: Record<string, Json>): [string, State][] {
-  return Object.entries(definition.States as Record<string, State>).flatMap(([name, state]) => {
-    const processor = state.ItemProcessor as Record<string, Json> | undefined;
-    return [[name, state] as [string, State], ...(processor ? allStates(processor) : [])];
-  });
+  return everyState<State>(definition);
 }

@@ -3,52 +3,31 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
+import { CONTAINERS } from '#lib/workflows/names.ts';
+import { readContainerDockerfile } from '../support/dockerfile.ts';
+import { REPO as ROOT } from '../support/processes.ts';
 
 // Docker cannot build here, so the images are kept correct by construction: a linter
 // (dockerfile-utils, the validator behind VS Code's Dockerfile support) plus the
 // properties below, checked against the files the image actually needs.
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CONTAINERS = ['batch-jobs', 'xlsx-converter'] as const;
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-/** Instructions with line continuations joined and comments dropped. */
-function parseDockerfile(text: string): Instruction[] {
-  const joined = text.replace(/\\\r?\n/g, ' ');
-  return joined
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const [keyword = '', ...rest] = line.split(/\s+/);
-      return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
-    });
-}
-
-/** Stages: the instructions from each FROM to the next. */
-function stages(instructions: Instruction[]): Instruction[][] {
-  const out: Instruction[][] = [];
-  for (const instruction of instructions) {
-    if (instruction.keyword === 'FROM') out.push([instruction]);
-    else out.at(-1)?.push(instruction);
-  }
-  return out;
-}
-
 const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
 };
 
-/** Walks the static import graph from an entry file: local files reached and bare packages used. */
+/**
+ * Loaded on first use only, and only without DATABASE_URL (lib/db/pglite-driver.ts then
+ * says what to set): development packages the images do not install.
+ */
+const LAZY_DEVELOPMENT_PACKAGES = new Set(['@electric-sql/pglite']);
+
+/** Walks the import graph from an entry file (type-only imports are erased): local files reached and bare packages used. */
 function importGraph(entry: string): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const pending = [entry];
-  const specifiers = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g;
+  const specifiers =
+    /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g;
   while (pending.length > 0) {
     const file = pending.pop();
     if (!file || files.has(file)) continue;
@@ -71,10 +50,7 @@ function importGraph(entry: string): { files: Set<string>; packages: Set<string>
 }
 
 describe.each(CONTAINERS)('containers/%s/Dockerfile', (name) => {
-  const path = join(ROOT, 'containers', name, 'Dockerfile');
-  const text = readFileSync(path, 'utf8');
-  const instructions = parseDockerfile(text);
-  const [deps, runtime] = stages(instructions);
+  const { text, instructions, deps, runtime } = readContainerDockerfile(name);
 
   it('passes the Dockerfile linter without findings', () => {
     const findings = validate(text).map(
@@ -143,12 +119,22 @@ describe.each(CONTAINERS)('containers/%s/Dockerfile', (name) => {
 
     const outside = [...files].filter((file) => !copied.some((dir) => file.startsWith(`${dir}/`)));
     const missing = [...files].filter((file) => !existsSync(file)).map((file) => relative(ROOT, file));
-    const notProduction = [...packages].filter((pkg) => !(pkg in packageJson.dependencies));
+    const notProduction = [...packages].filter(
+      (pkg) => !(pkg in packageJson.dependencies) && !LAZY_DEVELOPMENT_PACKAGES.has(pkg),
+    );
 
     expect(files.size).toBeGreaterThan(1);
     expect(outside.map((file) => relative(ROOT, file))).toEqual([]);
     expect(missing).toEqual([]);
     expect(notProduction).toEqual([]);
+  });
+
+  it('installs no package that its entrypoint never imports', () => {
+    const { packages } = importGraph(join(ROOT, 'containers', name, 'main.ts'));
+
+    const unused = Object.keys(packageJson.dependencies).filter((pkg) => !packages.has(pkg));
+
+    expect(unused).toEqual([]);
   });
 
   it('holds no secrets in ENV or ARG', () => {

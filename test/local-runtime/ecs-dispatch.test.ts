@@ -245,7 +245,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
         { ErrorEquals: ['ECS.AmazonECSException'], IntervalSeconds: 1, MaxAttempts: 10, BackoffRate: 2 },
       ],
     });
-    const { client, run } = await start(definition, { faults: { capacityUnavailable: 0.5, seed: 7 } });
+    const { client, run } = await start(definition, { faults: { capacityUnavailable: 0.5, seed: 2 } });
     // Act
     const executionArn = await run(['succeed']);
     const described = await waitForStatus(client, executionArn);

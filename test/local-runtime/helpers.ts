@@ -6,39 +6,42 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 import type { Definition } from '../../local/sfn/service.ts';
+import { makeTaskJob } from '../support/job-spec.ts';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT = '000000000000';
 
+/** A job of the local-runtime suites: the test container, short timeouts and retry pauses. */
 export function makeJob(name: string, overrides: Partial<JobSpec> = {}): JobSpec {
-  return {
+  return makeTaskJob({
     name,
-    sourceFile: `schedules/${name}.yml`,
     description: `test job ${name}`,
-    owner: { team: 'records-platform', slackChannel: '#records-alerts' },
     runbookUrl: `https://runbooks.example.com/${name}`,
     schedule: 'cron(0 3 * * ? *)',
-    timezone: 'Asia/Tokyo',
-    enabled: true,
-    workflow: 'task',
     container: 'test-task',
     command: ['succeed'],
     size: { cpu: 256, memory: 512 },
     timeoutSeconds: 60,
-    concurrency: 'forbid',
-    spot: false,
     retry: { maxAttempts: 3, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
     notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 0 },
     defaultInput: {},
-    export: undefined,
     ...overrides,
-  };
+  });
 }
 
-/** One ECS task running the test container with `$.command`; optional Retry/Catch and timeout. */
+/**
+ * One ECS task running the test container with `$.command` (or a fixed `command`);
+ * optional Retry, a Catch of States.TaskFailed into a Fail state with `failWith`, and a timeout.
+ */
 export function taskDefinition(
-  options: { timeoutSeconds?: number; spot?: boolean; retry?: unknown[] } = {},
+  options: {
+    timeoutSeconds?: number;
+    spot?: boolean;
+    retry?: unknown[];
+    command?: string[];
+    failWith?: { Error: string; Cause: string };
+  } = {},
 ): Definition {
   return {
     StartAt: 'Run job task',
@@ -58,7 +61,9 @@ export function taskDefinition(
             ContainerOverrides: [
               {
                 Name: 'test-task',
-                'Command.$': '$.command',
+                ...(options.command === undefined
+                  ? { 'Command.$': '$.command' }
+                  : { Command: options.command }),
                 Environment: [{ Name: 'SFN_BATCH_INPUT', 'Value.$': 'States.JsonToString($)' }],
               },
             ],
@@ -66,8 +71,12 @@ export function taskDefinition(
         },
         ...(options.timeoutSeconds === undefined ? {} : { TimeoutSeconds: options.timeoutSeconds }),
         ...(options.retry === undefined ? {} : { Retry: options.retry }),
+        ...(options.failWith === undefined
+          ? {}
+          : { Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Job failed' }] }),
         End: true,
       },
+      ...(options.failWith === undefined ? {} : { 'Job failed': { Type: 'Fail', ...options.failWith } }),
     },
   };
 }

@@ -43,7 +43,7 @@ describe('the scheduled-task workflow on the local runtime', () => {
     const { client, run, history } = await start(['succeed'], {
       capacityUnavailable: 0.3,
       resourceInitializationError: 0.3,
-      seed: 12, // draws: capacity error, capacity error, TaskFailedToStart, then a clean start
+      seed: 180, // draws: capacity error, capacity error, TaskFailedToStart, then a clean start
     });
     // Act
     const executionArn = await run();

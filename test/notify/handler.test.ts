@@ -11,29 +11,17 @@ import {
 import { sfnExecutionApi } from '../../functions/notify-failure/sfn-execution-api.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { makeJob, taskDefinition } from '../local-runtime/helpers.ts';
 import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
 
-const job: JobSpec = {
-  name: 'purge-deleted-records',
-  sourceFile: 'schedules/purge-deleted-records.yml',
+const job: JobSpec = makeJob('purge-deleted-records', {
   description: 'test job',
-  owner: { team: 'records-platform', slackChannel: '#records-alerts' },
   runbookUrl: 'https://wiki.example.com/runbooks/purge',
-  schedule: 'cron(0 3 * * ? *)',
-  timezone: 'Asia/Tokyo',
-  enabled: true,
-  workflow: 'task',
   container: 'batch-jobs',
   command: ['purge-deleted-records'],
-  size: { cpu: 256, memory: 512 },
-  timeoutSeconds: 60,
-  concurrency: 'forbid',
-  spot: false,
   retry: { maxAttempts: 1, intervalSeconds: 1, backoffRate: 2, retryOnJobFailure: false },
   notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 2 },
-  defaultInput: {},
-  export: undefined,
-};
+});
 
 const caughtJob: JobSpec = { ...job, name: 'analyze-tables', command: ['analyze-tables'] };
 // The local runtime suite's test container: `exit <code>`.
@@ -94,25 +82,11 @@ describe('notify-failure handler', () => {
       notifyLambda: false,
       containersDir: TEST_CONTAINERS,
       definitions: {
-        [caughtJob.name]: {
-          StartAt: 'Run job task',
-          States: {
-            'Run job task': {
-              Type: 'Task',
-              Resource: 'arn:aws:states:::ecs:runTask.sync',
-              Parameters: {
-                Cluster: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-local',
-                TaskDefinition:
-                  'arn:aws:ecs:ap-northeast-1:000000000000:task-definition/sfn-batch-local-test-task:1',
-                Overrides: { ContainerOverrides: [{ Name: 'test-task', Command: ['exit', '3'] }] },
-              },
-              TimeoutSeconds: 60,
-              Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Job failed' }],
-              End: true,
-            },
-            'Job failed': { Type: 'Fail', Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
-          },
-        },
+        [caughtJob.name]: taskDefinition({
+          command: ['exit', '3'],
+          timeoutSeconds: 60,
+          failWith: { Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
+        }),
         [skippingJob.name]: skippingDefinition,
         [stormJob.name]: skippingDefinition,
         [job.name]: {

@@ -1,28 +1,17 @@
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import type { SchedulerClock, SchedulerLog } from '../../local/scheduler.ts';
+import { makeTaskJob } from '../support/job-spec.ts';
 
 /** A JobSpec with ordinary defaults; tests override what they exercise. */
 export function jobSpec(overrides: Partial<JobSpec> & Pick<JobSpec, 'name' | 'schedule'>): JobSpec {
-  return {
-    sourceFile: `schedules/${overrides.name}.yml`,
+  return makeTaskJob({
     description: `test job ${overrides.name}`,
-    owner: { team: 'records-platform', slackChannel: '#records-alerts' },
-    runbookUrl: undefined,
-    timezone: 'Asia/Tokyo',
-    enabled: true,
-    workflow: 'task',
-    container: 'batch-jobs',
     command: [overrides.name],
     size: { cpu: 256, memory: 512 },
     timeoutSeconds: 600,
-    concurrency: 'forbid',
-    spot: false,
-    retry: { maxAttempts: 3, intervalSeconds: 30, backoffRate: 2, retryOnJobFailure: false },
-    notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: 3 },
     defaultInput: {},
-    export: undefined,
     ...overrides,
-  };
+  });
 }
 
 /** A hand-driven clock: timers fire only when the test advances time past them. */

@@ -4,8 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { REPO_ROOT } from '#lib/schedule/load.ts';
 
-export const REPO = path.resolve(import.meta.dirname, '..', '..');
+/** The repository root (one definition, in lib/schedule/load.ts). */
+export const REPO = REPO_ROOT;
 /** Node 22 from the node@22 devDependency (the system node may be older). */
 export const NODE = path.join(REPO, 'node_modules', '.bin', 'node');
 

@@ -1,6 +1,7 @@
 /** A stand-in for a Slack incoming webhook, for the notification tests. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './http.ts';
 
 export interface WebhookServer {
   /** Every JSON body POSTed so far, in arrival order. */
@@ -13,15 +14,9 @@ export interface WebhookServer {
 /** Starts a webhook on 127.0.0.1 (a free port) that answers 200 `ok` and records each POSTed JSON body. */
 export async function startWebhookServer(): Promise<WebhookServer> {
   const posts: unknown[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      posts.push(JSON.parse(body));
-      response.writeHead(200).end('ok');
-    });
+  const server = createServer(async (request, response) => {
+    posts.push(JSON.parse(await readBody(request)));
+    response.writeHead(200).end('ok');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

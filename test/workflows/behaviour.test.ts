@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { GuardDecision } from '#lib/contracts/execution-input.ts';
 import type { EnqueueExportsOutput, ExportBatchDescriptor } from '#lib/contracts/export.ts';
+import { PROVISIONING_FAILURES, provisioningFailures } from '#lib/contracts/provisioning-failures.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { localSynthesisContext, synthesizeDefinition } from '#lib/workflows/synthesize.ts';
-import { readTaskInput, runTaskApiError, stops } from './fake-ecs.ts';
-import { makeExportJob, makeTaskJob } from './job-fixtures.ts';
+import { FaultPicker } from '#local/ecs/faults.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
+import {
+  PROVISIONING_FAILURE_EXAMPLES,
+  readTaskInput,
+  runTaskApiError,
+  stoppedTask,
+  stops,
+  taskFailed,
+} from './fake-ecs.ts';
 import { runLocally } from './local-run.ts';
 
 // Behaviour of the synthesised definitions in aws-local-stepfunctions, with local
@@ -13,6 +22,26 @@ import { runLocally } from './local-run.ts';
 const context = localSynthesisContext('test');
 const GUARD = 'Check for a running duplicate';
 const RUN = 'Run job task';
+
+/** What the enqueue Lambda returns for one batch of one target. */
+const oneBatch = () => ({
+  runId: 'run-1',
+  period: { label: '2026-10', start: '2026-09-30T15:00:00Z', end: '2026-10-31T15:00:00Z' },
+  manifestKey: 'manifests/run-1.json',
+  targetCount: 1,
+  pendingTargetCount: 1,
+  recordCount: 10,
+  batches: [
+    { runId: 'run-1', manifestKey: 'manifests/run-1.json', batchIndex: 0, targetCount: 1, recordCount: 10 },
+  ],
+  files: {
+    storage: 'local folder .data/objects',
+    prefix: 'exports/',
+    keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
+    count: 1,
+    periodTotal: 1,
+  },
+});
 
 function guardThat(decision: 'run' | 'skip') {
   return (input: unknown): GuardDecision => {
@@ -433,6 +462,60 @@ describe('xlsx-export workflow', () => {
   });
 });
 
+describe('provisioning failures (lib/contracts/provisioning-failures.ts)', () => {
+  const ENQUEUE = 'Enqueue export targets';
+  /** Runs a template whose one task fails with `failure` once and then succeeds. */
+  async function failOnceThenSucceed(workflow: 'task' | 'xlsx-export', failure: Error) {
+    const ecs = ecsPlaying(failure, stops.succeeded());
+    const run =
+      workflow === 'task'
+        ? await runLocally(synthesizeDefinition(makeTaskJob({ spot: true }), context), {
+            tasks: { [GUARD]: guardThat('run'), [RUN]: ecs.handler },
+          })
+        : await runLocally(synthesizeDefinition(makeExportJob({ spot: true }), context), {
+            tasks: { [GUARD]: guardThat('run'), [ENQUEUE]: oneBatch, 'Run converter task': ecs.handler },
+          });
+    return { run, calls: ecs.calls.length };
+  }
+
+  it('has an independent example for every kind in the list, and no example of a kind it lacks', () => {
+    expect(Object.keys(PROVISIONING_FAILURES).sort()).toEqual(
+      Object.keys(PROVISIONING_FAILURE_EXAMPLES).sort(),
+    );
+  });
+
+  it.each(
+    (['task', 'xlsx-export'] as const).flatMap((workflow) =>
+      Object.keys(PROVISIONING_FAILURES).map((kind) => [workflow, kind] as const),
+    ),
+  )('the %s workflow retries %s and then succeeds', async (workflow, kind) => {
+    const example = PROVISIONING_FAILURE_EXAMPLES[kind];
+    if (example === undefined) throw new Error(`no example of ${kind} in test/workflows/fake-ecs.ts`);
+
+    const { run, calls } = await failOnceThenSucceed(workflow, example());
+
+    expect([run.status, run.error, run.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+    expect(calls).toBe(2);
+  });
+
+  it.each(provisioningFailures().map(([name]) => name))(
+    'retries the %s failure the local runtime injects',
+    async (name) => {
+      const picker = new FaultPicker({ [name]: 1, seed: 1 });
+      const injected = picker.pickStartFault() ?? picker.pickRunningFault();
+      if (injected === undefined) throw new Error(`fault injection of ${name} injected nothing`);
+      const failure =
+        'error' in injected
+          ? runTaskApiError(injected.error, injected.message)
+          : taskFailed(stoppedTask({ StopCode: injected.stopCode, StoppedReason: injected.reason }));
+
+      const { run } = await failOnceThenSucceed('task', failure);
+
+      expect(run.status).toBe('SUCCEEDED');
+    },
+  );
+});
+
 describe('every job in schedules/', () => {
   it('runs to success locally when its tasks succeed', async () => {
     const jobs = await loadJobSpecs();
@@ -442,30 +525,7 @@ describe('every job in schedules/', () => {
       const run = await runLocally(synthesizeDefinition(job, context), {
         tasks: {
           [GUARD]: guardThat('run'),
-          'Enqueue export targets': () => ({
-            runId: 'run-1',
-            period: { label: '2026-10', start: '2026-09-30T15:00:00Z', end: '2026-10-31T15:00:00Z' },
-            manifestKey: 'manifests/run-1.json',
-            targetCount: 1,
-            pendingTargetCount: 1,
-            recordCount: 10,
-            batches: [
-              {
-                runId: 'run-1',
-                manifestKey: 'manifests/run-1.json',
-                batchIndex: 0,
-                targetCount: 1,
-                recordCount: 10,
-              },
-            ],
-            files: {
-              storage: 'local folder .data/objects',
-              prefix: 'exports/',
-              keyPattern: 'exports/<workspace>/<template>/2026-10.xlsx',
-              count: 1,
-              periodTotal: 1,
-            },
-          }),
+          'Enqueue export targets': oneBatch,
           [RUN]: () => stops.succeeded(),
           'Run converter task': () => stops.succeeded(),
         },

@@ -6,8 +6,8 @@ import {
   type SfnListExecutions,
 } from '#functions/check-duplicate-start/check-duplicate-start.ts';
 import { localSynthesisContext, synthesizeDefinition } from '#lib/workflows/synthesize.ts';
+import { makeTaskJob } from '../support/job-spec.ts';
 import { stops } from './fake-ecs.ts';
-import { makeTaskJob } from './job-fixtures.ts';
 import { DEFAULT_START_TIME, runLocally, STATE_MACHINE_ARN } from './local-run.ts';
 
 const EXECUTION_PREFIX = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:');

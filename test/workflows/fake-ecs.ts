@@ -13,13 +13,13 @@ function taskArn(): string {
   return `arn:aws:ecs:us-east-1:000000000000:task/sfn-batch-test/${taskCounter.toString(16).padStart(32, '0')}`;
 }
 
-export function stoppedTask(fields: { StopCode: string; StoppedReason: string; exitCode?: number }) {
+export function stoppedTask(fields: { StopCode?: string; StoppedReason: string; exitCode?: number }) {
   const container: Record<string, unknown> = { Name: 'batch-jobs', LastStatus: 'STOPPED' };
   if (fields.exitCode !== undefined) container.ExitCode = fields.exitCode;
   return {
     TaskArn: taskArn(),
     LastStatus: 'STOPPED',
-    StopCode: fields.StopCode,
+    ...(fields.StopCode === undefined ? {} : { StopCode: fields.StopCode }),
     StoppedReason: fields.StoppedReason,
     Containers: [container],
   };
@@ -68,6 +68,51 @@ export const stops = {
     ),
   stoppedByUser: () =>
     taskFailed(stoppedTask({ StopCode: 'UserInitiated', StoppedReason: 'Task stopped by user' })),
+};
+
+/**
+ * One failure per provisioning-failure kind, written here independently of
+ * lib/contracts/provisioning-failures.ts. Each carries only its own kind's signature:
+ * the reason-known kinds come without the TaskFailedToStart stop code ECS usually adds,
+ * so a template that drops any single kind fails that kind's example.
+ */
+export const PROVISIONING_FAILURE_EXAMPLES: Record<string, () => Error> = {
+  capacityUnavailable: () =>
+    runTaskApiError(
+      'ECS.AmazonECSException',
+      'Capacity is unavailable at this time. Please try again later.',
+    ),
+  serverException: () =>
+    runTaskApiError('ECS.ServerException', 'Service Unavailable. Please try again later.'),
+  taskFailedToStart: () =>
+    taskFailed(
+      stoppedTask({
+        StopCode: 'TaskFailedToStart',
+        StoppedReason: "Unexpected EC2 error while attempting to tag the network interface 'eni-0a1b2c3d'",
+      }),
+    ),
+  resourceInitializationError: () =>
+    taskFailed(
+      stoppedTask({
+        StoppedReason:
+          'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed',
+      }),
+    ),
+  cannotPullContainerError: () =>
+    taskFailed(
+      stoppedTask({
+        StoppedReason:
+          'CannotPullContainerError: pull image manifest has been retried 5 time(s): i/o timeout',
+      }),
+    ),
+  eniProvisioningTimeout: () =>
+    taskFailed(
+      stoppedTask({ StoppedReason: 'Timeout waiting for network interface provisioning to complete.' }),
+    ),
+  spotInterruption: () =>
+    taskFailed(
+      stoppedTask({ StopCode: 'SpotInterruption', StoppedReason: 'Your Spot Task was interrupted.' }),
+    ),
 };
 
 /** A RunTask API error (no task was created). */

@@ -1,5 +1,6 @@
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { vi } from 'vitest';
+import { everyState, type StateContainer } from '#lib/workflows/states.ts';
 import type { AslDefinition } from '#lib/workflows/synthesize.ts';
 
 type Handler = (input: unknown) => unknown;
@@ -51,6 +52,8 @@ export async function runLocally(
   options: LocalRunOptions,
 ): Promise<LocalRunResult> {
   const copy = structuredClone(definition);
+  // One setTimeout times the whole run; past 2^31 ms (24.8 days) it would fire at once.
+  copy.TimeoutSeconds = Math.min(Number(copy.TimeoutSeconds ?? 0) || 2_147_483, 2_147_483);
   const waitStates = collectStateNames(copy, 'Wait');
   const taskStates = collectStateNames(copy, 'Task');
   const machine = new StateMachine(copy as unknown as StateMachineDefinition, {
@@ -119,12 +122,8 @@ export async function runLocally(
   };
 }
 
-function collectStateNames(
-  definition: { States: Record<string, Record<string, unknown>> },
-  type: string,
-): string[] {
-  return Object.entries(definition.States).flatMap(([name, state]) => {
-    const processor = state.ItemProcessor as { States: Record<string, Record<string, unknown>> } | undefined;
-    return [...(state.Type === type ? [name] : []), ...(processor ? collectStateNames(processor, type) : [])];
-  });
+function collectStateNames(definition: StateContainer, type: string): string[] {
+  return everyState(definition)
+    .filter(([, state]) => state.Type === type)
+    .map(([name]) => name);
 }

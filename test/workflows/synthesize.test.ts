@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TASK_INPUT_ENV } from '#lib/contracts/execution-input.ts';
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '#lib/schedule/load.ts';
+import { everyState } from '#lib/workflows/states.ts';
 import type { AslDefinition, JsonValue } from '#lib/workflows/synthesize.ts';
 import {
   localSynthesisContext,
@@ -11,7 +12,7 @@ import {
   synthesizeDefinition,
   WorkflowSynthesisError,
 } from '#lib/workflows/synthesize.ts';
-import { makeExportJob, makeTaskJob } from './job-fixtures.ts';
+import { makeExportJob, makeTaskJob } from '../support/job-spec.ts';
 
 const context = localSynthesisContext('test');
 
@@ -21,16 +22,8 @@ function validate(definition: AslDefinition): { isValid: boolean; errors: string
   return { isValid: result.isValid, errors: result.errorsText('\n') };
 }
 
-/** Every state, including those inside Map item processors. */
-function allStates(definition: {
-  States: Record<string, Record<string, JsonValue>>;
-}): [string, Record<string, JsonValue>][] {
-  return Object.entries(definition.States).flatMap(([name, state]) => {
-    const processor = state.ItemProcessor as
-      | { States: Record<string, Record<string, JsonValue>> }
-      | undefined;
-    return [[name, state] as [string, Record<string, JsonValue>], ...(processor ? allStates(processor) : [])];
-  });
+function allStates(definition: AslDefinition): [string, Record<string, JsonValue>][] {
+  return everyState<Record<string, JsonValue>>(definition);
 }
 
 function state(definition: AslDefinition, name: string): Record<string, JsonValue> {
@@ -134,6 +127,23 @@ describe('synthesizeDefinition', () => {
     expect(prepare.Parameters).toMatchObject({
       attempt: { count: 1, maxAttempts: 4, waitSeconds: [0, 20, 40, 80], retryOnJobFailure: false },
     });
+  });
+
+  it('limits a task run to its guard, every attempt with its RunTask retries, and the pauses between', () => {
+    // Guard: 30 s timeout on 1 + 4 attempts, pauses 2+4+8+16. Each of 3 attempts: 1,800 s
+    // plus RunTask pauses 10+20+40+80+160. Pauses between attempts: 30 + 60.
+    const expected = 30 * 5 + 30 + 3 * (1800 + 310) + 90;
+
+    expect(synthesizeDefinition(makeTaskJob(), context).TimeoutSeconds).toBe(Math.ceil(expected / 60) * 60);
+  });
+
+  it('limits an export run to one export period', () => {
+    const weekly = makeExportJob({
+      export: { frequency: 'weekly', maxConcurrency: 2, recordsPerBatch: 1000 },
+    });
+
+    expect(synthesizeDefinition(makeExportJob(), context).TimeoutSeconds).toBe(28 * 86_400);
+    expect(synthesizeDefinition(weekly, context).TimeoutSeconds).toBe(7 * 86_400);
   });
 
   it('sets the export Map concurrency and enqueue parameters from the spec', () => {

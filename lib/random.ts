@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers (sfc32 seeded through cyrb128): the same seed always
- * yields the same sequence, on every platform, so demo data is reproducible.
+ * The project's one seeded pseudo-random generator (sfc32 seeded through cyrb128): the
+ * same seed always yields the same sequence, on every platform, so demo data, injected
+ * faults, benchmark sheets and generated test cases are reproducible.
  */
 export class SeededRandom {
   #a: number;
@@ -109,4 +110,10 @@ function cyrb128(text: string): [number, number, number, number] {
   h3 ^= h1;
   h4 ^= h1;
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+}
+
+/** A `() => number` in [0, 1) drawing from a {@link SeededRandom}: for code that wants a plain function. */
+export function seededRandom(seed: string | number): () => number {
+  const generator = new SeededRandom(seed);
+  return () => generator.next();
 }

@@ -1,10 +1,15 @@
 import type { JobSpec } from '#lib/schedule/job-spec.ts';
 
-/** A valid ordinary job; override any field per test. */
+/**
+ * The one JobSpec factory of the tests. A valid ordinary job (aggregate-record-stats,
+ * as its schedule file would give it); override any field per test. The source file
+ * follows the name.
+ */
 export function makeTaskJob(overrides: Partial<JobSpec> = {}): JobSpec {
+  const name = overrides.name ?? 'aggregate-record-stats';
   return {
-    name: 'aggregate-record-stats',
-    sourceFile: 'schedules/aggregate-record-stats.yml',
+    name,
+    sourceFile: `schedules/${name}.yml`,
     description: 'Aggregates daily record statistics',
     owner: { team: 'records-platform', slackChannel: '#records-alerts' },
     runbookUrl: undefined,
@@ -30,7 +35,6 @@ export function makeTaskJob(overrides: Partial<JobSpec> = {}): JobSpec {
 export function makeExportJob(overrides: Partial<JobSpec> = {}): JobSpec {
   return makeTaskJob({
     name: 'monthly-xlsx-export',
-    sourceFile: 'schedules/monthly-xlsx-export.yml',
     description: 'Monthly Excel export of all workspaces',
     schedule: 'cron(0 3 1 * ? *)',
     workflow: 'xlsx-export',

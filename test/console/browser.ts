@@ -1,0 +1,98 @@
+/**
+ * Browser-test support: a real `npm start` (one per test file) and Debian's Chromium
+ * driven by playwright-core, headless, with no network features of its own.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type OutputProcess, REPO, startNpmStart } from '../support/processes.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** Git-ignored: one screenshot per page, for people to look at. */
+export const SCREENSHOTS = path.join(REPO, 'test', 'console', 'screenshots');
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium package (.ci/run does) to run the console tests`,
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/**
+ * A copy of the repository's schedules in `root/schedules` (with `root/containers` linked
+ * to the real ones) with two changes: the monthly export packs at most 3 records per
+ * converter batch, so the small demo database still gives a Map with many iterations; and
+ * purge-deleted-records declares its `retentionDays` parameter as input (unless it already
+ * does), so a manual run may set it.
+ */
+export function testSchedules(root: string): string {
+  const schedules = path.join(root, 'schedules');
+  cpSync(path.join(REPO, 'schedules'), schedules, { recursive: true });
+  symlinkSync(path.join(REPO, 'containers'), path.join(root, 'containers'));
+  const file = path.join(schedules, 'export-monthly-records.yml');
+  const text = readFileSync(file, 'utf8');
+  const changed = text.replace('recordsPerBatch: 200000', 'recordsPerBatch: 3');
+  if (changed === text)
+    throw new Error(`${file} no longer sets recordsPerBatch: 200000; update this fixture`);
+  writeFileSync(file, changed);
+  const purge = path.join(schedules, 'purge-deleted-records.yml');
+  const purgeText = readFileSync(purge, 'utf8');
+  if (!/^input:.*retentionDays/m.test(purgeText)) {
+    if (/^input:/m.test(purgeText)) throw new Error(`${purge} declares other input; update this fixture`);
+    writeFileSync(purge, `${purgeText}input: { retentionDays: 30 }\n`);
+  }
+  return schedules;
+}
+
+export interface ConsoleRuntime {
+  process: OutputProcess;
+  endpoint: string;
+  consoleUrl: string;
+}
+
+/** `npm start --no-schedule --port 0` on `dataDir`; resolves once the status block is printed. */
+export async function startConsoleRuntime(
+  dataDir: string,
+  variables: Record<string, string> = {},
+  args: string[] = [],
+): Promise<ConsoleRuntime> {
+  const started = startNpmStart(dataDir, ['--no-schedule', '--port', '0', ...args], {
+    SFN_BATCH_SEED_RECORDS: '200',
+    ...variables,
+  });
+  await started.waitForOutput('Run a job now', 150_000);
+  const { endpoint, consoleUrl } = JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as {
+    endpoint: string;
+    consoleUrl: string;
+  };
+  return { process: started, endpoint, consoleUrl };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails the test on any uncaught page error or CSP violation (they would be silent otherwise). */
+export function watchPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text()))
+      errors.push(message.text());
+  });
+  return errors;
+}
