@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { type CfnTemplate, type Json, REPO_ROOT } from './packaged-template.ts';
+import { REPO } from '../support/processes.ts';
+import type { CfnTemplate, Json } from './packaged-template.ts';
 
-export const BOOTSTRAP = path.join(REPO_ROOT, 'serverless', 'bootstrap.yml');
+export const BOOTSTRAP = path.join(REPO, 'serverless', 'bootstrap.yml');
 
 interface Statement {
   Sid?: string;
