@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerCost } from './commands/cost.ts';
+import { register as registerDeployCheck } from './commands/deploy-check.ts';
 import { register as registerDiff } from './commands/diff.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerLogs } from './commands/logs.ts';
@@ -57,6 +58,7 @@ registerTasks(program);
 registerStopTask(program);
 registerCost(program);
 registerPlan(program);
+registerDeployCheck(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,8 @@ const { values } = parseArgs({
   options: {
     stage: { type: 'string', default: 'dev' },
     region: { type: 'string', default: 'ap-northeast-1' },
+    // `--param imageTag=<sha>` (repeatable) goes to osls as is, as `osls deploy` takes it.
+    param: { type: 'string', multiple: true, default: [] },
   },
 });
 const stage = values.stage ?? 'dev';
@@ -50,7 +52,15 @@ for (const { folder } of Object.values(WORKFLOW_LAMBDAS)) {
 const osls = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 const result = spawnSync(
   process.execPath,
-  [osls, 'package', '--stage', stage, '--region', values.region ?? ''],
+  [
+    osls,
+    'package',
+    '--stage',
+    stage,
+    '--region',
+    values.region ?? '',
+    ...(values.param ?? []).flatMap((param) => ['--param', param]),
+  ],
   {
     cwd: root,
     stdio: 'inherit',

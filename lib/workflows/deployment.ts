@@ -438,6 +438,13 @@ function resources(jobs: JobSpec[], settings: DeploymentSettings): Deployment['r
     Resources[roleId] = role('ecs-tasks.amazonaws.com', exportsBucketStatements());
     Resources[taskDefinitionLogicalId(container)] = {
       Type: 'AWS::ECS::TaskDefinition',
+      // A new image tag replaces the revision. CloudFormation would deregister the old one,
+      // and an execution started before the deploy (it runs its own definition, which pins
+      // that revision) could then start no more tasks: ECS refuses RunTask on an INACTIVE
+      // revision. Retained revisions stay ACTIVE (README "Deploying": deploy safety).
+      // Deleting the whole stack still deregisters them (nothing runs without the cluster).
+      UpdateReplacePolicy: 'Retain',
+      DeletionPolicy: 'Delete',
       Properties: taskDefinitionProperties(stage, container),
     };
   }
