@@ -41,7 +41,7 @@ describe('console task status: ECS API first, the runtime task record as fallbac
       containers: [{ exitCode: 143 }],
     });
     const fromRecord = withEcsStatus(RECORD, undefined);
-    const runningRecord = withEcsStatus({ ...RECORD, stoppedAt: null, exitCode: null }, undefined);
+    const unendedRecord = withEcsStatus({ ...RECORD, stoppedAt: null, exitCode: null }, undefined);
 
     // Assess
     expect(fromEcs).toMatchObject({
@@ -54,7 +54,7 @@ describe('console task status: ECS API first, the runtime task record as fallbac
       stoppedAt: '2026-11-01T00:00:05.500Z',
     });
     expect(fromRecord).toEqual({ ...RECORD, source: 'record', lastStatus: 'STOPPED' });
-    expect(runningRecord.lastStatus).toBe('RUNNING');
+    expect(unendedRecord.lastStatus).toBe('UNKNOWN');
   });
 });
 

@@ -180,7 +180,7 @@ export interface EcsTask {
 
 /** An execution's task: status from the ECS API while it lists the task, else from the runtime's task record. */
 export interface ExecutionTask extends TaskLog {
-  /** PROVISIONING, RUNNING, STOPPING or STOPPED. */
+  /** PROVISIONING, RUNNING, STOPPING or STOPPED; UNKNOWN for a record of an earlier npm start without an end. */
   lastStatus: string;
   /** Where status, exit code, reason and times came from. */
   source: 'ecs' | 'record';
@@ -267,9 +267,9 @@ function isoOfSeconds(seconds: number | undefined): string | null {
 /** The record's task with status, exit code, stop code and reason, and times from the ECS API's task. */
 export function withEcsStatus(record: TaskLog, task: EcsTask | undefined): ExecutionTask {
   if (task === undefined) {
-    const lastStatus =
-      record.stoppedAt !== null ? 'STOPPED' : record.startedAt !== null ? 'RUNNING' : 'PROVISIONING';
-    return { ...record, lastStatus, source: 'record' };
+    // ECS lists every task of this runtime process until an hour after it stops: a record
+    // without an end is from an earlier npm start that exited while the task ran.
+    return { ...record, lastStatus: record.stoppedAt !== null ? 'STOPPED' : 'UNKNOWN', source: 'record' };
   }
   const container = task.containers?.[0];
   return {

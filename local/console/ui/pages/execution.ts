@@ -111,7 +111,8 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
   }, [props.executionArn]);
   const running = data?.execution.status === 'RUNNING';
   // After a stop the tasks still get SIGTERM and report their exit: keep reading until they have.
-  const tasksStopping = data?.tasks.some((task) => task.lastStatus !== 'STOPPED') ?? false;
+  const tasksStopping =
+    data?.tasks.some((task) => task.source === 'ecs' && task.lastStatus !== 'STOPPED') ?? false;
   // Live while it runs: status, graph, events and task logs are re-read every 1.5 s.
   usePolling(refresh, 1500, running || tasksStopping, props.executionArn);
 
@@ -280,7 +281,7 @@ function TaskPanel(props: { task: ExecutionTask; open: boolean; busy: boolean; o
     <h3 class="mono">${taskId} <span class="muted small">${task.container}: ${task.command.join(' ')}</span></h3>
     <dl class="summary">
       <div><dt>Status</dt><dd class="task-status">${task.lastStatus} <span class="muted small" title=${sourceNote}>(${task.source === 'ecs' ? 'ECS API' : 'task record'})</span></dd></div>
-      <div><dt>Exit code</dt><dd class="task-exit">${task.exitCode === null ? (task.stoppedAt === null ? 'running' : '–') : String(task.exitCode)}</dd></div>
+      <div><dt>Exit code</dt><dd class="task-exit">${task.exitCode === null ? (task.source === 'ecs' && task.lastStatus !== 'STOPPED' ? 'running' : '–') : String(task.exitCode)}</dd></div>
       <div><dt>Stop</dt><dd class="task-stop">${task.stopCode ?? '–'}${task.stoppedReason ? `: ${task.stoppedReason}` : ''}</dd></div>
       <div><dt>Duration</dt><dd>${duration === undefined ? '–' : formatDuration(duration)}</dd></div>
     </dl>
