@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,35 @@ function rawRequest(
     sent.on('error', reject);
     sent.end(options.body);
   });
+}
+
+/**
+ * The pid and task id of the local task process of `executionName` (its SFN_BATCH_INPUT
+ * names the execution), polled in /proc until it exists.
+ */
+async function taskProcessOf(
+  executionName: string,
+  timeoutMs: number,
+): Promise<{ pid: number; taskId: string }> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let environment: string;
+      try {
+        environment = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      } catch {
+        continue;
+      }
+      const variables = environment.split('\0');
+      const taskId = variables.find((item) => item.startsWith('SFN_BATCH_LOCAL_TASK_ID='))?.split('=')[1];
+      const input = variables.find((item) => item.startsWith('SFN_BATCH_INPUT='));
+      if (taskId !== undefined && input?.includes(`:${executionName}"`))
+        return { pid: Number(entry), taskId };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`no task process of ${executionName} within ${timeoutMs} ms`);
 }
 
 // Slow (one real npm start with real job containers, and a real Chromium): the console end to
@@ -328,6 +357,60 @@ describe('local console in a browser', () => {
       .locator('tr[data-execution="started-from-the-sdk"][data-status="SUCCEEDED"]')
       .waitFor({ timeout: 60_000 });
     await screenshot(page, 'executions');
+  }, 90_000);
+
+  it('shows a running task from the ECS API and stops it with "Stop task": exit 143, execution FAILED', async () => {
+    // Prepare: the job would finish in a second; SIGSTOP freezes its process so it is still
+    // RUNNING when the button is clicked (the SIGTERM StopTask sends waits for SIGCONT).
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: arnOf('expire-share-links'),
+        name: 'console-stop-task',
+        input: JSON.stringify({ params: {} }),
+      }),
+    );
+    const { pid, taskId } = await taskProcessOf('console-stop-task', 30_000);
+    process.kill(pid, 'SIGSTOP');
+    let frozen = true;
+    try {
+      await page.goto(`${runtime.consoleUrl}/executions/${encodeURIComponent(executionArn ?? '')}`);
+      await page.evaluate(() => {
+        (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+      });
+      const task = page.locator(`article.task[data-task="${taskId}"]`);
+      await task.locator('.task-status').waitFor();
+      const runningStatus = await task.locator('.task-status').innerText();
+      const runningSource = await task.getAttribute('data-source');
+      let confirmText = '';
+      page.once('dialog', (dialog) => {
+        confirmText = dialog.message();
+        void dialog.accept();
+      });
+
+      // Act
+      await task.getByRole('button', { name: /Stop task/ }).click();
+      await page.getByRole('status').filter({ hasText: 'Stop requested for task' }).waitFor();
+      process.kill(pid, 'SIGCONT');
+      frozen = false;
+      await page.locator('#execution-status .status-failed').waitFor({ timeout: 60_000 });
+      await expect.poll(() => task.locator('.task-exit').innerText(), { timeout: 20_000 }).toBe('143');
+
+      // Assess
+      expect(runningStatus).toMatch(/^RUNNING \(ECS API\)/);
+      expect(runningSource).toBe('ecs');
+      expect(confirmText).toContain(`Stop task ${taskId}?`);
+      expect(await task.locator('.task-status').innerText()).toMatch(/^STOPPED \(ECS API\)/);
+      expect(await task.locator('.task-stop').innerText()).toBe(
+        'UserInitiated: Task stopped from the local console',
+      );
+      expect(await task.getByRole('button', { name: /Stop task/ }).count()).toBe(0);
+      expect(
+        await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
+      ).toBe(true);
+      await screenshot(page, 'execution-task-stopped');
+    } finally {
+      if (frozen) process.kill(pid, 'SIGCONT');
+    }
   }, 90_000);
 
   it('renders execution input as text, never as HTML', async () => {

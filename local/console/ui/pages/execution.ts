@@ -5,13 +5,14 @@ import {
   ApiError,
   type DescribedExecution,
   type ExecutionListItem,
+  type ExecutionTask,
   executionTasks,
   fullHistory,
   type HistoryEvent,
   jobOfStateMachine,
   loadJobs,
   sfn,
-  type TaskLog,
+  stopTask,
 } from '../api.ts';
 import {
   BASE,
@@ -39,7 +40,7 @@ interface Loaded {
   execution: DescribedExecution;
   definition: unknown;
   events: HistoryEvent[];
-  tasks: TaskLog[];
+  tasks: ExecutionTask[];
 }
 
 async function loadExecution(executionArn: string, definition: unknown): Promise<Loaded> {
@@ -111,7 +112,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
   const running = data?.execution.status === 'RUNNING';
   // After a stop the tasks still get SIGTERM and report their exit: keep reading until they have.
   const tasksStopping =
-    data?.tasks.some((task) => task.startedAt !== null && task.stoppedAt === null) ?? false;
+    data?.tasks.some((task) => task.source === 'ecs' && task.lastStatus !== 'STOPPED') ?? false;
   // Live while it runs: status, graph, events and task logs are re-read every 1.5 s.
   usePolling(refresh, 1500, running || tasksStopping, props.executionArn);
 
@@ -147,6 +148,18 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
         cause: 'Stopped from the local console',
       });
       setNotice('Stop requested.');
+    });
+  const stopOneTask = (task: ExecutionTask) =>
+    act(async () => {
+      const taskId = task.taskArn.split('/').at(-1) ?? task.taskArn;
+      if (
+        !window.confirm(
+          `Stop task ${taskId}? ECS sends it SIGTERM (StopTask); the state that runs it fails, and so does the execution unless the workflow catches it.`,
+        )
+      )
+        return;
+      await stopTask(task.taskArn, 'Task stopped from the local console');
+      setNotice(`Stop requested for task ${taskId}.`);
     });
   const redrive = (confirmed: boolean) =>
     act(async () => {
@@ -233,7 +246,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
     </div>
     <section class="panel" aria-labelledby="tasks-title">
       <h2 id="tasks-title">ECS tasks (${tasks.length})</h2>
-      ${tasks.length === 0 ? html`<p class="muted">No tasks ran.</p>` : tasks.map((task) => html`<${TaskPanel} task=${task} open=${tasks.length <= 3} />`)}
+      ${tasks.length === 0 ? html`<p class="muted">No tasks ran.</p>` : tasks.map((task) => html`<${TaskPanel} task=${task} open=${tasks.length <= 3} busy=${busy} onStop=${() => stopOneTask(task)} />`)}
     </section>
     <section class="panel" aria-labelledby="events-title">
       <h2 id="events-title">Events (${events.length})</h2>
@@ -254,19 +267,25 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
   </section>`;
 }
 
-function TaskPanel(props: { task: TaskLog; open: boolean }): VNode {
+function TaskPanel(props: { task: ExecutionTask; open: boolean; busy: boolean; onStop: () => void }): VNode {
   const { task } = props;
   const taskId = task.taskArn.split('/').at(-1) ?? task.taskArn;
   const start = task.startedAt === null ? undefined : Date.parse(task.startedAt);
   const stop = task.stoppedAt === null ? undefined : Date.parse(task.stoppedAt);
   const duration = start === undefined ? undefined : (stop ?? Date.now()) - start;
-  return html`<article class="task" data-task=${taskId} aria-label=${`Task ${taskId}`}>
+  const sourceNote =
+    task.source === 'ecs'
+      ? 'Status from the ECS API (DescribeTasks)'
+      : "Status from the runtime's task record: ECS no longer lists this task (stopped over an hour ago, or by an earlier npm start)";
+  return html`<article class="task" data-task=${taskId} data-status=${task.lastStatus} data-source=${task.source} aria-label=${`Task ${taskId}`}>
     <h3 class="mono">${taskId} <span class="muted small">${task.container}: ${task.command.join(' ')}</span></h3>
     <dl class="summary">
-      <div><dt>Exit code</dt><dd class="task-exit">${task.exitCode === null ? (task.stoppedAt === null ? 'running' : '–') : String(task.exitCode)}</dd></div>
+      <div><dt>Status</dt><dd class="task-status">${task.lastStatus} <span class="muted small" title=${sourceNote}>(${task.source === 'ecs' ? 'ECS API' : 'task record'})</span></dd></div>
+      <div><dt>Exit code</dt><dd class="task-exit">${task.exitCode === null ? (task.source === 'ecs' && task.lastStatus !== 'STOPPED' ? 'running' : '–') : String(task.exitCode)}</dd></div>
       <div><dt>Stop</dt><dd class="task-stop">${task.stopCode ?? '–'}${task.stoppedReason ? `: ${task.stoppedReason}` : ''}</dd></div>
       <div><dt>Duration</dt><dd>${duration === undefined ? '–' : formatDuration(duration)}</dd></div>
     </dl>
+    ${task.source === 'ecs' && task.lastStatus === 'RUNNING' ? html`<p class="actions"><button type="button" class="danger" disabled=${props.busy} onClick=${props.onStop} aria-label=${`Stop task ${taskId}`}>Stop task</button></p>` : null}
     <details open=${props.open && task.lines.length <= 60}>
       <summary>Logs (${task.lines.length} lines)</summary>
       <pre class="logs" tabindex="0" aria-label=${`Logs of task ${taskId}`}>${task.lines.map((line) => html`<span class=${`log-${line.stream}`}>${line.text}\n</span>`)}</pre>
