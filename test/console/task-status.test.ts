@@ -7,12 +7,10 @@ import {
   type TaskLog,
   withEcsStatus,
 } from '../../local/console/ui/api.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   makeJob,
-  sfnClient,
-  startTestRuntime,
   taskDefinition,
+  useTestRuntime,
   waitForStatus,
   waitUntil,
 } from '../local-runtime/helpers.ts';
@@ -60,27 +58,25 @@ describe('console task status: ECS API first, the runtime task record as fallbac
 
 // The console's browser code against a real runtime (fetch aimed at its endpoint).
 describe('console task status against the local ECS API', () => {
-  let runtime: LocalRuntime;
+  const local = useTestRuntime([
+    { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) },
+  ]);
 
-  beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) },
-    ]);
+  beforeAll(() => {
     const realFetch = globalThis.fetch;
     vi.stubGlobal('fetch', (input: string, init?: RequestInit) =>
-      realFetch(new URL(input, runtime.endpoint), init),
+      realFetch(new URL(input, local.runtime.endpoint), init),
     );
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     vi.unstubAllGlobals();
-    await runtime?.close();
   });
 
   it('matches tasks to their execution by SFN_BATCH_INPUT, and shows a stop with exit 143', async () => {
     // Prepare: two sleeping tasks; the workflow passes the execution input as SFN_BATCH_INPUT.
-    const sfn = sfnClient(runtime.endpoint);
-    const stateMachineArn = runtime.stateMachineArn('run-task');
+    const sfn = local.sfn;
+    const stateMachineArn = local.runtime.stateMachineArn('run-task');
     const arnOf = (name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     for (const name of ['mine', 'other']) {
       await sfn.send(

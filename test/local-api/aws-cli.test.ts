@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
   makeJob,
   REGION,
-  sfnClient,
-  startTestRuntime,
   taskDefinition,
   tempDataDir,
+  useTestRuntime,
   waitForStatus,
 } from '../local-runtime/helpers.ts';
 import { isolatedEnv, type ProcessResult, runProcess } from '../support/processes.ts';
@@ -33,19 +31,13 @@ function aws(endpoint: string, args: string[]): Promise<ProcessResult> {
 
 // Slow-ish (each CLI call starts Python, about a second): it proves a client we did not write gets AWS's answers.
 describe('local Step Functions and ECS APIs driven by the AWS CLI v2', () => {
-  let runtime: LocalRuntime;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     if (!existsSync(AWS_CLI))
       throw new Error(`${AWS_CLI} is missing: install awscli (apt-get install awscli)`);
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) },
-    ]);
   });
-
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  const local = useTestRuntime([
+    { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) },
+  ]);
 
   // Concurrent: each case is one Python process, mostly start-up time.
   it.concurrent.each<[string, string, string[]]>([
@@ -87,30 +79,30 @@ describe('local Step Functions and ECS APIs driven by the AWS CLI v2', () => {
       ['ecs', 'list-tasks', '--cluster', 'no-such-cluster'],
     ],
   ])('answers %s with %s', async (_label, code, args) => {
-    const result = await aws(runtime.endpoint, args);
+    const result = await aws(local.runtime.endpoint, args);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(`(${code})`);
   });
 
   it('lists a running job task with aws ecs, stops it and shows its stop reason and exit code', async () => {
     // Prepare
-    const sfn = sfnClient(runtime.endpoint);
+    const sfn = local.sfn;
     const started = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn('run-task'),
+        stateMachineArn: local.runtime.stateMachineArn('run-task'),
         input: JSON.stringify({ command: ['sleep', '60000'] }),
       }),
     );
     let taskArns: string[] = [];
     for (let attempt = 0; attempt < 20 && taskArns.length === 0; attempt++) {
-      const listed = await aws(runtime.endpoint, ['ecs', 'list-tasks', '--cluster', CLUSTER]);
+      const listed = await aws(local.runtime.endpoint, ['ecs', 'list-tasks', '--cluster', CLUSTER]);
       expect(listed.stderr).toBe('');
       taskArns = (JSON.parse(listed.stdout) as { taskArns: string[] }).taskArns;
     }
     const [taskArn] = taskArns;
     if (taskArn === undefined) throw new Error('aws ecs list-tasks never showed the task');
     // Act
-    const stopped = await aws(runtime.endpoint, [
+    const stopped = await aws(local.runtime.endpoint, [
       'ecs',
       'stop-task',
       '--cluster',
@@ -121,7 +113,7 @@ describe('local Step Functions and ECS APIs driven by the AWS CLI v2', () => {
       'stopped from the CLI',
     ]);
     const execution = await waitForStatus(sfn, started.executionArn ?? '');
-    const described = await aws(runtime.endpoint, [
+    const described = await aws(local.runtime.endpoint, [
       'ecs',
       'describe-tasks',
       '--cluster',

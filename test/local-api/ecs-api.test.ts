@@ -3,7 +3,6 @@ import {
   ClusterNotFoundException,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
-  ECSClient,
   InvalidParameterException,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
@@ -11,15 +10,16 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
+  ecsClient,
   makeJob,
   REGION,
   sfnClient,
   startTestRuntime,
   taskDefinition,
+  useTestRuntime,
   waitForStatus,
   waitUntil,
 } from '../local-runtime/helpers.ts';
@@ -27,46 +27,26 @@ import { rawCall } from './raw-http.ts';
 
 const CLUSTER = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/sfn-batch-test`;
 
-function ecsClient(endpoint: string): ECSClient {
-  return new ECSClient({
-    endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-}
-
 describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
-  let runtime: LocalRuntime;
-  let ecs: ECSClient;
-  let sfn: ReturnType<typeof sfnClient>;
-
-  beforeAll(async () => {
-    // Tagged as the templates tag their tasks (the job's name).
-    const definition = taskDefinition({ timeoutSeconds: 60 });
-    const state = definition.States['Run job task'];
-    if (state !== undefined) {
-      state.Parameters = { ...(state.Parameters as object), Tags: [{ Key: 'job', Value: 'run-task' }] };
-    }
-    runtime = await startTestRuntime([{ job: makeJob('run-task'), definition }]);
-    ecs = ecsClient(runtime.endpoint);
-    sfn = sfnClient(runtime.endpoint);
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  // Tagged as the templates tag their tasks (the job's name).
+  const definition = taskDefinition({ timeoutSeconds: 60 });
+  const state = definition.States['Run job task'];
+  if (state !== undefined) {
+    state.Parameters = { ...(state.Parameters as object), Tags: [{ Key: 'job', Value: 'run-task' }] };
+  }
+  const local = useTestRuntime([{ job: makeJob('run-task'), definition }]);
 
   async function startTask(command: string[]): Promise<{ executionArn: string; taskArn: string }> {
-    const before = new Set((await ecs.send(new ListTasksCommand({ cluster: CLUSTER }))).taskArns);
-    const started = await sfn.send(
+    const before = new Set((await local.ecs.send(new ListTasksCommand({ cluster: CLUSTER }))).taskArns);
+    const started = await local.sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn('run-task'),
+        stateMachineArn: local.runtime.stateMachineArn('run-task'),
         input: JSON.stringify({ command }),
       }),
     );
     let taskArn: string | undefined;
     await waitUntil(() => {
-      void ecs.send(new ListTasksCommand({ cluster: CLUSTER })).then((listed) => {
+      void local.ecs.send(new ListTasksCommand({ cluster: CLUSTER })).then((listed) => {
         taskArn = listed.taskArns?.find((arn) => !before.has(arn));
       });
       return taskArn !== undefined;
@@ -76,7 +56,7 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
   }
 
   async function describeOne(taskArn: string, include?: 'TAGS'): Promise<Task> {
-    const described = await ecs.send(
+    const described = await local.ecs.send(
       new DescribeTasksCommand({
         cluster: CLUSTER,
         tasks: [taskArn],
@@ -94,10 +74,10 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
     let running = await describeOne(taskArn);
     while (running.lastStatus !== 'RUNNING') running = await describeOne(taskArn);
     // Act
-    const stopped = await ecs.send(
+    const stopped = await local.ecs.send(
       new StopTaskCommand({ cluster: CLUSTER, task: taskArn, reason: 'Stopped by the on-call engineer' }),
     );
-    const execution = await waitForStatus(sfn, executionArn);
+    const execution = await waitForStatus(local.sfn, executionArn);
     const after = await describeOne(taskArn);
     // Assess
     expect(running).toMatchObject({
@@ -131,34 +111,36 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
       StoppedReason: 'Stopped by the on-call engineer',
     });
     expect(cause.Containers[0].ExitCode).toBe(143);
-    const listedStopped = await ecs.send(
+    const listedStopped = await local.ecs.send(
       new ListTasksCommand({ cluster: CLUSTER, desiredStatus: 'STOPPED' }),
     );
     expect(listedStopped.taskArns).toContain(taskArn);
-    const listedRunning = await ecs.send(new ListTasksCommand({ cluster: CLUSTER }));
+    const listedRunning = await local.ecs.send(new ListTasksCommand({ cluster: CLUSTER }));
     expect(listedRunning.taskArns).not.toContain(taskArn);
   });
 
   it('filters ListTasks by family and startedBy, and pages it', async () => {
     const first = await startTask(['sleep', '60000']);
     const second = await startTask(['sleep', '60000']);
-    const byFamily = await ecs.send(
+    const byFamily = await local.ecs.send(
       new ListTasksCommand({ cluster: CLUSTER, family: 'sfn-batch-test-test-task' }),
     );
     expect(byFamily.taskArns).toEqual(expect.arrayContaining([first.taskArn, second.taskArn]));
-    const otherFamily = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, family: 'nope' }));
+    const otherFamily = await local.ecs.send(new ListTasksCommand({ cluster: CLUSTER, family: 'nope' }));
     expect(otherFamily.taskArns).toEqual([]);
-    const byStarter = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'someone-else' }));
+    const byStarter = await local.ecs.send(
+      new ListTasksCommand({ cluster: CLUSTER, startedBy: 'someone-else' }),
+    );
     expect(byStarter.taskArns).toEqual([]);
-    const page = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, maxResults: 1 }));
+    const page = await local.ecs.send(new ListTasksCommand({ cluster: CLUSTER, maxResults: 1 }));
     expect(page.taskArns).toHaveLength(1);
-    const rest = await ecs.send(
+    const rest = await local.ecs.send(
       new ListTasksCommand({ cluster: CLUSTER, maxResults: 1, nextToken: page.nextToken }),
     );
     expect(rest.taskArns).toHaveLength(1);
     expect(rest.taskArns?.[0]).not.toBe(page.taskArns?.[0]);
     for (const { taskArn } of [first, second])
-      await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
+      await local.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
     const described = await describeOne(first.taskArn);
     expect(described.desiredStatus).toBe('STOPPED');
   });
@@ -166,31 +148,31 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
   it('describes a missing task as a MISSING failure, and accepts a task ID', async () => {
     const { taskArn } = await startTask(['sleep', '60000']);
     const id = taskArn.split('/').pop() ?? '';
-    const described = await ecs.send(
+    const described = await local.ecs.send(
       new DescribeTasksCommand({ cluster: CLUSTER, tasks: [id, 'f'.repeat(32)] }),
     );
     expect(described.tasks?.map((task) => task.taskArn)).toEqual([taskArn]);
     expect(described.failures).toEqual([
       { arn: `${CLUSTER.replace(':cluster/', ':task/')}/${'f'.repeat(32)}`, reason: 'MISSING' },
     ]);
-    await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: id }));
+    await local.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: id }));
   });
 
   it('answers with the errors ECS has', async () => {
-    await expect(ecs.send(new ListTasksCommand({ cluster: 'no-such-cluster' }))).rejects.toBeInstanceOf(
+    await expect(local.ecs.send(new ListTasksCommand({ cluster: 'no-such-cluster' }))).rejects.toBeInstanceOf(
       ClusterNotFoundException,
     );
     await expect(
-      ecs.send(new ListTasksCommand({ cluster: CLUSTER, maxResults: 101 })),
+      local.ecs.send(new ListTasksCommand({ cluster: CLUSTER, maxResults: 101 })),
     ).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(
-      ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: 'f'.repeat(32) })),
+      local.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: 'f'.repeat(32) })),
     ).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(
-      ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'no-such-family' })),
+      local.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'no-such-family' })),
     ).rejects.toBeInstanceOf(ClientException);
     const raw = await rawCall(
-      runtime.endpoint,
+      local.runtime.endpoint,
       'AmazonEC2ContainerServiceV20141113.ListTasks',
       JSON.stringify({ cluster: CLUSTER, desiredStatus: 'SLEEPING' }),
       '1.1',
@@ -198,7 +180,7 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
     expect(raw.status).toBe(400);
     expect(raw.type).toBe('InvalidParameterException');
     const missing = await rawCall(
-      runtime.endpoint,
+      local.runtime.endpoint,
       'AmazonEC2ContainerServiceV20141113.DescribeTasks',
       '{}',
       '1.1',
@@ -207,12 +189,12 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
   });
 
   it('serves the task definitions serverless.yml deploys', async () => {
-    const listed = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'sfn-batch-test-' }));
+    const listed = await local.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'sfn-batch-test-' }));
     expect(listed.taskDefinitionArns).toEqual([
       `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/sfn-batch-test-batch-jobs:1`,
       `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/sfn-batch-test-xlsx-converter:1`,
     ]);
-    const described = await ecs.send(
+    const described = await local.ecs.send(
       new DescribeTaskDefinitionCommand({ taskDefinition: 'sfn-batch-test-batch-jobs', include: ['TAGS'] }),
     );
     expect(described.taskDefinition).toMatchObject({
@@ -233,11 +215,13 @@ describe('local ECS API driven by the unmodified @aws-sdk/client-ecs', () => {
       'sfn-batch-test-batch-jobs:1',
       `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/sfn-batch-test-batch-jobs:1`,
     ]) {
-      const byReference = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: reference }));
+      const byReference = await local.ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: reference }),
+      );
       expect(byReference.taskDefinition?.taskDefinitionArn).toBe(listed.taskDefinitionArns?.[0]);
       expect(byReference.tags).toBeUndefined();
     }
-    const descending = await ecs.send(new ListTaskDefinitionsCommand({ sort: 'DESC', maxResults: 1 }));
+    const descending = await local.ecs.send(new ListTaskDefinitionsCommand({ sort: 'DESC', maxResults: 1 }));
     expect(descending.taskDefinitionArns).toEqual([listed.taskDefinitionArns?.[1]]);
     expect(descending.nextToken).toBeDefined();
   });

@@ -16,17 +16,15 @@ import {
   StopExecutionCommand,
   ValidationException,
 } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadApiModel } from '../../local/api/api-model.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
 import type { Definition } from '../../local/sfn/service.ts';
 import {
   ACCOUNT,
   makeJob,
   REGION,
-  sfnClient,
-  startTestRuntime,
   taskDefinition,
+  useTestRuntime,
   waitForStatus,
   waitUntil,
 } from '../local-runtime/helpers.ts';
@@ -85,53 +83,46 @@ function expectModelledOutput(operation: string, output: Record<string, unknown>
 }
 
 describe('local Step Functions API: the documented behaviours, through the unmodified SDK', () => {
-  let runtime: LocalRuntime;
-  let client: ReturnType<typeof sfnClient>;
+  const local = useTestRuntime([
+    { job: makeJob('pass'), definition: passDefinition },
+    { job: makeJob('fail'), definition: taskDefinition({ timeoutSeconds: 30 }) },
+    { job: makeJob('map-tasks'), definition: mapOfTasks() },
+    {
+      job: makeJob('map-retry'),
+      definition: mapOfTasks([{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 1 }]),
+    },
+    {
+      job: makeJob('sdk-call'),
+      definition: {
+        StartAt: 'List',
+        States: {
+          List: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
+            Parameters: { 'StateMachineArn.$': '$.machine', 'MaxResults.$': '$.max' },
+            End: true,
+          },
+        },
+      },
+    },
+  ]);
   let passMachine: string;
   let failMachine: string;
   let mapMachine: string;
 
-  beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('pass'), definition: passDefinition },
-      { job: makeJob('fail'), definition: taskDefinition({ timeoutSeconds: 30 }) },
-      { job: makeJob('map-tasks'), definition: mapOfTasks() },
-      {
-        job: makeJob('map-retry'),
-        definition: mapOfTasks([{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 1 }]),
-      },
-      {
-        job: makeJob('sdk-call'),
-        definition: {
-          StartAt: 'List',
-          States: {
-            List: {
-              Type: 'Task',
-              Resource: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
-              Parameters: { 'StateMachineArn.$': '$.machine', 'MaxResults.$': '$.max' },
-              End: true,
-            },
-          },
-        },
-      },
-    ]);
-    client = sfnClient(runtime.endpoint);
-    passMachine = runtime.stateMachineArn('pass');
-    failMachine = runtime.stateMachineArn('fail');
-    mapMachine = runtime.stateMachineArn('map-tasks');
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
+  beforeAll(() => {
+    passMachine = local.runtime.stateMachineArn('pass');
+    failMachine = local.runtime.stateMachineArn('fail');
+    mapMachine = local.runtime.stateMachineArn('map-tasks');
   });
 
   it('refuses an ARN over 256 characters with InvalidArn, not ...DoesNotExist', async () => {
     const long = `arn:aws:states:${REGION}:${ACCOUNT}:execution:sfn-batch-test-pass:${'x'.repeat(220)}`;
-    await expect(client.send(new DescribeExecutionCommand({ executionArn: long }))).rejects.toBeInstanceOf(
+    await expect(local.sfn.send(new DescribeExecutionCommand({ executionArn: long }))).rejects.toBeInstanceOf(
       InvalidArn,
     );
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: `${passMachine}${'x'.repeat(200)}` })),
+      local.sfn.send(new StartExecutionCommand({ stateMachineArn: `${passMachine}${'x'.repeat(200)}` })),
     ).rejects.toBeInstanceOf(InvalidArn);
   });
 
@@ -140,7 +131,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     ['not ASCII', 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=\u00e9'],
   ])('refuses a traceHeader %s with ValidationException', async (_label, traceHeader) => {
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: passMachine, traceHeader })),
+      local.sfn.send(new StartExecutionCommand({ stateMachineArn: passMachine, traceHeader })),
     ).rejects.toBeInstanceOf(ValidationException);
   });
 
@@ -148,9 +139,9 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     ['outside its enum', '"EVERYTHING"'],
     ['of the wrong type', '42'],
   ])('refuses includedData %s (raw HTTP: the SDK types it)', async (_label, value) => {
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn: passMachine }));
+    const started = await local.sfn.send(new StartExecutionCommand({ stateMachineArn: passMachine }));
     const response = await rawCall(
-      runtime.endpoint,
+      local.runtime.endpoint,
       'AWSStepFunctions.DescribeExecution',
       `{"executionArn": ${JSON.stringify(started.executionArn)}, "includedData": ${value}}`,
     );
@@ -175,13 +166,15 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     ['U+10FFFF', '\u{10ffff}'],
   ])('refuses an execution name with %s as InvalidName', async (_label, character) => {
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: passMachine, name: `bad${character}name` })),
+      local.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: passMachine, name: `bad${character}name` }),
+      ),
     ).rejects.toBeInstanceOf(InvalidName);
   });
 
   it('refuses a name with a lone surrogate as InvalidName, not HTTP 500 (raw HTTP)', async () => {
     const response = await rawCall(
-      runtime.endpoint,
+      local.runtime.endpoint,
       'AWSStepFunctions.StartExecution',
       `{"stateMachineArn": "${passMachine}", "name": "lone\\ud800surrogate"}`,
     );
@@ -190,23 +183,23 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   });
 
   it('accepts a name with a valid astral character (a surrogate pair)', async () => {
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: passMachine, name: 'rocket-\u{1F680}' }),
     );
-    expect((await waitForStatus(client, started.executionArn ?? '')).status).toBe('SUCCEEDED');
+    expect((await waitForStatus(local.sfn, started.executionArn ?? '')).status).toBe('SUCCEEDED');
   });
 
   it('answers a body over 1 MiB with HTTP 413, which the SDK does not retry', async () => {
     // Raw: one request, 413 with an error type.
     const raw = await rawCall(
-      runtime.endpoint,
+      local.runtime.endpoint,
       'AWSStepFunctions.StartExecution',
       JSON.stringify({ stateMachineArn: passMachine, input: JSON.stringify({ pad: 'x'.repeat(1_100_000) }) }),
     );
     expect(raw.status).toBe(413);
     expect(raw.type).toBe('RequestEntityTooLargeException');
     // SDK: fails once, no retries ($metadata.attempts is 1).
-    const error = await client
+    const error = await local.sfn
       .send(
         new StartExecutionCommand({
           stateMachineArn: passMachine,
@@ -223,14 +216,14 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   it('refuses ListExecutions with both stateMachineArn and mapRunArn, or neither', async () => {
     const mapRunArn = `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:sfn-batch-test-pass/Map:0123`;
     await expect(
-      client.send(new ListExecutionsCommand({ stateMachineArn: passMachine, mapRunArn })),
+      local.sfn.send(new ListExecutionsCommand({ stateMachineArn: passMachine, mapRunArn })),
     ).rejects.toBeInstanceOf(ValidationException);
-    await expect(client.send(new ListExecutionsCommand({}))).rejects.toBeInstanceOf(ValidationException);
+    await expect(local.sfn.send(new ListExecutionsCommand({}))).rejects.toBeInstanceOf(ValidationException);
   });
 
   it('refuses the PENDING_REDRIVE status filter with a stateMachineArn', async () => {
     await expect(
-      client.send(
+      local.sfn.send(
         new ListExecutionsCommand({ stateMachineArn: passMachine, statusFilter: 'PENDING_REDRIVE' }),
       ),
     ).rejects.toBeInstanceOf(ValidationException);
@@ -238,25 +231,25 @@ describe('local Step Functions API: the documented behaviours, through the unmod
 
   it('answers a Map Run ARN that does not exist with ResourceNotFound, a malformed one with InvalidArn', async () => {
     const mapRunArn = `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:sfn-batch-test-pass/Map:0123`;
-    await expect(client.send(new ListExecutionsCommand({ mapRunArn }))).rejects.toBeInstanceOf(
+    await expect(local.sfn.send(new ListExecutionsCommand({ mapRunArn }))).rejects.toBeInstanceOf(
       ResourceNotFound,
     );
     await expect(
-      client.send(new ListExecutionsCommand({ mapRunArn: 'arn:aws:states:nope' })),
+      local.sfn.send(new ListExecutionsCommand({ mapRunArn: 'arn:aws:states:nope' })),
     ).rejects.toBeInstanceOf(InvalidArn);
   });
 
   it('answers ListTagsForResource on a missing state machine with ResourceNotFound', async () => {
     await expect(
-      client.send(new ListTagsForResourceCommand({ resourceArn: `${passMachine}-missing` })),
+      local.sfn.send(new ListTagsForResourceCommand({ resourceArn: `${passMachine}-missing` })),
     ).rejects.toBeInstanceOf(ResourceNotFound);
-    const tags = await client.send(new ListTagsForResourceCommand({ resourceArn: passMachine }));
+    const tags = await local.sfn.send(new ListTagsForResourceCommand({ resourceArn: passMachine }));
     expect(tags.tags).toContainEqual({ key: 'job', value: 'pass' });
   });
 
   it('describes the state machine of an execution exactly as DescribeStateMachineForExecutionOutput', async () => {
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn: passMachine }));
-    const described = await client.send(
+    const started = await local.sfn.send(new StartExecutionCommand({ stateMachineArn: passMachine }));
+    const described = await local.sfn.send(
       new DescribeStateMachineForExecutionCommand({ executionArn: started.executionArn }),
     );
     expect(described.updateDate).toBeInstanceOf(Date);
@@ -270,40 +263,42 @@ describe('local Step Functions API: the documented behaviours, through the unmod
       name: 'idempotent-start',
       input: JSON.stringify({ items: [['sleep', '60000']] }),
     };
-    const first = await client.send(new StartExecutionCommand(request));
-    const second = await client.send(new StartExecutionCommand(request));
+    const first = await local.sfn.send(new StartExecutionCommand(request));
+    const second = await local.sfn.send(new StartExecutionCommand(request));
     expect(second.executionArn).toBe(first.executionArn);
     expect(second.startDate).toEqual(first.startDate);
     await expect(
-      client.send(new StartExecutionCommand({ ...request, input: JSON.stringify({ items: [] }) })),
+      local.sfn.send(new StartExecutionCommand({ ...request, input: JSON.stringify({ items: [] }) })),
     ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
-    await client.send(new StopExecutionCommand({ executionArn: first.executionArn }));
-    await expect(client.send(new StartExecutionCommand(request))).rejects.toBeInstanceOf(
+    await local.sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+    await expect(local.sfn.send(new StartExecutionCommand(request))).rejects.toBeInstanceOf(
       ExecutionAlreadyExists,
     );
   });
 
   it('redrives once per clientToken: a repeated token returns the first response', async () => {
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: failMachine, input: '{"command":["exit","3"]}' }),
     );
-    await waitForStatus(client, started.executionArn ?? '');
-    const first = await client.send(
+    await waitForStatus(local.sfn, started.executionArn ?? '');
+    const first = await local.sfn.send(
       new RedriveExecutionCommand({ executionArn: started.executionArn, clientToken: 'token-1' }),
     );
-    await waitForStatus(client, started.executionArn ?? '');
-    const again = await client.send(
+    await waitForStatus(local.sfn, started.executionArn ?? '');
+    const again = await local.sfn.send(
       new RedriveExecutionCommand({ executionArn: started.executionArn, clientToken: 'token-1' }),
     );
     expect(again.redriveDate).toEqual(first.redriveDate);
-    const described = await client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    const described = await local.sfn.send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn }),
+    );
     expect(described.redriveCount).toBe(1);
-    const other = await client.send(
+    const other = await local.sfn.send(
       new RedriveExecutionCommand({ executionArn: started.executionArn, clientToken: 'token-2' }),
     );
     expect(other.redriveDate?.getTime()).toBeGreaterThan(first.redriveDate?.getTime() ?? 0);
     await expect(
-      client.send(
+      local.sfn.send(
         new RedriveExecutionCommand({ executionArn: started.executionArn, clientToken: 'bad token' }),
       ),
     ).rejects.toBeInstanceOf(ValidationException);
@@ -312,32 +307,32 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   it('pages 100 items by default and at most 1000; maxResults 0 means the default', async () => {
     await Promise.all(
       Array.from({ length: 101 }, (_, index) =>
-        client.send(new StartExecutionCommand({ stateMachineArn: passMachine, name: `page-${index}` })),
+        local.sfn.send(new StartExecutionCommand({ stateMachineArn: passMachine, name: `page-${index}` })),
       ),
     );
-    const byDefault = await client.send(new ListExecutionsCommand({ stateMachineArn: passMachine }));
+    const byDefault = await local.sfn.send(new ListExecutionsCommand({ stateMachineArn: passMachine }));
     expect(byDefault.executions).toHaveLength(100);
     expect(byDefault.nextToken).toBeDefined();
-    const zero = await client.send(
+    const zero = await local.sfn.send(
       new ListExecutionsCommand({ stateMachineArn: passMachine, maxResults: 0 }),
     );
     expect(zero.executions).toHaveLength(100);
-    const all = await client.send(
+    const all = await local.sfn.send(
       new ListExecutionsCommand({ stateMachineArn: passMachine, maxResults: 1000 }),
     );
     expect(all.executions?.length).toBeGreaterThan(100);
     await expect(
-      client.send(new ListExecutionsCommand({ stateMachineArn: passMachine, maxResults: 1001 })),
+      local.sfn.send(new ListExecutionsCommand({ stateMachineArn: passMachine, maxResults: 1001 })),
     ).rejects.toBeInstanceOf(ValidationException);
   });
 
   it('leaves input and output out of the history with includeExecutionData false', async () => {
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: passMachine, input: '{"secret":1}' }),
     );
-    await waitForStatus(client, started.executionArn ?? '');
-    const full = await client.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
-    const bare = await client.send(
+    await waitForStatus(local.sfn, started.executionArn ?? '');
+    const full = await local.sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+    const bare = await local.sfn.send(
       new GetExecutionHistoryCommand({ executionArn: started.executionArn, includeExecutionData: false }),
     );
     expect(JSON.stringify(full.events)).toContain('secret');
@@ -347,7 +342,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
 
   it('links a Map run by cause and writes MapIterationAborted / MapStateAborted when it is stopped', async () => {
     // Prepare: 3 long tasks, 2 at a time.
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: mapMachine,
         input: JSON.stringify({
@@ -361,7 +356,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     );
     const executionArn = started.executionArn ?? '';
     const history = async () =>
-      (await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
+      (await local.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
     let events: HistoryEvent[] = [];
     await waitUntil(() => {
       void history().then((latest) => {
@@ -370,7 +365,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
       return events.filter((event) => event.type === 'TaskSubmitted').length === 2;
     });
     // Act
-    await client.send(new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped' }));
+    await local.sfn.send(new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped' }));
     events = await history();
     // Assess
     const byId = new Map(events.map((event) => [event.id, event]));
@@ -400,7 +395,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   });
 
   it('aborts the other running iterations when one fails the Map, linking them to the failure', async () => {
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: mapMachine,
         input: JSON.stringify({
@@ -411,10 +406,10 @@ describe('local Step Functions API: the documented behaviours, through the unmod
         }),
       }),
     );
-    const described = await waitForStatus(client, started.executionArn ?? '');
+    const described = await waitForStatus(local.sfn, started.executionArn ?? '');
     const events =
       (
-        await client.send(
+        await local.sfn.send(
           new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
         )
       ).events ?? [];
@@ -433,15 +428,15 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   });
 
   it('validates aws-sdk:sfn task requests as the API does (Sfn.ValidationException)', async () => {
-    const machine = runtime.stateMachineArn('sdk-call');
+    const machine = local.runtime.stateMachineArn('sdk-call');
     const run = async (max: number) => {
-      const started = await client.send(
+      const started = await local.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: machine,
           input: JSON.stringify({ machine: passMachine, max }),
         }),
       );
-      return waitForStatus(client, started.executionArn ?? '');
+      return waitForStatus(local.sfn, started.executionArn ?? '');
     };
     expect((await run(5)).status).toBe('SUCCEEDED');
     const refused = await run(5000);
@@ -451,9 +446,9 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   });
 
   it('keeps a retried task in its own iteration while another iteration enters the same state', async () => {
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn('map-retry'),
+        stateMachineArn: local.runtime.stateMachineArn('map-retry'),
         input: JSON.stringify({
           items: [
             ['exit', '1'],
@@ -462,10 +457,10 @@ describe('local Step Functions API: the documented behaviours, through the unmod
         }),
       }),
     );
-    await waitForStatus(client, started.executionArn ?? '');
+    await waitForStatus(local.sfn, started.executionArn ?? '');
     const events =
       (
-        await client.send(
+        await local.sfn.send(
           new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
         )
       ).events ?? [];
@@ -481,15 +476,15 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   it('refuses a page token used with other arguments than the request that returned it (InvalidToken)', async () => {
     await Promise.all(
       ['token-a', 'token-b'].map((name) =>
-        client.send(new StartExecutionCommand({ stateMachineArn: passMachine, name })),
+        local.sfn.send(new StartExecutionCommand({ stateMachineArn: passMachine, name })),
       ),
     );
-    const page = await client.send(
+    const page = await local.sfn.send(
       new ListExecutionsCommand({ stateMachineArn: passMachine, maxResults: 1 }),
     );
     expect(page.nextToken).toBeDefined();
     await expect(
-      client.send(
+      local.sfn.send(
         new ListExecutionsCommand({
           stateMachineArn: passMachine,
           statusFilter: 'FAILED',
@@ -498,7 +493,7 @@ describe('local Step Functions API: the documented behaviours, through the unmod
       ),
     ).rejects.toBeInstanceOf(InvalidToken);
     await expect(
-      client.send(new ListExecutionsCommand({ stateMachineArn: passMachine, nextToken: 'not-a-token' })),
+      local.sfn.send(new ListExecutionsCommand({ stateMachineArn: passMachine, nextToken: 'not-a-token' })),
     ).rejects.toBeInstanceOf(InvalidToken);
   });
 });

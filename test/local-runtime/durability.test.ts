@@ -10,10 +10,12 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import {
+  containerPid,
   FIXTURES,
   makeJob,
   processExists,
   sfnClient,
+  startedTask,
   startTestRuntime,
   taskDefinition,
   tempDataDir,
@@ -22,17 +24,6 @@ import {
 } from './helpers.ts';
 
 const NODE = path.resolve('node_modules/.bin/node');
-
-async function containerPid(endpoint: string, executionArn: string): Promise<number | undefined> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const response = await fetch(`${endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`);
-    const body = (await response.json()) as { tasks: Array<{ lines: Array<{ text: string }> }> };
-    const line = body.tasks[0]?.lines.find((item) => item.text.includes('task started'));
-    if (line !== undefined) return (JSON.parse(line.text) as { pid: number }).pid;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
-}
 
 function startRuntimeProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
   const child = spawn(NODE, [path.join(FIXTURES, 'run-runtime.ts'), dataDir], {
@@ -75,7 +66,7 @@ describe('durable executions across runtime restarts', () => {
       }),
     );
     const executionArn = started.executionArn ?? '';
-    const orphan = await containerPid(first.endpoint, executionArn);
+    const orphan = containerPid(await startedTask(first.endpoint, executionArn));
     // Act
     await new Promise((resolve) => setTimeout(resolve, 500));
     const killedAt = Date.now();
@@ -103,8 +94,7 @@ describe('durable executions across runtime restarts', () => {
       error: 'LocalRuntimeStopped',
     });
     // Assess
-    expect(orphan).toBeDefined();
-    expect(await waitUntil(() => !processExists(orphan ?? 0))).toBe(true);
+    expect(await waitUntil(() => !processExists(orphan))).toBe(true);
     expect(aborted.status).toBe('ABORTED');
     expect(aborted.cause).toMatch(
       new RegExp(
@@ -142,11 +132,11 @@ describe('durable executions across runtime restarts', () => {
       }),
     );
     const executionArn = started.executionArn ?? '';
-    const pid = await containerPid(firstRuntime.endpoint, executionArn);
+    const pid = containerPid(await startedTask(firstRuntime.endpoint, executionArn));
     // Act
     await firstRuntime.close();
     // Assess
-    expect(processExists(pid ?? 0)).toBe(false);
+    expect(processExists(pid)).toBe(false);
     runtime = await startTestRuntime(jobs, { dataDir });
     const client = sfnClient(runtime.endpoint);
     const aborted = await client.send(new DescribeExecutionCommand({ executionArn }));

@@ -4,50 +4,18 @@ import { GetExecutionHistoryCommand, StartExecutionCommand, StopExecutionCommand
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import {
+  containerPid,
   makeJob,
   processExists,
   sfnClient,
+  startedTask,
   startTestRuntime,
   taskDefinition,
+  taskLogs,
   tempDataDir,
   waitForStatus,
   waitUntil,
 } from './helpers.ts';
-
-interface LoggedTask {
-  taskArn: string;
-  container: string;
-  command: string[];
-  startedAt: string | null;
-  stoppedAt: string | null;
-  exitCode: number | null;
-  stopCode: string | null;
-  stoppedReason: string | null;
-  lines: Array<{ stream: string; text: string }>;
-}
-
-async function taskLogs(runtime: LocalRuntime, executionArn: string): Promise<LoggedTask[]> {
-  const response = await fetch(
-    `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
-  );
-  const body = (await response.json()) as { tasks: LoggedTask[] };
-  return body.tasks;
-}
-
-/** Waits until the task's container has logged its start line. */
-async function startedTask(runtime: LocalRuntime, executionArn: string): Promise<LoggedTask | undefined> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const [task] = await taskLogs(runtime, executionArn);
-    if (task?.lines.some((line) => line.text.includes('task started'))) return task;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
-}
-
-function containerPid(task: LoggedTask | undefined): number {
-  const started = task?.lines.find((line) => line.text.includes('task started'));
-  return (JSON.parse(started?.text ?? '{}') as { pid: number }).pid;
-}
 
 describe('ecs:runTask.sync dispatch to child processes', () => {
   let runtime: LocalRuntime | undefined;
@@ -111,7 +79,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
       resource: 'runTask.sync',
       timeoutInSeconds: 30,
     });
-    const [logged] = await taskLogs(runtime, executionArn);
+    const [logged] = await taskLogs(runtime.endpoint, executionArn);
     expect(logged).toMatchObject({ container: 'test-task', command: ['succeed'], exitCode: 0 });
     const started = JSON.parse(logged?.lines[0]?.text ?? '{}');
     expect(JSON.parse(started.input)).toEqual({ command: ['succeed'] });
@@ -149,10 +117,10 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     expect(described.error).toBe('States.Timeout');
     expect(await waitUntil(() => existsSync(pidFile))).toBe(true);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    const [logged] = await taskLogs(runtime, executionArn);
+    const [logged] = await taskLogs(runtime.endpoint, executionArn);
     const pid = containerPid(logged);
     expect(await waitUntil(() => !processExists(pid) && !processExists(grandchild))).toBe(true);
-    const [stopped] = await taskLogs(runtime, executionArn);
+    const [stopped] = await taskLogs(runtime.endpoint, executionArn);
     expect(stopped?.stopCode).toBe('UserInitiated');
     expect(stopped?.stoppedReason).toBe(
       `Task stopped by AWS Step Functions: the state "Run job task" of execution ${executionArn} timed out after 1 seconds (States.Timeout)`,
@@ -169,7 +137,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     const executionArn = await run(['setsid-daemon', pidFile]);
     expect(await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '')).toBe(true);
     const daemon = Number(readFileSync(pidFile, 'utf8'));
-    const pid = containerPid(await startedTask(runtime, executionArn));
+    const pid = containerPid(await startedTask(runtime.endpoint, executionArn));
     expect(processExists(daemon)).toBe(true);
     // Act
     await client.send(new StopExecutionCommand({ executionArn }));
@@ -194,7 +162,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     // Prepare
     const { client, run, runtime } = await start();
     const executionArn = await run(['sleep', '60000']);
-    const pid = containerPid(await startedTask(runtime, executionArn));
+    const pid = containerPid(await startedTask(runtime.endpoint, executionArn));
     expect(processExists(pid)).toBe(true);
     // Act
     await client.send(
@@ -203,7 +171,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     // Assess
     expect(await waitUntil(() => !processExists(pid))).toBe(true);
     await waitUntil(() => false, 100);
-    const [stopped] = await taskLogs(runtime, executionArn);
+    const [stopped] = await taskLogs(runtime.endpoint, executionArn);
     expect(stopped).toMatchObject({ stopCode: 'UserInitiated', exitCode: 143 });
     expect(stopped?.stoppedReason).toContain(executionArn);
     expect(stopped?.lines.map((line) => line.text)).toContain('stopping on SIGTERM');
@@ -218,7 +186,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     // Assess
     expect(described.error).toBe('ECS.AmazonECSException');
     expect(described.cause).toContain('Capacity is unavailable at this time');
-    expect(await taskLogs(runtime, executionArn)).toEqual([]);
+    expect(await taskLogs(runtime.endpoint, executionArn)).toEqual([]);
   });
 
   it('stops injected TaskFailedToStart tasks before any process starts', async () => {
@@ -233,7 +201,7 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     expect(cause.StopCode).toBe('TaskFailedToStart');
     expect(cause.StoppedReason).toMatch(/^CannotPullContainerError: /);
     expect(cause.Containers[0].ExitCode).toBeUndefined();
-    const [logged] = await taskLogs(runtime, executionArn);
+    const [logged] = await taskLogs(runtime.endpoint, executionArn);
     expect(logged).toMatchObject({ startedAt: null, lines: [], stopCode: 'TaskFailedToStart' });
   });
 
@@ -280,8 +248,8 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     await waitForStatus(client, first);
     await waitForStatus(client, second);
     // Assess
-    const [a] = await taskLogs(runtime, first);
-    const [b] = await taskLogs(runtime, second);
+    const [a] = await taskLogs(runtime.endpoint, first);
+    const [b] = await taskLogs(runtime.endpoint, second);
     const intervals = [a, b]
       .map((task) => [Date.parse(task?.startedAt ?? ''), Date.parse(task?.stoppedAt ?? '')] as const)
       .sort((x, y) => x[0] - y[0]);
@@ -303,7 +271,7 @@ describe('execution timeout', () => {
         }),
       );
       const executionArn = started.executionArn ?? '';
-      const pid = containerPid(await startedTask(runtime, executionArn));
+      const pid = containerPid(await startedTask(runtime.endpoint, executionArn));
       // Act
       const described = await waitForStatus(client, executionArn);
       // Assess

@@ -2,8 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import type { TaskLog } from '../../local/console/ui/api.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
 import type { Definition } from '../../local/sfn/service.ts';
 import { makeTaskJob } from '../support/job-spec.ts';
@@ -148,6 +151,56 @@ export function sfnClient(endpoint: string): SFNClient {
   });
 }
 
+export function ecsClient(endpoint: string): ECSClient {
+  return new ECSClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+/** One runtime shared by the tests of a describe block, with SDK clients aimed at it. */
+export interface SharedTestRuntime {
+  readonly runtime: LocalRuntime;
+  readonly sfn: SFNClient;
+  readonly ecs: ECSClient;
+}
+
+/**
+ * Starts one runtime before the enclosing describe block's tests and closes it after them.
+ * Its fields are there from the block's first beforeAll on (hooks registered later can use them).
+ */
+export function useTestRuntime(
+  jobs: Array<{ job: JobSpec; definition?: Definition }>,
+  options: Partial<LocalRuntimeOptions> = {},
+): SharedTestRuntime {
+  let started: SharedTestRuntime | undefined;
+  beforeAll(async () => {
+    const runtime = await startTestRuntime(jobs, options);
+    started = { runtime, sfn: sfnClient(runtime.endpoint), ecs: ecsClient(runtime.endpoint) };
+  });
+  afterAll(async () => {
+    await started?.runtime.close();
+  });
+  const get = (): SharedTestRuntime => {
+    // A describe body runs before its hooks: reading a field there is a test bug, not a slow start.
+    if (started === undefined)
+      throw new Error('useTestRuntime: the runtime starts in beforeAll; use it in hooks and tests');
+    return started;
+  };
+  return {
+    get runtime() {
+      return get().runtime;
+    },
+    get sfn() {
+      return get().sfn;
+    },
+    get ecs() {
+      return get().ecs;
+    },
+  };
+}
+
 /** Polls DescribeExecution until the execution leaves RUNNING (or the test times out). */
 export async function waitForStatus(client: SFNClient, executionArn: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -175,4 +228,29 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): P
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return true;
+}
+
+/** The runtime's record of an execution's tasks with their log lines (what the console reads). */
+export async function taskLogs(endpoint: string, executionArn: string): Promise<TaskLog[]> {
+  const response = await fetch(`${endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`);
+  const body = (await response.json()) as { tasks: TaskLog[] };
+  return body.tasks;
+}
+
+/** Waits until the execution's first task has logged the test container's start line. */
+export async function startedTask(endpoint: string, executionArn: string): Promise<TaskLog | undefined> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [task] = await taskLogs(endpoint, executionArn);
+    if (task?.lines.some((line) => line.text.includes('task started'))) return task;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
+/** The test container's pid, from the start line it logs (fixtures/containers/test-task). */
+export function containerPid(task: TaskLog | undefined): number {
+  const started = task?.lines.find((line) => line.text.includes('task started'));
+  if (started === undefined)
+    throw new Error(`no "task started" line in the log of ${task?.taskArn ?? 'any task'}`);
+  return (JSON.parse(started.text) as { pid: number }).pid;
 }

@@ -16,53 +16,44 @@ import {
   StateMachineDoesNotExist,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
   lambdaDefinition,
   makeJob,
   REGION,
-  sfnClient,
-  startTestRuntime,
   taskDefinition,
+  useTestRuntime,
   waitForStatus,
 } from './helpers.ts';
 
 describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn', () => {
-  let runtime: LocalRuntime;
-  let client: ReturnType<typeof sfnClient>;
+  const local = useTestRuntime(
+    [
+      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
+      { job: makeJob('call-lambda'), definition: lambdaDefinition('echo') },
+      { job: makeJob('reject-input'), definition: lambdaDefinition('reject-input') },
+    ],
+    { lambdaEnvironment: { TEST_MARKER: 'from-lambda-environment' } },
+  );
   let taskMachine: string;
   let lambdaMachine: string;
   let failingMachine: string;
 
-  beforeAll(async () => {
-    runtime = await startTestRuntime(
-      [
-        { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
-        { job: makeJob('call-lambda'), definition: lambdaDefinition('echo') },
-        { job: makeJob('reject-input'), definition: lambdaDefinition('reject-input') },
-      ],
-      { lambdaEnvironment: { TEST_MARKER: 'from-lambda-environment' } },
-    );
-    client = sfnClient(runtime.endpoint);
-    taskMachine = runtime.stateMachineArn('run-task');
-    lambdaMachine = runtime.stateMachineArn('call-lambda');
-    failingMachine = runtime.stateMachineArn('reject-input');
-  });
-
-  afterAll(async () => {
-    await runtime.close();
+  beforeAll(() => {
+    taskMachine = local.runtime.stateMachineArn('run-task');
+    lambdaMachine = local.runtime.stateMachineArn('call-lambda');
+    failingMachine = local.runtime.stateMachineArn('reject-input');
   });
 
   it('starts an execution, runs it to SUCCEEDED and describes it', async () => {
     // Prepare
     const input = JSON.stringify({ value: 42 });
     // Act
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: lambdaMachine, name: 'describe-me', input }),
     );
-    const described = await waitForStatus(client, started.executionArn ?? '');
+    const described = await waitForStatus(local.sfn, started.executionArn ?? '');
     // Assess
     expect(started.executionArn).toBe(
       `arn:aws:states:${REGION}:${ACCOUNT}:execution:sfn-batch-test-call-lambda:describe-me`,
@@ -79,7 +70,7 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
     });
     expect(output.result.functionName).toBe('echo');
     expect(output.result.marker).toBe('from-lambda-environment');
-    expect(output.result.endpoint).toBe(runtime.endpoint);
+    expect(output.result.endpoint).toBe(local.runtime.endpoint);
     expect(output.result.remainingMillis).toBeGreaterThan(25_000);
     expect(described.stopDate).toBeInstanceOf(Date);
     expect(described.redriveStatus).toBe('NOT_REDRIVABLE');
@@ -87,12 +78,14 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
 
   it('records AWS history event types with ids and previous ids', async () => {
     // Prepare
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: lambdaMachine, input: JSON.stringify({ value: 1 }) }),
     );
-    await waitForStatus(client, started.executionArn ?? '');
+    await waitForStatus(local.sfn, started.executionArn ?? '');
     // Act
-    const history = await client.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+    const history = await local.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: started.executionArn }),
+    );
     // Assess
     const events = history.events ?? [];
     expect(events.map((event) => event.type)).toEqual([
@@ -119,19 +112,19 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
 
   it('pages GetExecutionHistory in reverse order', async () => {
     // Prepare
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: lambdaMachine, input: JSON.stringify({ value: 2 }) }),
     );
-    await waitForStatus(client, started.executionArn ?? '');
+    await waitForStatus(local.sfn, started.executionArn ?? '');
     // Act
-    const first = await client.send(
+    const first = await local.sfn.send(
       new GetExecutionHistoryCommand({
         executionArn: started.executionArn,
         reverseOrder: true,
         maxResults: 5,
       }),
     );
-    const second = await client.send(
+    const second = await local.sfn.send(
       new GetExecutionHistoryCommand({
         executionArn: started.executionArn,
         reverseOrder: true,
@@ -147,8 +140,8 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
 
   it('surfaces a Lambda error name as the execution error, with the Lambda error shape as cause', async () => {
     // Act
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn: failingMachine }));
-    const described = await waitForStatus(client, started.executionArn ?? '');
+    const started = await local.sfn.send(new StartExecutionCommand({ stateMachineArn: failingMachine }));
+    const described = await waitForStatus(local.sfn, started.executionArn ?? '');
     // Assess
     expect(described.status).toBe('FAILED');
     expect(described.error).toBe('InvalidExecutionInput');
@@ -162,14 +155,14 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
   it('returns the same execution for the same name and input while it runs, and refuses other reuse', async () => {
     // Prepare
     const input = JSON.stringify({ command: ['sleep', '60000'] });
-    const first = await client.send(
+    const first = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input }),
     );
     // Act
-    const again = await client.send(
+    const again = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input }),
     );
-    const conflict = client.send(
+    const conflict = local.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: taskMachine,
         name: 'once',
@@ -180,31 +173,31 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate?.getTime()).toBe(first.startDate?.getTime());
     await expect(conflict).rejects.toBeInstanceOf(ExecutionAlreadyExists);
-    await client.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+    await local.sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input })),
+      local.sfn.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'once', input })),
     ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
   });
 
   it('raises typed errors for unknown executions, bad ARNs, names and inputs', async () => {
     const missing = `arn:aws:states:${REGION}:${ACCOUNT}:execution:sfn-batch-test-run-task:nope`;
-    await expect(client.send(new DescribeExecutionCommand({ executionArn: missing }))).rejects.toBeInstanceOf(
-      ExecutionDoesNotExist,
-    );
     await expect(
-      client.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' })),
+      local.sfn.send(new DescribeExecutionCommand({ executionArn: missing })),
+    ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    await expect(
+      local.sfn.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' })),
     ).rejects.toBeInstanceOf(InvalidArn);
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'has space' })),
+      local.sfn.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'has space' })),
     ).rejects.toBeInstanceOf(InvalidName);
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'x'.repeat(81) })),
+      local.sfn.send(new StartExecutionCommand({ stateMachineArn: taskMachine, name: 'x'.repeat(81) })),
     ).rejects.toBeInstanceOf(InvalidName);
     await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: taskMachine, input: '{not json' })),
+      local.sfn.send(new StartExecutionCommand({ stateMachineArn: taskMachine, input: '{not json' })),
     ).rejects.toBeInstanceOf(InvalidExecutionInput);
     await expect(
-      client.send(
+      local.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sfn-batch-test-unknown`,
         }),
@@ -216,20 +209,20 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
     // Prepare
     const names = ['page-a', 'page-b', 'page-c'];
     for (const name of names) {
-      const started = await client.send(
+      const started = await local.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: lambdaMachine,
           name,
           input: JSON.stringify({ value: name }),
         }),
       );
-      await waitForStatus(client, started.executionArn ?? '');
+      await waitForStatus(local.sfn, started.executionArn ?? '');
     }
     // Act
     const collected: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await client.send(
+      const page = await local.sfn.send(
         new ListExecutionsCommand({
           stateMachineArn: lambdaMachine,
           statusFilter: 'SUCCEEDED',
@@ -244,7 +237,7 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
     // Assess
     const ours = collected.filter((name) => names.includes(name));
     expect(ours).toEqual(['page-c', 'page-b', 'page-a']);
-    const failed = await client.send(
+    const failed = await local.sfn.send(
       new ListExecutionsCommand({ stateMachineArn: lambdaMachine, statusFilter: 'FAILED' }),
     );
     expect(failed.executions).toEqual([]);
@@ -252,25 +245,27 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
 
   it('stops a running execution as ABORTED with the given error and cause', async () => {
     // Prepare
-    const started = await client.send(
+    const started = await local.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: taskMachine,
         input: JSON.stringify({ command: ['sleep', '60000'] }),
       }),
     );
     // Act
-    const stopped = await client.send(
+    const stopped = await local.sfn.send(
       new StopExecutionCommand({
         executionArn: started.executionArn,
         error: 'ManualStop',
         cause: 'operator asked',
       }),
     );
-    const described = await client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    const described = await local.sfn.send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn }),
+    );
     // Assess
     expect(stopped.stopDate).toBeInstanceOf(Date);
     expect(described).toMatchObject({ status: 'ABORTED', error: 'ManualStop', cause: 'operator asked' });
-    const history = await client.send(
+    const history = await local.sfn.send(
       new GetExecutionHistoryCommand({
         executionArn: started.executionArn,
         reverseOrder: true,
@@ -286,31 +281,33 @@ describe('local Step Functions API driven by the unmodified @aws-sdk/client-sfn'
 
   it('redrives a failed execution and refuses to redrive a succeeded one', async () => {
     // Prepare
-    const failed = await client.send(new StartExecutionCommand({ stateMachineArn: failingMachine }));
-    await waitForStatus(client, failed.executionArn ?? '');
-    const succeeded = await client.send(
+    const failed = await local.sfn.send(new StartExecutionCommand({ stateMachineArn: failingMachine }));
+    await waitForStatus(local.sfn, failed.executionArn ?? '');
+    const succeeded = await local.sfn.send(
       new StartExecutionCommand({ stateMachineArn: lambdaMachine, input: JSON.stringify({ value: 3 }) }),
     );
-    await waitForStatus(client, succeeded.executionArn ?? '');
+    await waitForStatus(local.sfn, succeeded.executionArn ?? '');
     // Act
-    const redriven = await client.send(new RedriveExecutionCommand({ executionArn: failed.executionArn }));
-    const afterRedrive = await waitForStatus(client, failed.executionArn ?? '');
+    const redriven = await local.sfn.send(new RedriveExecutionCommand({ executionArn: failed.executionArn }));
+    const afterRedrive = await waitForStatus(local.sfn, failed.executionArn ?? '');
     // Assess
     expect(redriven.redriveDate).toBeInstanceOf(Date);
     expect(afterRedrive).toMatchObject({ status: 'FAILED', redriveCount: 1 });
     expect(afterRedrive.redriveDate).toBeInstanceOf(Date);
-    const history = await client.send(new GetExecutionHistoryCommand({ executionArn: failed.executionArn }));
+    const history = await local.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: failed.executionArn }),
+    );
     expect(history.events?.map((event) => event.type)).toContain('ExecutionRedriven');
     await expect(
-      client.send(new RedriveExecutionCommand({ executionArn: succeeded.executionArn })),
+      local.sfn.send(new RedriveExecutionCommand({ executionArn: succeeded.executionArn })),
     ).rejects.toBeInstanceOf(ExecutionNotRedrivable);
   });
 
   it('lists and describes state machines with the job tags', async () => {
     // Act
-    const listed = await client.send(new ListStateMachinesCommand({}));
-    const described = await client.send(new DescribeStateMachineCommand({ stateMachineArn: taskMachine }));
-    const tags = await client.send(new ListTagsForResourceCommand({ resourceArn: taskMachine }));
+    const listed = await local.sfn.send(new ListStateMachinesCommand({}));
+    const described = await local.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: taskMachine }));
+    const tags = await local.sfn.send(new ListTagsForResourceCommand({ resourceArn: taskMachine }));
     // Assess
     expect(listed.stateMachines?.map((machine) => machine.name)).toEqual([
       'sfn-batch-test-call-lambda',

@@ -1,13 +1,11 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { describe, expect, it } from 'vitest';
 import {
   lambdaDefinition,
   makeJob,
   REGION,
-  sfnClient,
-  startTestRuntime,
   taskDefinition,
+  useTestRuntime,
   waitForStatus,
 } from './helpers.ts';
 
@@ -26,21 +24,14 @@ const asJson = expect.stringMatching(/^[[{"]/);
 
 // Pins AWS's detail shapes of both task event families, which one dispatcher writes.
 describe('task history events', () => {
-  let runtime: LocalRuntime;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
-      { job: makeJob('call-lambda'), definition: lambdaDefinition('echo') },
-      { job: makeJob('reject-input'), definition: lambdaDefinition('reject-input') },
-    ]);
-  });
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  const local = useTestRuntime([
+    { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
+    { job: makeJob('call-lambda'), definition: lambdaDefinition('echo') },
+    { job: makeJob('reject-input'), definition: lambdaDefinition('reject-input') },
+  ]);
 
   async function historyOf(job: string, input: unknown): Promise<HistoryEvent[]> {
-    const client = sfnClient(runtime.endpoint);
+    const client = local.sfn;
     const started = await client.send(
       new StartExecutionCommand({ stateMachineArn: `${MACHINES}${job}`, input: JSON.stringify(input) }),
     );
