@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ApiModel, loadApiModel } from '../../local/api/api-model.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { makeJob, startTestRuntime, taskDefinition } from '../local-runtime/helpers.ts';
+import { makeJob, taskDefinition, useTestRuntime } from '../local-runtime/helpers.ts';
 import { rawCall } from './raw-http.ts';
 
 const SERVICES: Array<{ model: ApiModel; jsonVersion: string }> = [
@@ -36,17 +35,9 @@ function encode(value: unknown): string {
 }
 
 describe('nothing a client sends gets an HTTP 5xx from the local endpoint', () => {
-  let runtime: LocalRuntime;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 5 }) },
-    ]);
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  const local = useTestRuntime([
+    { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 5 }) },
+  ]);
 
   for (const { model, jsonVersion } of SERVICES) {
     it(`${model.metadata.serviceId}: every member of every operation with values of every kind`, async () => {
@@ -70,7 +61,7 @@ describe('nothing a client sends gets an HTTP 5xx from the local endpoint', () =
         ];
         for (const body of bodies) {
           const response = await rawCall(
-            runtime.endpoint,
+            local.runtime.endpoint,
             `${model.metadata.targetPrefix}.${operation}`,
             body,
             jsonVersion,
@@ -89,8 +80,10 @@ describe('nothing a client sends gets an HTTP 5xx from the local endpoint', () =
   }
 
   it('answers an unknown target or operation with a 4xx', async () => {
-    expect((await rawCall(runtime.endpoint, 'AWSStepFunctions.DeleteStateMachine', '{}')).status).toBe(400);
-    expect((await rawCall(runtime.endpoint, 'Nope.Nothing', '{}')).status).toBe(400);
-    expect((await rawCall(runtime.endpoint, '', '{}')).status).toBe(400);
+    expect((await rawCall(local.runtime.endpoint, 'AWSStepFunctions.DeleteStateMachine', '{}')).status).toBe(
+      400,
+    );
+    expect((await rawCall(local.runtime.endpoint, 'Nope.Nothing', '{}')).status).toBe(400);
+    expect((await rawCall(local.runtime.endpoint, '', '{}')).status).toBe(400);
   });
 });

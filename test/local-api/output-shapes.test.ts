@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadApiModel } from '../../local/api/api-model.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { makeJob, startTestRuntime, taskDefinition } from '../local-runtime/helpers.ts';
+import { makeJob, taskDefinition, useTestRuntime } from '../local-runtime/helpers.ts';
 import { outputProblems } from './output-shape.ts';
 import { rawCall } from './raw-http.ts';
 
@@ -9,20 +8,16 @@ const sfnModel = loadApiModel('stepfunctions');
 const ecsModel = loadApiModel('ecs');
 
 describe('every response is exactly its modelled output shape', () => {
-  let runtime: LocalRuntime;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
-    ]);
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  const local = useTestRuntime([
+    { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
+  ]);
 
   async function sfn(operation: string, body: Record<string, unknown>) {
-    const response = await rawCall(runtime.endpoint, `AWSStepFunctions.${operation}`, JSON.stringify(body));
+    const response = await rawCall(
+      local.runtime.endpoint,
+      `AWSStepFunctions.${operation}`,
+      JSON.stringify(body),
+    );
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(outputProblems(sfnModel, operation, response.body)).toEqual([]);
     return response.body;
@@ -30,7 +25,7 @@ describe('every response is exactly its modelled output shape', () => {
 
   async function ecs(operation: string, body: Record<string, unknown>) {
     const response = await rawCall(
-      runtime.endpoint,
+      local.runtime.endpoint,
       `AmazonEC2ContainerServiceV20141113.${operation}`,
       JSON.stringify(body),
       '1.1',
@@ -49,7 +44,7 @@ describe('every response is exactly its modelled output shape', () => {
   });
 
   it('Step Functions and ECS operations, around a task that is stopped mid-run', async () => {
-    const stateMachineArn = runtime.stateMachineArn('run-task');
+    const stateMachineArn = local.runtime.stateMachineArn('run-task');
     const started = await sfn('StartExecution', { stateMachineArn, input: '{"command":["sleep","60000"]}' });
     const executionArn = String(started.executionArn);
     let taskArns: string[] = [];

@@ -16,8 +16,8 @@ import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   makeJob,
   sfnClient,
-  startTestRuntime,
   taskDefinition,
+  useTestRuntime,
   waitForStatus,
 } from '../local-runtime/helpers.ts';
 import { batchctl, REPO } from '../support/processes.ts';
@@ -106,26 +106,18 @@ describe('the override size check follows the synthesised workflow', () => {
 });
 
 describe('local RunTask enforces the override limit as ECS does', () => {
-  let runtime: LocalRuntime;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime([
-      { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
-    ]);
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  const local = useTestRuntime([
+    { job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) },
+  ]);
 
   it.each([
     ['9 KB', 9_000],
     ['200 KB (once spawn E2BIG)', 200_000],
   ])('fails a %s input with ECS.InvalidParameterException before any task starts', async (_label, size) => {
-    const client = sfnClient(runtime.endpoint);
+    const client = local.sfn;
     const started = await client.send(
       new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn('run-task'),
+        stateMachineArn: local.runtime.stateMachineArn('run-task'),
         input: JSON.stringify({ command: ['succeed'], pad: 'x'.repeat(size) }),
       }),
     );
