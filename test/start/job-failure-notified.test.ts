@@ -1,48 +1,33 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
-  SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type OutputProcess, startNpmStart } from '../support/processes.ts';
-import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
+import { sfnClient } from '../local-runtime/helpers.ts';
+import { type NotifyingStart, startNotifyingRuntime } from '../support/notifying-start.ts';
 
 // Slow (the whole runtime in a child process): a real job container exits non-zero through
 // the real scheduled-task definition; the failure is not retried and reaches a real webhook.
 describe('npm start: a job failure', () => {
-  let dataDir: string;
-  let runtime: OutputProcess | undefined;
-  let webhook: WebhookServer | undefined;
+  let started: NotifyingStart | undefined;
 
   afterAll(async () => {
-    if (runtime && runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
-    await webhook?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await started?.close();
   });
 
   it('fails the execution as JobFailed without retrying the task, and posts it to the webhook', async () => {
     // Prepare
-    webhook = await startWebhookServer();
+    started = await startNotifyingRuntime('/services/T0/B0/failure');
+    const { dataDir, runtime, webhook } = started;
     const { posts } = webhook;
-    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-job-failure-'));
-    runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], {
-      SFN_BATCH_SEED_RECORDS: '100',
-      SLACK_WEBHOOK_URL: webhook.url('/services/T0/B0/failure'),
-    });
-    await runtime.waitForOutput('Run a job now');
     const { endpoint } = JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as {
       endpoint: string;
     };
-    const client = new SFNClient({
-      endpoint,
-      region: 'ap-northeast-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const client = sfnClient(endpoint);
     const stateMachineArn = `arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-purge-deleted-records`;
 
     // Act: -5 passes the execution-input rule (retentionDays is a declared number), but the

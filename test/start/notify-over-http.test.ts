@@ -1,34 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { batchctl, type OutputProcess, startNpmStart } from '../support/processes.ts';
-import { startWebhookServer, type WebhookServer } from '../support/webhook.ts';
+import { type NotifyingStart, startNotifyingRuntime } from '../support/notifying-start.ts';
+import { batchctl } from '../support/processes.ts';
 
 // Slow (the whole runtime in a child process): the local runtime's status change event reaches
 // the notify logic, which POSTs to a real webhook server on 127.0.0.1.
 describe('npm start failure notifications', () => {
-  let dataDir: string;
-  let runtime: OutputProcess | undefined;
-  let webhook: WebhookServer | undefined;
+  let notifying: NotifyingStart | undefined;
 
   afterAll(async () => {
-    if (runtime && runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
-    await webhook?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await notifying?.close();
   });
 
   it('posts an ABORTED execution to the Slack webhook with job, status and owner', async () => {
     // Prepare: every RunTask fails with a capacity error, so the run waits in its retries until stopped.
-    webhook = await startWebhookServer();
-    const { posts } = webhook;
-    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-'));
-    runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], {
-      SFN_BATCH_SEED_RECORDS: '100',
+    notifying = await startNotifyingRuntime('/services/T0/B0/local', {
       SFN_BATCH_FAULTS: '{"capacityUnavailable":1}',
-      SLACK_WEBHOOK_URL: webhook.url('/services/T0/B0/local'),
     });
-    await runtime.waitForOutput('Run a job now');
+    const { dataDir, runtime, webhook } = notifying;
+    const { posts } = webhook;
 
     // Act
     const started = await batchctl(dataDir, ['run', 'analyze-tables', '--name', 'analyze-tables-notify-me']);
