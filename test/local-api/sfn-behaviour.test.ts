@@ -116,6 +116,23 @@ describe('local Step Functions API: the documented behaviours, through the unmod
     mapMachine = local.runtime.stateMachineArn('map-tasks');
   });
 
+  /** Starts a Map of ECS tasks on `job`'s machine, one task a command of `items`; returns the execution ARN. */
+  async function startMap(items: string[][], job = 'map-tasks'): Promise<string> {
+    const started = await local.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: local.runtime.stateMachineArn(job),
+        input: JSON.stringify({ items }),
+      }),
+    );
+    return started.executionArn ?? '';
+  }
+
+  async function mapHistory(executionArn: string): Promise<HistoryEvent[]> {
+    return (
+      (await local.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? []
+    );
+  }
+
   it('refuses an ARN over 256 characters with InvalidArn, not ...DoesNotExist', async () => {
     const long = `arn:aws:states:${REGION}:${ACCOUNT}:execution:sfn-batch-test-pass:${'x'.repeat(220)}`;
     await expect(local.sfn.send(new DescribeExecutionCommand({ executionArn: long }))).rejects.toBeInstanceOf(
@@ -342,21 +359,12 @@ describe('local Step Functions API: the documented behaviours, through the unmod
 
   it('links a Map run by cause and writes MapIterationAborted / MapStateAborted when it is stopped', async () => {
     // Prepare: 3 long tasks, 2 at a time.
-    const started = await local.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: mapMachine,
-        input: JSON.stringify({
-          items: [
-            ['sleep', '60000'],
-            ['sleep', '60000'],
-            ['sleep', '60000'],
-          ],
-        }),
-      }),
-    );
-    const executionArn = started.executionArn ?? '';
-    const history = async () =>
-      (await local.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
+    const executionArn = await startMap([
+      ['sleep', '60000'],
+      ['sleep', '60000'],
+      ['sleep', '60000'],
+    ]);
+    const history = () => mapHistory(executionArn);
     let events: HistoryEvent[] = [];
     await waitUntil(() => {
       void history().then((latest) => {
@@ -395,24 +403,12 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   });
 
   it('aborts the other running iterations when one fails the Map, linking them to the failure', async () => {
-    const started = await local.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: mapMachine,
-        input: JSON.stringify({
-          items: [
-            ['sleep', '60000'],
-            ['exit', '4'],
-          ],
-        }),
-      }),
-    );
-    const described = await waitForStatus(local.sfn, started.executionArn ?? '');
-    const events =
-      (
-        await local.sfn.send(
-          new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
-        )
-      ).events ?? [];
+    const executionArn = await startMap([
+      ['sleep', '60000'],
+      ['exit', '4'],
+    ]);
+    const described = await waitForStatus(local.sfn, executionArn);
+    const events = await mapHistory(executionArn);
     expect(described.status).toBe('FAILED');
     const failedIteration = events.find((event) => event.type === 'MapIterationFailed');
     const aborted = events.find((event) => event.type === 'MapIterationAborted');
@@ -446,24 +442,15 @@ describe('local Step Functions API: the documented behaviours, through the unmod
   });
 
   it('keeps a retried task in its own iteration while another iteration enters the same state', async () => {
-    const started = await local.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: local.runtime.stateMachineArn('map-retry'),
-        input: JSON.stringify({
-          items: [
-            ['exit', '1'],
-            ['sleep', '400'],
-          ],
-        }),
-      }),
+    const executionArn = await startMap(
+      [
+        ['exit', '1'],
+        ['sleep', '400'],
+      ],
+      'map-retry',
     );
-    await waitForStatus(local.sfn, started.executionArn ?? '');
-    const events =
-      (
-        await local.sfn.send(
-          new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
-        )
-      ).events ?? [];
+    await waitForStatus(local.sfn, executionArn);
+    const events = await mapHistory(executionArn);
     const byId = new Map(events.map((event) => [event.id, event]));
     const failed = events.find((event) => event.type === 'MapIterationFailed');
     expect(failed?.mapIterationFailedEventDetails?.index).toBe(0);
