@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { describe, expect, it } from 'vitest';
 import {
   makeJob,
-  sfnClient,
-  startTestRuntime,
+  taskLogs,
   tempDataDir,
+  useTestRuntime,
   waitForStatus,
   waitUntil,
 } from '../local-runtime/helpers.ts';
@@ -57,41 +56,33 @@ const cases = [
 // and nothing the task started survives: checked in /proc by the test's own marker.
 describe('hung job: a task that never ends is stopped at its timeout', () => {
   const eventsDir = tempDataDir();
-  let runtime: LocalRuntime;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime(
-      cases.map((item) => ({
-        job: makeJob(item.job, {
-          container: 'batch-jobs',
-          command: [item.role, path.join(eventsDir, `${item.job}.jsonl`)],
-          timeoutSeconds: TIMEOUT_SECONDS,
-        }),
-      })),
-      {
-        containersDir: path.resolve('test/reliability/fixtures/containers'),
-        functionsDir: path.resolve('functions'),
-        stopTimeoutSeconds: STOP_GRACE_SECONDS,
-        taskEnvironment: { [MARKER.split('=')[0] ?? '']: MARKER.split('=')[1] ?? '' },
-      },
-    );
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-  });
+  const local = useTestRuntime(
+    cases.map((item) => ({
+      job: makeJob(item.job, {
+        container: 'batch-jobs',
+        command: [item.role, path.join(eventsDir, `${item.job}.jsonl`)],
+        timeoutSeconds: TIMEOUT_SECONDS,
+      }),
+    })),
+    {
+      containersDir: path.resolve('test/reliability/fixtures/containers'),
+      functionsDir: path.resolve('functions'),
+      stopTimeoutSeconds: STOP_GRACE_SECONDS,
+      taskEnvironment: { [MARKER.split('=')[0] ?? '']: MARKER.split('=')[1] ?? '' },
+    },
+  );
 
   it.each(cases)(
     '$job: SIGTERM within 2 s of the timeout, SIGKILL after the grace, no survivor, reported as States.Timeout',
     async (item) => {
       // Prepare
-      const client = sfnClient(runtime.endpoint);
+      const client = local.sfn;
       const eventsFile = path.join(eventsDir, `${item.job}.jsonl`);
       const events = () => readEvents(eventsFile);
 
       // Act
       const { executionArn = '' } = await client.send(
-        new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(item.job), input: '{}' }),
+        new StartExecutionCommand({ stateMachineArn: local.runtime.stateMachineArn(item.job), input: '{}' }),
       );
       const allStarted = await waitUntil(
         () => events().filter((event) => event.event === 'started').length === item.processes.length,
@@ -133,14 +124,10 @@ describe('hung job: a task that never ends is stopped at its timeout', () => {
       expect(endedAfterSigterm).toBeGreaterThanOrEqual(item.endsAfterSigtermMs[0]);
       expect(endedAfterSigterm).toBeLessThanOrEqual(item.endsAfterSigtermMs[1]);
       expect(markedProcesses()).toEqual([]);
-      const logs = (await (
-        await fetch(`${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`)
-      ).json()) as {
-        tasks: Array<{ exitCode: number | null; stopCode: string | null; stoppedReason: string | null }>;
-      };
-      expect(logs.tasks).toHaveLength(1);
-      expect(logs.tasks[0]).toMatchObject({ exitCode: item.exitCode, stopCode: 'UserInitiated' });
-      expect(logs.tasks[0]?.stoppedReason).toContain(
+      const tasks = await taskLogs(local.runtime.endpoint, executionArn);
+      expect(tasks).toHaveLength(1);
+      expect(tasks[0]).toMatchObject({ exitCode: item.exitCode, stopCode: 'UserInitiated' });
+      expect(tasks[0]?.stoppedReason).toContain(
         `timed out after ${TIMEOUT_SECONDS} seconds (States.Timeout)`,
       );
       console.log(
