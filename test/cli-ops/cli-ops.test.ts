@@ -8,7 +8,7 @@ import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
-import { taskDefinition } from '../local-runtime/helpers.ts';
+import { startedTask, taskDefinition } from '../local-runtime/helpers.ts';
 import { batchctl, isolatedEnv, NODE, REPO, spawnWithOutput } from '../support/processes.ts';
 
 // The local runtime suite's test container: `succeed`, `exit <code>`, `sleep <ms>`.
@@ -202,13 +202,7 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
     const following = batchctl(dataDir, ['logs', 'refresh-search-index-followed', '--follow']);
     const executionArn = `${runtime.stateMachineArn(SLOW).replace(':stateMachine:', ':execution:')}:refresh-search-index-followed`;
     // Stop only once the task has printed something, so there is output to follow.
-    for (;;) {
-      const logs = await fetch(
-        `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
-      );
-      if ((await logs.text()).includes('task started')) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    expect(await startedTask(runtime.endpoint, executionArn, 25_000)).toBeDefined();
     await batchctl(dataDir, ['stop', 'refresh-search-index-followed']);
     const result = await following;
 
@@ -236,13 +230,7 @@ describe('batchctl run, ps, stop, redrive and logs against a local runtime', () 
       },
     );
     await following.waitForOutput('=== refresh-search-index-newest', 60_000);
-    for (;;) {
-      const logs = await fetch(
-        `${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`,
-      );
-      if ((await logs.text()).includes('task started')) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    expect(await startedTask(runtime.endpoint, executionArn, 25_000)).toBeDefined();
     await batchctl(dataDir, ['stop', 'refresh-search-index-newest']);
     const code = await following.exit;
 

@@ -237,9 +237,14 @@ export async function taskLogs(endpoint: string, executionArn: string): Promise<
   return body.tasks;
 }
 
-/** Waits until the execution's first task has logged the test container's start line. */
-export async function startedTask(endpoint: string, executionArn: string): Promise<TaskLog | undefined> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+/** Waits until the execution's first task has logged its container's `task started` line. */
+export async function startedTask(
+  endpoint: string,
+  executionArn: string,
+  timeoutMs = 10_000,
+): Promise<TaskLog | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     const [task] = await taskLogs(endpoint, executionArn);
     if (task?.lines.some((line) => line.text.includes('task started'))) return task;
     await new Promise((resolve) => setTimeout(resolve, 50));
