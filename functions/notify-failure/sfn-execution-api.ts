@@ -11,6 +11,7 @@ import {
   ListTagsForResourceCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { TASK_FAILURE_EVENT_TYPES } from '../../lib/contracts/history-events.ts';
 
 /** Details of one execution as the API reports them. */
 export interface ExecutionDetails {
@@ -38,16 +39,8 @@ export interface ExecutionSummary {
   startDate: Date;
 }
 
-const TASK_FAILURE_EVENTS = new Set([
-  'TaskFailed',
-  'TaskTimedOut',
-  'TaskStartFailed',
-  'TaskSubmitFailed',
-  'LambdaFunctionFailed',
-  'LambdaFunctionTimedOut',
-  'LambdaFunctionStartFailed',
-  'MapIterationFailed',
-]);
+// A failed Map iteration counts too: the state to report is the Map around it.
+const TASK_FAILURE_EVENTS: ReadonlySet<string> = new Set([...TASK_FAILURE_EVENT_TYPES, 'MapIterationFailed']);
 
 /** Adapts the SDK client to {@link ExecutionApi}. `pageSize` is ListExecutions' maxResults (AWS allows up to 1,000). */
 export function sfnExecutionApi(client: SFNClient, pageSize = 1000): ExecutionApi {

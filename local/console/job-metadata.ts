@@ -6,10 +6,13 @@
  */
 
 import { nextRuns, parseScheduleExpression } from '../../lib/cron/index.ts';
-import { type EffectiveSetting, effectiveSettings } from '../../lib/schedule/effective-settings.ts';
+import { effectiveSettings } from '../../lib/schedule/effective-settings.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import type { EffectiveJob } from '../../lib/schedule/load.ts';
 import { scheduleInWords, upcomingRuns } from '../../lib/schedule/runs.ts';
+import type { JobDetail, JobSummary } from './ui/job-shapes.ts';
+
+export type { JobDetail, JobSummary } from './ui/job-shapes.ts';
 
 export interface JobCatalogueSource {
   jobs: readonly JobSpec[];
@@ -20,31 +23,6 @@ export interface JobCatalogueSource {
    * undefined when the scheduler does not schedule the job (off, or not in --only).
    */
   upcoming(job: string, count: number): Date[] | undefined;
-}
-
-export interface JobSummary {
-  name: string;
-  description: string;
-  owner: { team: string; slackChannel: string };
-  runbookUrl: string | null;
-  schedule: string;
-  scheduleInWords: { en: string; ja: string };
-  timezone: string;
-  enabled: boolean;
-  workflow: string;
-  stateMachineArn: string;
-  /** Whether the local scheduler fires this job; false means the times below are what AWS would do. */
-  scheduledHere: boolean;
-  /** ISO instant of the next run, or null when there is none (disabled, or an at() in the past). */
-  nextRun: string | null;
-  defaultInput: Record<string, unknown>;
-}
-
-export interface JobDetail extends JobSummary {
-  sourceFile: string;
-  settings: EffectiveSetting[];
-  /** The next 10 runs (ISO instants). */
-  nextRuns: string[];
 }
 
 export interface CalendarRun {

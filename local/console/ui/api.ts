@@ -117,34 +117,9 @@ export interface TaskLog {
   lines: { stream: 'stdout' | 'stderr'; at: string; text: string }[];
 }
 
-export interface EffectiveSetting {
-  key: string;
-  depth: 0 | 1;
-  value?: unknown;
-  origin: 'job' | 'defaults' | 'built-in';
-}
+import type { JobSummary } from './job-shapes.ts';
 
-export interface JobSummary {
-  name: string;
-  description: string;
-  owner: { team: string; slackChannel: string };
-  runbookUrl: string | null;
-  schedule: string;
-  scheduleInWords: { en: string; ja: string };
-  timezone: string;
-  enabled: boolean;
-  workflow: string;
-  stateMachineArn: string;
-  scheduledHere: boolean;
-  nextRun: string | null;
-  defaultInput: Record<string, unknown>;
-}
-
-export interface JobDetail extends JobSummary {
-  sourceFile: string;
-  settings: EffectiveSetting[];
-  nextRuns: string[];
-}
+export type { EffectiveSettingRow as EffectiveSetting, JobDetail, JobSummary } from './job-shapes.ts';
 
 let jobsCache: Promise<JobSummary[]> | undefined;
 

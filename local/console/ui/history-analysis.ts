@@ -3,6 +3,7 @@
  * and was caught), was retried or is running; its last input, output, error and cause;
  * and each Map's iterations. Read from the same events GetExecutionHistory returns.
  */
+import { TASK_FAILURE_EVENT_TYPES } from '../../../lib/contracts/history-events.ts';
 
 export interface AnalysedEvent {
   id: number;
@@ -36,16 +37,7 @@ export interface ExecutionAnalysis {
   stepOf: Map<number, string>;
 }
 
-const TASK_FAILURE_TYPES = new Set([
-  'TaskFailed',
-  'TaskTimedOut',
-  'TaskStartFailed',
-  'TaskSubmitFailed',
-  'LambdaFunctionFailed',
-  'LambdaFunctionTimedOut',
-  'LambdaFunctionStartFailed',
-  'LambdaFunctionScheduleFailed',
-]);
+const TASK_FAILURE_TYPES = TASK_FAILURE_EVENT_TYPES;
 const SCHEDULED_TYPES = new Set(['TaskScheduled', 'LambdaFunctionScheduled']);
 
 function detailsOf(event: AnalysedEvent): Record<string, unknown> {
