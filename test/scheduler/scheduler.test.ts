@@ -11,6 +11,7 @@ import {
   type ScheduledStart,
   type SchedulerOptions,
   scheduledExecutionName,
+  simulatedClock,
 } from '../../local/scheduler.ts';
 import { FakeClock, jobSpec, RecordingLog } from './fixtures.ts';
 
@@ -368,5 +369,94 @@ describe('scheduler', () => {
     expect(scheduledExecutionName('aggregate-daily', new Date('2026-12-01T00:00:00+09:00'))).toBe(
       'aggregate-daily-20261130T1500Z',
     );
+  });
+});
+
+describe('simulated clock (npm start --at/--speed)', () => {
+  it('starts at --at when the scheduler first reads it, then runs speed times as fast', () => {
+    // Prepare: real time is the hand-driven clock; 30 s pass before anything reads the clock.
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(new Date('2027-02-28T12:00:00Z'), 1000, real);
+    real.advanceTo('2026-11-30T13:00:30Z');
+
+    // Act
+    const first = clock.now();
+    real.advanceTo('2026-11-30T13:00:36Z');
+
+    // Assess: the start-up time does not count; 6 real seconds are 100 simulated minutes.
+    expect(new Date(first).toISOString()).toBe('2027-02-28T12:00:00.000Z');
+    expect(new Date(clock.now()).toISOString()).toBe('2027-02-28T13:40:00.000Z');
+  });
+
+  it('fires a timer after its delay divided by the speed, in real time', () => {
+    // Prepare
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(undefined, 600, real);
+    const fired: number[] = [];
+    clock.now();
+
+    // Act: an hour of scheduler time is 6 real seconds.
+    clock.setTimer(() => fired.push(clock.now()), 3_600_000);
+    real.advanceTo('2026-11-30T13:00:05.999Z');
+    const before = fired.length;
+    real.advanceTo('2026-11-30T13:00:06Z');
+
+    // Assess
+    expect(before).toBe(0);
+    expect(fired.map((at) => new Date(at).toISOString())).toEqual(['2026-11-30T14:00:00.000Z']);
+  });
+
+  it('starts every run that fell due during an event-loop stall of a fast clock, none missed', async () => {
+    // Prepare: at 1000x, rate(5 minutes) is due every 300 real ms; the loop stalls 2 real s.
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(new Date('2027-03-01T00:00:00Z'), 1000, real);
+    const job = jobSpec({ name: 'detect', schedule: 'rate(5 minutes)', timezone: 'UTC' });
+    const log = new RecordingLog();
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      jobs: [job],
+      clock,
+      log,
+      start: async (_job, request) => void started.push(request.input.scheduledTime),
+    });
+    await scheduler.start();
+
+    // Act
+    real.jumpTo('2026-11-30T13:00:02Z');
+    real.advanceTo('2026-11-30T13:00:02.1Z');
+    await scheduler.stop();
+
+    // Assess: 2.1 real s are 35 simulated minutes: the anchor run at start and every 5 minutes.
+    expect(started).toEqual(
+      [0, 5, 10, 15, 20, 25, 30, 35].map((minute) => new Date(Date.UTC(2027, 2, 1, 0, minute)).toISOString()),
+    );
+    expect(log.lines).toEqual([]);
+  });
+
+  it('still reports runs as missed when the real stall is longer than the on-time tolerance', async () => {
+    // Prepare
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(new Date('2027-03-01T00:00:00Z'), 100, real);
+    const job = jobSpec({ name: 'hourly', schedule: 'cron(0 * * * ? *)', timezone: 'UTC' });
+    const log = new RecordingLog();
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      jobs: [job],
+      clock,
+      log,
+      start: async (_job, request) => void started.push(request.name),
+    });
+    await scheduler.start();
+
+    // Act: 5 real minutes asleep are 500 simulated minutes; 60 real seconds (100 min) count as on time.
+    real.jumpTo('2026-11-30T13:05:00Z');
+    real.advanceTo('2026-11-30T13:05:00.1Z');
+    await scheduler.stop();
+
+    // Assess
+    expect(started).toEqual(['hourly-20270301T0000Z', 'hourly-20270301T0700Z', 'hourly-20270301T0800Z']);
+    expect(log.lines.map((line) => line.message)).toEqual([
+      'missed 6 runs of hourly between 2027-03-01T01:00:00.000Z and 2027-03-01T06:00:00.000Z; not replayed (set --catch-up to start the latest one late)',
+    ]);
   });
 });
