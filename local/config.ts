@@ -20,6 +20,8 @@ export interface StartConfig {
   at: Date | undefined;
   /** Scheduler clock milliseconds per real millisecond (`--speed`); undefined: real time. */
   speed: number | undefined;
+  /** Start no scheduled run at or after this instant (`--until`). */
+  until: Date | undefined;
   port: number;
   catchUpSeconds: number;
   faults: FaultInjectionConfig | undefined;
@@ -71,6 +73,8 @@ Options:
                          scheduledTime and execution names follow this clock; execution
                          start/stop dates, task timeouts and Wait states stay real time.
                          scheduler.json is not used
+  --until <iso-instant>  start no scheduled run at or after this instant (ends a simulation;
+                         the API and console stay up), e.g. 2027-04-01T00:00:00Z
   --port <n>             Step Functions API port (default 8083; 0 picks a free one)
   --catch-up <duration>  start a run missed while stopped if it is at most this old, once
                          (like Kubernetes startingDeadlineSeconds), e.g. 2h; default: skip
@@ -142,6 +146,16 @@ function parseSpeed(text: string): number {
   return value;
 }
 
+function parseIsoInstant(text: string, option: string): Date {
+  const instant = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(instant.getTime())) {
+    throw new StartConfigError(
+      `${option} must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "${text}"`,
+    );
+  }
+  return instant;
+}
+
 function positiveInteger(text: string, what: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
@@ -167,14 +181,12 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
       '--only needs job names separated by commas, e.g. --only export-monthly-records',
     );
   }
-  let at: Date | undefined;
-  if (values.at !== undefined) {
-    at = new Date(values.at);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(values.at) || Number.isNaN(at.getTime())) {
-      throw new StartConfigError(
-        `--at must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "${values.at}"`,
-      );
-    }
+  const at = values.at === undefined ? undefined : parseIsoInstant(values.at, '--at');
+  const until = values.until === undefined ? undefined : parseIsoInstant(values.until, '--until');
+  if (until !== undefined && until.getTime() <= (at ?? new Date()).getTime()) {
+    throw new StartConfigError(
+      `--until (${until.toISOString()}) must be later than ${at === undefined ? 'now' : `--at (${at.toISOString()})`}`,
+    );
   }
   const speed = values.speed === undefined ? undefined : parseSpeed(values.speed);
   let catchUpSeconds = 0;
@@ -214,6 +226,7 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
     schedule: values['no-schedule'] !== true,
     at,
     speed,
+    until,
     port: values.port === undefined ? 8083 : positiveInteger(values.port, '--port', 0, 65535),
     catchUpSeconds,
     faults,
@@ -240,6 +253,7 @@ function parse(argv: string[]) {
       'no-schedule': { type: 'boolean' },
       at: { type: 'string' },
       speed: { type: 'string' },
+      until: { type: 'string' },
       port: { type: 'string' },
       'catch-up': { type: 'string' },
       faults: { type: 'string' },

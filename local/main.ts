@@ -181,6 +181,7 @@ async function main(): Promise<number> {
         error: (message) => err(`scheduler: ${message}`),
       },
       catchUpSeconds: config.catchUpSeconds,
+      ...(config.until ? { until: config.until } : {}),
       // --at/--speed simulate time: missed-run bookkeeping would compare simulated and real instants.
       ...(config.at !== undefined || config.speed !== undefined
         ? { clock: simulatedClock(config.at, config.speed ?? 1) }
@@ -209,10 +210,12 @@ async function main(): Promise<number> {
     scheduler,
   );
   // Started after the status block so the burst of an `--at` month start prints below it.
+  // A simulated clock starts when the scheduler first reads it, at the start of start().
+  const schedulerStartedAt = new Date();
   await scheduler?.start();
   if (scheduler && (config.at !== undefined || config.speed !== undefined)) {
     out(
-      `scheduler: simulated clock started at ${(config.at ?? startedAt).toISOString()}, ${config.speed ?? 1}x real time (scheduledTime and execution names follow it; execution start and stop dates stay real)`,
+      `scheduler: simulated clock started at ${(config.at ?? schedulerStartedAt).toISOString()} (real ${schedulerStartedAt.toISOString()}), ${config.speed ?? 1}x real time (scheduledTime and execution names follow it; execution start and stop dates stay real)`,
     );
   }
   if (scheduler) printUpcoming(scheduler, scheduledJobs);

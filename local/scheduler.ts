@@ -66,6 +66,8 @@ export interface SchedulerOptions {
   catchUpSeconds?: number;
   clock?: SchedulerClock;
   nextRuns?: NextRunsFunction;
+  /** Start no run scheduled at or after this instant (`--until`: a simulation that ends). */
+  until?: Date;
 }
 
 export interface UpcomingRun {
@@ -236,6 +238,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const computeNextRuns = options.nextRuns ?? nextRuns;
   const catchUpMs = Math.max(0, (options.catchUpSeconds ?? 0) * 1000);
   const onTimeMs = ON_TIME_TOLERANCE_MS * (clock.speed ?? 1);
+  const until = options.until?.getTime();
+  let untilReported = false;
   const { log } = options;
   const scheduled: ScheduledJob[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -296,9 +300,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         `missed ${runs} of ${entry.job.name} ${span}; not replayed${catchUpMs > 0 ? ' (older than the catch-up window)' : ' (set --catch-up to start the latest one late)'}`,
       );
     }
-    for (const run of plan.fire) fire(entry, run, now.getTime() - run.getTime() > onTimeMs);
+    for (const run of plan.fire) {
+      if (until === undefined || run.getTime() < until)
+        fire(entry, run, now.getTime() - run.getTime() > onTimeMs);
+    }
     entry.state.handledThrough = now.toISOString();
-    entry.next = plan.next;
+    entry.next = plan.next && (until === undefined || plan.next.getTime() < until) ? plan.next : undefined;
   }
 
   function arm(): void {
@@ -306,7 +313,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (timer !== undefined) clock.clearTimer(timer);
     timer = undefined;
     const earliest = earliestNext();
-    if (earliest === undefined) return;
+    if (earliest === undefined) {
+      if (until !== undefined && !untilReported) {
+        untilReported = true;
+        log.info(`no runs left before ${new Date(until).toISOString()} (--until); no more runs are started`);
+      }
+      return;
+    }
     const delay = Math.min(Math.max(0, earliest - clock.now()), MAX_TIMER_DELAY_MS);
     timer = clock.setTimer(tick, delay);
   }
