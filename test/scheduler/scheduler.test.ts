@@ -459,4 +459,32 @@ describe('simulated clock (npm start --at/--speed)', () => {
       'missed 6 runs of hourly between 2027-03-01T01:00:00.000Z and 2027-03-01T06:00:00.000Z; not replayed (set --catch-up to start the latest one late)',
     ]);
   });
+
+  it('starts no run at or after --until and says when it has started the last one', async () => {
+    // Prepare
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(new Date('2027-03-01T00:00:00Z'), 3600, real);
+    const job = jobSpec({ name: 'hourly', schedule: 'cron(0 * * * ? *)', timezone: 'UTC' });
+    const log = new RecordingLog();
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      jobs: [job],
+      clock,
+      log,
+      until: new Date('2027-03-01T03:00:00Z'),
+      start: async (_job, request) => void started.push(request.name),
+    });
+    await scheduler.start();
+
+    // Act: 10 real seconds are 10 simulated hours.
+    real.advanceTo('2026-11-30T13:00:10Z');
+    await scheduler.stop();
+
+    // Assess
+    expect(started).toEqual(['hourly-20270301T0000Z', 'hourly-20270301T0100Z', 'hourly-20270301T0200Z']);
+    expect(log.lines.map((line) => line.message)).toEqual([
+      'no runs left before 2027-03-01T03:00:00.000Z (--until); no more runs are started',
+    ]);
+    expect(real.pendingTimerDelays()).toEqual([]);
+  });
 });

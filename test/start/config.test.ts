@@ -84,4 +84,20 @@ describe('npm start settings', () => {
     const argv = value.startsWith('=') ? [`--speed${value}`] : ['--speed', value];
     await expect(parseStartConfig(argv, {})).rejects.toThrow(message);
   });
+
+  it('reads --until and refuses one that is not later than --at', async () => {
+    const config = await parseStartConfig(
+      ['--at', '2027-02-28T12:00:00Z', '--until', '2027-03-31T12:00:00Z'],
+      {},
+    );
+    expect(config.until?.toISOString()).toBe('2027-03-31T12:00:00.000Z');
+    await expect(
+      parseStartConfig(['--at', '2027-02-28T12:00:00Z', '--until', '2027-02-01T00:00:00Z'], {}),
+    ).rejects.toThrow(
+      '--until (2027-02-01T00:00:00.000Z) must be later than --at (2027-02-28T12:00:00.000Z)',
+    );
+    await expect(parseStartConfig(['--until', 'tomorrow'], {})).rejects.toThrow(
+      '--until must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "tomorrow"',
+    );
+  });
 });
