@@ -372,6 +372,27 @@ describe('scheduler', () => {
   });
 });
 
+/** A scheduler of one UTC job on a simulated clock over a hand-driven real clock (2026-11-30T13:00Z). */
+function simulatedHarness(
+  schedule: string,
+  startAt: string,
+  speed: number,
+  extra: Partial<SchedulerOptions> = {},
+) {
+  const real = new FakeClock('2026-11-30T13:00:00Z');
+  const clock = simulatedClock(new Date(startAt), speed, real);
+  const log = new RecordingLog();
+  const started: ScheduledStart[] = [];
+  const scheduler = createScheduler({
+    jobs: [jobSpec({ name: 'job', schedule, timezone: 'UTC' })],
+    clock,
+    log,
+    start: async (_job, request) => void started.push(request),
+    ...extra,
+  });
+  return { real, log, started, scheduler };
+}
+
 describe('simulated clock (npm start --at/--speed)', () => {
   it('starts at --at when the scheduler first reads it, then runs speed times as fast', () => {
     // Prepare: real time is the hand-driven clock; 30 s pass before anything reads the clock.
@@ -408,17 +429,11 @@ describe('simulated clock (npm start --at/--speed)', () => {
 
   it('starts every run that fell due during an event-loop stall of a fast clock, none missed', async () => {
     // Prepare: at 1000x, rate(5 minutes) is due every 300 real ms; the loop stalls 2 real s.
-    const real = new FakeClock('2026-11-30T13:00:00Z');
-    const clock = simulatedClock(new Date('2027-03-01T00:00:00Z'), 1000, real);
-    const job = jobSpec({ name: 'detect', schedule: 'rate(5 minutes)', timezone: 'UTC' });
-    const log = new RecordingLog();
-    const started: string[] = [];
-    const scheduler = createScheduler({
-      jobs: [job],
-      clock,
-      log,
-      start: async (_job, request) => void started.push(request.input.scheduledTime),
-    });
+    const { real, log, started, scheduler } = simulatedHarness(
+      'rate(5 minutes)',
+      '2027-03-01T00:00:00Z',
+      1000,
+    );
     await scheduler.start();
 
     // Act
@@ -427,7 +442,7 @@ describe('simulated clock (npm start --at/--speed)', () => {
     await scheduler.stop();
 
     // Assess: 2.1 real s are 35 simulated minutes: the anchor run at start and every 5 minutes.
-    expect(started).toEqual(
+    expect(started.map((run) => run.input.scheduledTime)).toEqual(
       [0, 5, 10, 15, 20, 25, 30, 35].map((minute) => new Date(Date.UTC(2027, 2, 1, 0, minute)).toISOString()),
     );
     expect(log.lines).toEqual([]);
@@ -435,17 +450,11 @@ describe('simulated clock (npm start --at/--speed)', () => {
 
   it('still reports runs as missed when the real stall is longer than the on-time tolerance', async () => {
     // Prepare
-    const real = new FakeClock('2026-11-30T13:00:00Z');
-    const clock = simulatedClock(new Date('2027-03-01T00:00:00Z'), 100, real);
-    const job = jobSpec({ name: 'hourly', schedule: 'cron(0 * * * ? *)', timezone: 'UTC' });
-    const log = new RecordingLog();
-    const started: string[] = [];
-    const scheduler = createScheduler({
-      jobs: [job],
-      clock,
-      log,
-      start: async (_job, request) => void started.push(request.name),
-    });
+    const { real, log, started, scheduler } = simulatedHarness(
+      'cron(0 * * * ? *)',
+      '2027-03-01T00:00:00Z',
+      100,
+    );
     await scheduler.start();
 
     // Act: 5 real minutes asleep are 500 simulated minutes; 60 real seconds (100 min) count as on time.
@@ -454,26 +463,24 @@ describe('simulated clock (npm start --at/--speed)', () => {
     await scheduler.stop();
 
     // Assess
-    expect(started).toEqual(['hourly-20270301T0000Z', 'hourly-20270301T0700Z', 'hourly-20270301T0800Z']);
+    expect(started.map((run) => run.name)).toEqual([
+      'job-20270301T0000Z',
+      'job-20270301T0700Z',
+      'job-20270301T0800Z',
+    ]);
     expect(log.lines.map((line) => line.message)).toEqual([
-      'missed 6 runs of hourly between 2027-03-01T01:00:00.000Z and 2027-03-01T06:00:00.000Z; not replayed (set --catch-up to start the latest one late)',
+      'missed 6 runs of job between 2027-03-01T01:00:00.000Z and 2027-03-01T06:00:00.000Z; not replayed (set --catch-up to start the latest one late)',
     ]);
   });
 
   it('starts no run at or after --until and says when it has started the last one', async () => {
     // Prepare
-    const real = new FakeClock('2026-11-30T13:00:00Z');
-    const clock = simulatedClock(new Date('2027-03-01T00:00:00Z'), 3600, real);
-    const job = jobSpec({ name: 'hourly', schedule: 'cron(0 * * * ? *)', timezone: 'UTC' });
-    const log = new RecordingLog();
-    const started: string[] = [];
-    const scheduler = createScheduler({
-      jobs: [job],
-      clock,
-      log,
-      until: new Date('2027-03-01T03:00:00Z'),
-      start: async (_job, request) => void started.push(request.name),
-    });
+    const { real, log, started, scheduler } = simulatedHarness(
+      'cron(0 * * * ? *)',
+      '2027-03-01T00:00:00Z',
+      3600,
+      { until: new Date('2027-03-01T03:00:00Z') },
+    );
     await scheduler.start();
 
     // Act: 10 real seconds are 10 simulated hours.
@@ -481,7 +488,11 @@ describe('simulated clock (npm start --at/--speed)', () => {
     await scheduler.stop();
 
     // Assess
-    expect(started).toEqual(['hourly-20270301T0000Z', 'hourly-20270301T0100Z', 'hourly-20270301T0200Z']);
+    expect(started.map((run) => run.name)).toEqual([
+      'job-20270301T0000Z',
+      'job-20270301T0100Z',
+      'job-20270301T0200Z',
+    ]);
     expect(log.lines.map((line) => line.message)).toEqual([
       'no runs left before 2027-03-01T03:00:00.000Z (--until); no more runs are started',
     ]);
