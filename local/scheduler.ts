@@ -316,7 +316,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (earliest === undefined) {
       if (until !== undefined && !untilReported) {
         untilReported = true;
-        log.info(`no runs left before ${new Date(until).toISOString()} (--until); no more runs are started`);
+        // Said once the starts in flight are done, so a reader of the executions sees them all.
+        const starts = [...inFlight];
+        void Promise.allSettled(starts).then(() =>
+          log.info(
+            `no runs left before ${new Date(until).toISOString()} (--until); every start is done, no more runs are started`,
+          ),
+        );
       }
       return;
     }

@@ -486,6 +486,7 @@ describe('simulated clock (npm start --at/--speed)', () => {
     // Act: 10 real seconds are 10 simulated hours.
     real.advanceTo('2026-11-30T13:00:10Z');
     await scheduler.stop();
+    await Promise.resolve();
 
     // Assess
     expect(started.map((run) => run.name)).toEqual([
@@ -494,7 +495,7 @@ describe('simulated clock (npm start --at/--speed)', () => {
       'job-20270301T0200Z',
     ]);
     expect(log.lines.map((line) => line.message)).toEqual([
-      'no runs left before 2027-03-01T03:00:00.000Z (--until); no more runs are started',
+      'no runs left before 2027-03-01T03:00:00.000Z (--until); every start is done, no more runs are started',
     ]);
     expect(real.pendingTimerDelays()).toEqual([]);
   });
