@@ -24,6 +24,7 @@ import {
   type ProvisioningFailureName,
 } from '../../lib/contracts/provisioning-failures.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { loadScheduleCatalogue } from '../../lib/schedule/load.ts';
 import { retryWaitSeconds } from '../../lib/workflows/synthesize.ts';
 import { jobWithScaledRetry } from '../../local/sfn/time-scale.ts';
 import { startWebhookServer } from '../../test/support/webhook.ts';
@@ -47,6 +48,11 @@ const TIME_SCALE = 1 / 30;
 const FAULT_SHARE = 0.3;
 /** Extra sequential rounds of the due task jobs, for a sample of task start sequences worth counting. */
 const ROUNDS = { quick: 2, full: 60 } as const;
+/**
+ * A Spot job of the catalogue for the rounds: its files are older than 90 days only, so it deletes
+ * none of the month's exports. Spot interruptions are drawn for Spot tasks only.
+ */
+const SPOT_JOB = 'cleanup-expired-exports';
 /** Redrives allowed for an export that failed (the faults stay on). */
 const MAX_REDRIVES = 4;
 /** Timer and event-loop slack allowed on a pause measured from the history, under a loaded machine. */
@@ -190,9 +196,12 @@ function checkSequence(
 }
 
 /** Probability that a task start sequence exhausts its retries (see docs/reliability.md). */
-function exhaustionProbability(maxAttempts: number, retrier: Retrier): number {
+function exhaustionProbability(job: JobSpec, retrier: Retrier): number {
+  const maxAttempts = job.retry.maxAttempts;
   const q = RUNTASK_ERROR_SHARE;
-  const r = STOPPED_START_SHARE;
+  // A started Spot task is then interrupted with the spotInterruption share.
+  const r =
+    STOPPED_START_SHARE + (job.spot ? (1 - RUNTASK_ERROR_SHARE - STOPPED_START_SHARE) * FAULT_SHARE : 0);
   const tries = (retrier.MaxAttempts ?? 3) + 1;
   // One attempt fails when its RunTask tries all hit API errors, or a try starts a task that fails to start.
   const retryExhausted = q ** tries;
@@ -233,7 +242,13 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
     log(`the burst ended: ${[...ended.values()].map((e) => `${e.name} ${e.status}`).join(', ')}`);
 
     // More rounds of the due task jobs (in parallel across jobs, one at a time per job: forbid).
-    const taskJobs = burst.due.filter((due) => due.job.workflow === 'task').map((due) => due.job);
+    // The due jobs run on-demand capacity; a Spot job joins the rounds so Spot interruptions happen too.
+    const spotJob = (await loadScheduleCatalogue()).jobs.find((job) => job.name === SPOT_JOB);
+    if (spotJob === undefined) throw new Error(`${SPOT_JOB} is not in schedules/`);
+    const taskJobs = [
+      ...burst.due.filter((due) => due.job.workflow === 'task').map((due) => due.job),
+      spotJob,
+    ];
     for (let round = 1; round <= ROUNDS[size]; round++) {
       const arns = await Promise.all(
         taskJobs.map(async (job) => {
@@ -336,7 +351,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
         if (facts === undefined) continue;
         sequences++;
         maxAttemptsSeen = Math.max(maxAttemptsSeen, facts.attempts);
-        expectedExhausted += exhaustionProbability(job.retry.maxAttempts, retrier);
+        expectedExhausted += exhaustionProbability(job, retrier);
         if (facts.exhausted) exhausted++;
         else if (facts.retried) {
           retriedThenSucceeded++;
@@ -373,6 +388,14 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
     const faultStops = (await Promise.all(runs.map((run) => loggedTasks(endpoint, run.arn))))
       .flat()
       .filter((task) => task.stopCode === 'TaskFailedToStart').length;
+    const kindsSeen = await faultKindsSeen(
+      client,
+      runs.map((run) => run.arn),
+    );
+    // A quick run draws too few starts to be sure of meeting each kind; a full run must.
+    for (const name of Object.keys(PROVISIONING_FAILURES))
+      if (size === 'full' && !kindsSeen[name])
+        fail(`no ${name} fault was seen: the storm did not cover every kind`);
     const code = await burst.close();
     if (code !== 0) fail(`npm start exited with ${code} on SIGINT`);
     const exportFigures = await checkExportedMonth(
@@ -409,6 +432,9 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
         'RunTask Retry pauses': stats.retries,
         'longest overrun of a Retry bound s': Math.round(stats.retryOverrunS * 1000) / 1000,
         'tasks stopped TaskFailedToStart': faultStops,
+        'faults seen by kind': Object.entries(kindsSeen)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(', '),
         'Slack posts': webhook.posts.length,
         'executions that retried, succeeded and posted nothing': retriedQuietly,
         'targets converted once': exportFigures.targets ?? 0,
@@ -422,6 +448,27 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
     await webhook.close();
   }
 };
+
+/** How many failed task tries each provisioning-failure kind caused, from the executions' histories. */
+async function faultKindsSeen(client: Burst['client'], arns: string[]): Promise<Record<string, number>> {
+  const seen: Record<string, number> = Object.fromEntries(
+    Object.keys(PROVISIONING_FAILURES).map((name) => [name, 0]),
+  );
+  for (const arn of arns) {
+    for (const event of await executionHistory(client, arn)) {
+      if (event.type !== 'TaskFailed') continue;
+      const { error = '', cause = '' } = event.taskFailedEventDetails ?? {};
+      for (const [name, kind] of Object.entries(PROVISIONING_FAILURES)) {
+        const matches =
+          kind.surface === 'runtask-error'
+            ? error === kind.error && cause.includes(kind.injectedMessage.slice(0, 30))
+            : cause.includes(kind.injected.reason.slice(0, 30));
+        if (matches) seen[name] = (seen[name] ?? 0) + 1;
+      }
+    }
+  }
+  return seen;
+}
 
 /**
  * For a FAILED export: the targets of its failed batches (from the manifest the cause names) have
