@@ -47,7 +47,7 @@ const TIME_SCALE = 1 / 30;
 /** Share of task starts that fail, spread evenly over the kinds drawn at a task start. */
 const FAULT_SHARE = 0.3;
 /** Extra sequential rounds of the due task jobs, for a sample of task start sequences worth counting. */
-const ROUNDS = { quick: 2, full: 60 } as const;
+const ROUNDS = { quick: 2, full: 30 } as const;
 /**
  * A Spot job of the catalogue for the rounds: its files are older than 90 days only, so it deletes
  * none of the month's exports. Spot interruptions are drawn for Spot tasks only.
@@ -265,7 +265,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
         }),
       );
       for (const [arn, execution] of await waitForEnd(burst, arns, remaining())) ended.set(arn, execution);
-      if (round % 10 === 0) log(`round ${round} of ${ROUNDS[size]} ended`);
+      if (round % 5 === 0) log(`round ${round} of ${ROUNDS[size]} ended`);
     }
 
     // Failed exports: their unconverted targets are pending, not lost; a redrive converts them.
