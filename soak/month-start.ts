@@ -45,8 +45,10 @@ export interface BurstSize {
   records: number;
   /** SFN_BATCH_SEED_TEMPLATES: at least this many checklist templates. */
   templates: number;
-  /** How long the burst may take, start-up and seeding included. */
-  timeoutMs: number;
+  /** How long npm start may take to serve, seeding included (generous: CI machines are shared). */
+  startupTimeoutMs: number;
+  /** How long the executions may take once npm start serves. */
+  runTimeoutMs: number;
 }
 
 /**
@@ -55,8 +57,8 @@ export interface BurstSize {
  * and at least 200 templates with a monthly export.
  */
 export const BURST_SIZES: Record<ScenarioSize, BurstSize> = {
-  quick: { records: 5000, templates: 20, timeoutMs: 200_000 },
-  full: { records: 1_400_000, templates: 246, timeoutMs: 3 * 3600_000 },
+  quick: { records: 5000, templates: 20, startupTimeoutMs: 300_000, runTimeoutMs: 240_000 },
+  full: { records: 1_400_000, templates: 246, startupTimeoutMs: 3 * 3600_000, runTimeoutMs: 3 * 3600_000 },
 };
 
 /** Jobs of the catalogue whose schedule fires at `instant` (the cron library that `batchctl next` uses). */
@@ -120,7 +122,7 @@ function seededDatabase(size: BurstSize, log: (line: string) => void): Promise<s
       },
     );
     try {
-      await seeding.waitForOutput('Run a job now', size.timeoutMs);
+      await seeding.waitForOutput('Run a job now', size.startupTimeoutMs);
     } finally {
       if (seeding.child.exitCode === null) seeding.child.kill('SIGINT');
       await seeding.exit;
@@ -158,7 +160,7 @@ export async function startBurst(
     return code;
   };
   try {
-    await runtime.waitForOutput('Run a job now', size.timeoutMs);
+    await runtime.waitForOutput('Run a job now', size.startupTimeoutMs);
   } catch (error) {
     await close();
     rmSync(dataDir, { recursive: true, force: true });

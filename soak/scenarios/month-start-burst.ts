@@ -130,8 +130,8 @@ const monthStartBurst: Scenario = async ({ size, log }) => {
   const burstSize = BURST_SIZES[size];
   const failures: string[] = [];
   const fail = (message: string) => failures.push(message);
-  const started = Date.now();
   const burst = await startBurst(burstSize, log);
+  const started = Date.now();
   try {
     log(
       `npm start is up at ${burst.endpoint}; due at the month start: ${burst.due.map((d) => d.job.name).join(', ')}`,
@@ -139,7 +139,7 @@ const monthStartBurst: Scenario = async ({ size, log }) => {
     const ended = await waitForEnd(
       burst,
       burst.due.map((due) => due.arn),
-      burstSize.timeoutMs - (Date.now() - started),
+      burstSize.runTimeoutMs - (Date.now() - started),
     );
     const exportRun = burst.due.find((due) => due.job.name === 'export-monthly-records');
     if (exportRun === undefined) throw new Error('export-monthly-records is not due at the month start');

@@ -220,7 +220,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
   const burstSize = BURST_SIZES[size];
   const failures: string[] = [];
   const fail = (message: string) => failures.push(message);
-  const started = Date.now();
+  let started = Date.now();
   const webhook = await startWebhookServer();
   let burst: Burst | undefined;
   try {
@@ -229,6 +229,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
       SFN_BATCH_TIME_SCALE: String(TIME_SCALE),
       SLACK_WEBHOOK_URL: webhook.url('/services/T0/B0/storm'),
     });
+    started = Date.now();
     const { client, endpoint } = burst;
     log(`npm start is up with faults ${JSON.stringify(faultSettings())}`);
     const jobs = new Map<string, JobSpec>();
@@ -237,7 +238,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
       jobs.set(due.arn, due.job);
       runs.push({ arn: due.arn, job: due.job });
     }
-    const remaining = () => burstSize.timeoutMs - (Date.now() - started);
+    const remaining = () => burstSize.runTimeoutMs - (Date.now() - started);
     const ended = await waitForEnd(burst, [...jobs.keys()], remaining());
     log(`the burst ended: ${[...ended.values()].map((e) => `${e.name} ${e.status}`).join(', ')}`);
 

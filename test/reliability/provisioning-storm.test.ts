@@ -18,5 +18,5 @@ describe('provisioning storm (quick size)', () => {
     expect(result.figures.executions).toBe(13);
     expect(result.figures['Slack posts']).toBe(result.figures.failed);
     expect(result.figures['xlsx data rows']).toBeGreaterThan(0);
-  }, 400_000);
+  }, 600_000);
 });
