@@ -19,7 +19,7 @@ import {
   startBurst,
   waitForEnd,
 } from '../month-start.ts';
-import type { Scenario, ScenarioResult } from '../scenario.ts';
+import type { Scenario, ScenarioResult, ScenarioSize } from '../scenario.ts';
 import { sheetRowCount } from '../xlsx-rows.ts';
 
 /** Data rows by exceljs's in-memory reader: the cross-check of the zip-level count. */
@@ -126,6 +126,36 @@ export async function checkExportedMonth(
   };
 }
 
+/**
+ * Stops npm start (it must exit 0), then makes the export checks at the scenario's size: at full
+ * size at least 200 targets and 300,000 records in the month. `targetCount` is what the export's
+ * output said.
+ */
+export async function stopAndCheckExport(
+  burst: Burst,
+  converterTasks: Parameters<typeof loggedObjectKeys>[0],
+  size: ScenarioSize,
+  targetCount: number | undefined,
+  fail: (message: string) => void,
+): Promise<Record<string, number>> {
+  const code = await burst.close();
+  if (code !== 0) fail(`npm start exited with ${code} on SIGINT`);
+  const quick = size === 'quick';
+  const figures = await checkExportedMonth(
+    burst,
+    converterTasks,
+    {
+      exceljsSample: quick ? Number.POSITIVE_INFINITY : 10,
+      minimumRecords: quick ? 1 : 300_000,
+      minimumTargets: quick ? 1 : 200,
+    },
+    fail,
+  );
+  if (targetCount !== figures.targets)
+    fail(`the export's output says ${targetCount} targets; the database has ${figures.targets}`);
+  return figures;
+}
+
 const monthStartBurst: Scenario = async ({ size, log }) => {
   const burstSize = BURST_SIZES[size];
   const failures: string[] = [];
@@ -166,22 +196,7 @@ const monthStartBurst: Scenario = async ({ size, log }) => {
     const firstStart = Math.min(
       ...[...ended.values()].map((execution) => execution.startDate?.getTime() ?? 0),
     );
-    const code = await burst.close();
-    if (code !== 0) fail(`npm start exited with ${code} on SIGINT`);
-    const figures = await checkExportedMonth(
-      burst,
-      tasks,
-      {
-        exceljsSample: size === 'quick' ? Number.POSITIVE_INFINITY : 10,
-        minimumRecords: size === 'quick' ? 1 : 300_000,
-        minimumTargets: size === 'quick' ? 1 : 200,
-      },
-      fail,
-    );
-    if (exportOutput.targetCount !== figures.targets)
-      fail(
-        `the export's output says ${exportOutput.targetCount} targets; the database has ${figures.targets}`,
-      );
+    const figures = await stopAndCheckExport(burst, tasks, size, exportOutput.targetCount, fail);
     const result: ScenarioResult = {
       scenario: 'month-start burst',
       passed: failures.length === 0,

@@ -41,7 +41,7 @@ import {
   waitForEnd,
 } from '../month-start.ts';
 import type { Scenario } from '../scenario.ts';
-import { checkExportedMonth } from './month-start-burst.ts';
+import { stopAndCheckExport } from './month-start-burst.ts';
 
 const TIME_SCALE = 1 / 30;
 /** Share of task starts that fail, spread evenly over the kinds drawn at a task start. */
@@ -397,22 +397,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
     for (const name of Object.keys(PROVISIONING_FAILURES))
       if (size === 'full' && !kindsSeen[name])
         fail(`no ${name} fault was seen: the storm did not cover every kind`);
-    const code = await burst.close();
-    if (code !== 0) fail(`npm start exited with ${code} on SIGINT`);
-    const exportFigures = await checkExportedMonth(
-      burst,
-      monthTasks,
-      {
-        exceljsSample: size === 'quick' ? Number.POSITIVE_INFINITY : 10,
-        minimumRecords: size === 'quick' ? 1 : 300_000,
-        minimumTargets: size === 'quick' ? 1 : 200,
-      },
-      fail,
-    );
-    if (exportOutput.targetCount !== exportFigures.targets)
-      fail(
-        `the export's output says ${exportOutput.targetCount} targets; the database has ${exportFigures.targets}`,
-      );
+    const exportFigures = await stopAndCheckExport(burst, monthTasks, size, exportOutput.targetCount, fail);
     const statuses = [...ended.values()].map((execution) => execution.status);
     return {
       scenario: 'provisioning storm',
