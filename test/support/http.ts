@@ -1,9 +1,51 @@
-/** Small pieces of the local HTTP stand-ins (webhook, SSM) in test/support. */
-import type { IncomingMessage } from 'node:http';
+/** Small pieces of HTTP for the tests: the local stand-ins' body reader (webhook, SSM), and a raw client. */
+import { type IncomingMessage, request } from 'node:http';
 
 /** The whole request body as text. */
 export async function readBody(request: IncomingMessage): Promise<string> {
   let body = '';
   for await (const chunk of request) body += chunk;
   return body;
+}
+
+/** What `sendRequest` got back; status 0 with `error` when the connection ended without an answer. */
+export interface PlainResponse {
+  status: number;
+  body: string;
+  error?: string;
+}
+
+/**
+ * One HTTP request exactly as given (node:http, which unlike fetch lets a test set Host and
+ * send what browsers never would) to `endpoint` + `pathname`.
+ */
+export function sendRequest(
+  endpoint: string,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<PlainResponse> {
+  const url = new URL(endpoint);
+  return new Promise((resolve) => {
+    const outgoing = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: options.method ?? 'POST',
+        path: options.path ?? '/',
+        headers: {
+          ...(options.body === undefined ? {} : { 'Content-Length': Buffer.byteLength(options.body) }),
+          ...options.headers,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', (error) => resolve({ status: 0, body: '', error: error.message }));
+      },
+    );
+    outgoing.on('error', (error) => resolve({ status: 0, body: '', error: error.message }));
+    outgoing.end(options.body);
+  });
 }

@@ -1,0 +1,447 @@
+/**
+ * The bad input catalogue (issue 12): malformed schedule files, execution input, HTTP bodies
+ * and clients, and a broken database, storage folder or Slack webhook, each through the
+ * entry point a user meets it at. Every case gets a clear error, starts nothing, writes
+ * nothing, and leaves the server answering. The cases are tables, so their count shows.
+ */
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ListExecutionsCommand, ListStateMachinesCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualExecutionName, validateManualInput } from '../../cli/commands/run.ts';
+import type { JobSpec } from '../../lib/schedule/job-spec.ts';
+import { loadScheduleCatalogue, type ScheduleProblem } from '../../lib/schedule/load.ts';
+import { createConsoleRoutes } from '../../local/console/routes.ts';
+import { writeRuntimeFile } from '../../local/runtime-file.ts';
+import { REGION, sfnClient, taskLogs, useTestRuntime, waitForStatus } from '../local-runtime/helpers.ts';
+import { folderChanges, folderSnapshot } from '../support/folder-snapshot.ts';
+import { sendRequest } from '../support/http.ts';
+import {
+  awsCli,
+  batchctl,
+  isolatedEnv,
+  NODE,
+  type ProcessResult,
+  REPO,
+  runProcess,
+} from '../support/processes.ts';
+import { SCHEDULE_CASES } from './fixtures/bad-input/schedule-cases.ts';
+
+/** A heap far below "GBs": a schedule file that made the loader allocate more would crash it. */
+const SMALL_HEAP = '--max-old-space-size=192';
+
+describe(`bad schedule files (${SCHEDULE_CASES.length} cases)`, () => {
+  const project = mkdtempSync(path.join(tmpdir(), 'sfn-bad-schedules-'));
+  const schedules = path.join(project, 'schedules');
+  const dataDir = path.join(project, 'data');
+  let validate: { problems: ScheduleProblem[]; jobs: number; valid: boolean };
+  let validateRun: ProcessResult;
+  let start: ProcessResult;
+
+  beforeAll(async () => {
+    mkdirSync(schedules);
+    symlinkSync(path.join(REPO, 'containers'), path.join(project, 'containers'));
+    copyFileSync(path.join(REPO, 'schedules', '_defaults.yml'), path.join(schedules, '_defaults.yml'));
+    for (const badCase of SCHEDULE_CASES) writeFileSync(path.join(schedules, badCase.file), badCase.content);
+    const env = isolatedEnv(project, { SFN_BATCH_DATA_DIR: dataDir, NODE_OPTIONS: SMALL_HEAP });
+    // Both read the same folder and write nothing: they run side by side.
+    [validateRun, start] = await Promise.all([
+      runProcess(
+        NODE,
+        [path.join(REPO, 'cli', 'batchctl.ts'), 'validate', '--format', 'json', '--root', project],
+        {
+          cwd: REPO,
+          env,
+        },
+      ),
+      runProcess(NODE, [path.join(REPO, 'local', 'main.ts'), '--schedules', schedules, '--port', '0'], {
+        cwd: REPO,
+        env,
+      }),
+    ]);
+    validate = JSON.parse(validateRun.stdout) as typeof validate;
+  }, 60_000);
+
+  afterAll(() => {
+    rmSync(project, { recursive: true, force: true });
+  });
+
+  it('batchctl validate exits 1 and npm start refuses to start, opening no database and writing nothing', () => {
+    expect(validateRun.code).toBe(1);
+    expect(validateRun.stderr).toBe('');
+    expect(validate).toMatchObject({ valid: false, jobs: 0 });
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain('problem(s) in schedules/ (the same as "npm run batchctl -- validate")');
+    expect(start.stdout).not.toContain('local runtime is up');
+    expect(existsSync(dataDir)).toBe(false);
+    expect(readdirSync(schedules).length).toBe(SCHEDULE_CASES.length + 1);
+  });
+
+  it.each(SCHEDULE_CASES)('$rule: $file', (badCase) => {
+    const file = `schedules/${badCase.file}`;
+    const own = validate.problems.filter((problem) => problem.file === file);
+
+    // The one problem the case is about, located, explained, with a valid example.
+    expect(own.map((problem) => `${problem.field}: ${problem.message}`)).toContainEqual(
+      expect.stringMatching(new RegExp(`^${escapeRegExp(badCase.field)}: .*${badCase.message.source}`)),
+    );
+    for (const problem of own) {
+      expect(problem.line).toBeGreaterThanOrEqual(1);
+      expect(problem.example ?? '').not.toBe('');
+    }
+    // npm start prints the same located problem.
+    const located = new RegExp(
+      `^${escapeRegExp(file)}:\\d+:\\d+ {2}${escapeRegExp(badCase.field)}: .*${badCase.message.source}`,
+      'm',
+    );
+    expect(start.stderr).toMatch(located);
+  });
+});
+
+const scheduled = (await loadScheduleCatalogue()).effective.get('purge-deleted-records')?.spec;
+if (scheduled === undefined) throw new Error('schedules/purge-deleted-records.yml is missing or invalid');
+/** The real job (its name, parameters and workflow), run by the test container, which succeeds. */
+const purge: JobSpec = { ...scheduled, command: ['succeed'] };
+
+/** What a user sees of a refused input: the error text, and the execution it created, if any. */
+interface Refusal {
+  text: string;
+  /** Set when the input reached a workflow, which failed it before any task (as on AWS). */
+  executionArn?: string;
+}
+
+interface InputCase {
+  entry: 'SDK StartExecution' | 'raw StartExecution' | 'batchctl run' | 'console' | 'aws CLI';
+  rule: string;
+  act: () => Promise<Refusal>;
+  /** The words that matter in the error. */
+  says: RegExp;
+}
+
+describe('invalid execution input at every entry point', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'sfn-bad-input-'));
+  const runtimeDir = path.join(root, 'runtime');
+  const local = useTestRuntime([{ job: purge }], {
+    dataDir: runtimeDir,
+    // The real guard Lambda: it applies the execution-input rule as the workflow's first state.
+    functionsDir: path.join(REPO, 'functions'),
+    routes: createConsoleRoutes({
+      jobs: [purge],
+      effective: new Map(),
+      stateMachineArn: (job) => local.runtime.stateMachineArn(job),
+      upcoming: () => undefined,
+      validateInput: validateManualInput,
+      manualExecutionName,
+    }),
+  });
+  const arn = () => local.runtime.stateMachineArn(purge.name);
+  let serial = 0;
+
+  beforeAll(async () => {
+    // batchctl finds the runtime as it finds npm start's.
+    await writeRuntimeFile(root, {
+      endpoint: local.runtime.endpoint,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      stage: 'test',
+    });
+  });
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** StartExecution through the SDK; its error, or the execution the workflow failed. */
+  async function sdkStart(input: string, name = `bad-input-${++serial}`): Promise<Refusal> {
+    try {
+      const { executionArn = '' } = await local.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arn(), name, input }),
+      );
+      const described = await waitForStatus(local.sfn, executionArn);
+      return { text: `${described.status} ${described.error}: ${described.cause}`, executionArn };
+    } catch (error) {
+      return { text: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+  }
+
+  async function rawStart(body: string, headers: Record<string, string> = {}): Promise<Refusal> {
+    const response = await sendRequest(local.runtime.endpoint, {
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'X-Amz-Target': 'AWSStepFunctions.StartExecution',
+        ...headers,
+      },
+      body,
+    });
+    return { text: `${response.status} ${response.body}` };
+  }
+
+  async function batchctlRun(args: string[]): Promise<Refusal> {
+    const result = await batchctl(root, ['run', ...args]);
+    return { text: `exit ${result.code}: ${result.stderr}${result.stdout}` };
+  }
+
+  async function consoleValidate(body: string, type = 'application/json'): Promise<Refusal> {
+    const response = await sendRequest(local.runtime.endpoint, {
+      path: '/_local/console/validate-input',
+      headers: { 'Content-Type': type },
+      body,
+    });
+    return { text: `${response.status} ${response.body}` };
+  }
+
+  async function awsStart(args: string[]): Promise<Refusal> {
+    const result = await awsCli(local.runtime.endpoint, REGION, root, [
+      'stepfunctions',
+      'start-execution',
+      '--state-machine-arn',
+      arn(),
+      ...args,
+    ]);
+    return { text: `exit ${result.code}: ${result.stderr}${result.stdout}` };
+  }
+
+  const validateBody = (input: string) => JSON.stringify({ job: purge.name, input });
+
+  const cases: InputCase[] = [
+    {
+      entry: 'SDK StartExecution',
+      rule: 'input that is not JSON',
+      act: () => sdkStart('{"params": {"retentionDays": 30}'),
+      says: /InvalidExecutionInput: Invalid State Machine Execution Input/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'input over the 256 KiB quota',
+      act: () => sdkStart(JSON.stringify({ Comment: 'x'.repeat(300 * 1024) })),
+      says: /InvalidExecutionInput: .*'input' .*length less than or equal to 262144/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'a params key the job does not declare',
+      act: () => sdkStart('{"params": {"retentionDay": 30}}'),
+      says: /FAILED InvalidExecutionInput: .*params\.retentionDay is not a parameter of purge-deleted-records; it accepts retentionDays/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'a params value of the wrong type',
+      act: () => sdkStart('{"params": {"retentionDays": "thirty"}}'),
+      says: /FAILED InvalidExecutionInput: .*params\.retentionDays/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'a scheduledTime that is not an instant',
+      act: () => sdkStart('{"scheduledTime": "yesterday"}'),
+      says: /FAILED InvalidExecutionInput: .*scheduledTime/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'an unknown top-level key (a typo)',
+      act: () => sdkStart('{"scheduledTim": "2026-11-01T00:00:00Z"}'),
+      says: /FAILED InvalidExecutionInput: .*unknown input key \\"scheduledTim\\".*Did you mean \\"scheduledTime\\"/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'input that is a list, not an object',
+      act: () => sdkStart('[30]'),
+      says: /FAILED InvalidExecutionInput/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'an execution name with a space',
+      act: () => sdkStart('{}', 'purge now'),
+      says: /InvalidName/,
+    },
+    {
+      entry: 'SDK StartExecution',
+      rule: 'an execution name over 80 characters',
+      act: () => sdkStart('{}', 'x'.repeat(81)),
+      says: /InvalidName|ValidationException.*name/,
+    },
+    {
+      entry: 'raw StartExecution',
+      rule: 'a request body that is not JSON',
+      act: () => rawStart('{"stateMachineArn": '),
+      says: /^400 .*SerializationException.*not valid JSON/,
+    },
+    {
+      entry: 'raw StartExecution',
+      rule: 'input of the wrong type (a number)',
+      act: () => rawStart(JSON.stringify({ stateMachineArn: arn(), input: 30 })),
+      says: /^400 .*InvalidExecutionInput.*'input' .*must be a string/,
+    },
+    {
+      entry: 'raw StartExecution',
+      rule: 'no state machine ARN',
+      act: () => rawStart(JSON.stringify({ input: '{}' })),
+      says: /^400 .*ValidationException.*stateMachineArn/,
+    },
+    {
+      entry: 'raw StartExecution',
+      rule: 'a state machine that does not exist',
+      act: () => rawStart(JSON.stringify({ stateMachineArn: `${arn()}-typo`, input: '{}' })),
+      says: /^400 .*StateMachineDoesNotExist/,
+    },
+    {
+      entry: 'batchctl run',
+      rule: '--input that is not JSON',
+      act: () => batchctlRun([purge.name, '--input', '{params: {retentionDays: 30}}']),
+      says: /^exit 1: .*--input is not valid JSON .*nothing was started/,
+    },
+    {
+      entry: 'batchctl run',
+      rule: '--input with an undeclared params key',
+      act: () => batchctlRun([purge.name, '--input', '{"params":{"retentionDay":30}}']),
+      says: /^exit 1: batchctl: input refused for purge-deleted-records; nothing was started:\n {2}- params\.retentionDay is not a parameter/,
+    },
+    {
+      entry: 'batchctl run',
+      rule: '--input with a value of the wrong type',
+      act: () => batchctlRun([purge.name, '--input', '{"params":{"retentionDays":"thirty"}}']),
+      says: /^exit 1: batchctl: input refused for purge-deleted-records; nothing was started:\n {2}- params\.retentionDays/,
+    },
+    {
+      entry: 'batchctl run',
+      rule: '--input @file that does not exist',
+      act: () => batchctlRun([purge.name, '--input', `@${path.join(root, 'missing.json')}`]),
+      says: /^exit 1: .*cannot read the input file .*missing\.json/,
+    },
+    {
+      entry: 'batchctl run',
+      rule: 'a job name with a typo',
+      act: () => batchctlRun(['purge-deleted-record']),
+      says: /^exit 2: .*unknown job "purge-deleted-record"|"purge-deleted-record" is not a job name/,
+    },
+    {
+      entry: 'console',
+      rule: 'editor text that is not JSON',
+      act: () => consoleValidate(validateBody('{"params": ')),
+      says: /^200 .*The input is not valid JSON: .*Nothing was started/,
+    },
+    {
+      entry: 'console',
+      rule: 'an undeclared params key',
+      act: () => consoleValidate(validateBody('{"params": {"retentionDay": 30}}')),
+      says: /^200 .*params\.retentionDay is not a parameter of purge-deleted-records/,
+    },
+    {
+      entry: 'console',
+      rule: 'a job that does not exist',
+      act: () => consoleValidate(JSON.stringify({ job: 'no-such-job', input: '{}' })),
+      says: /^404 .*No job no-such-job in schedules/,
+    },
+    {
+      entry: 'console',
+      rule: 'a request that is not {job, input}',
+      act: () => consoleValidate(JSON.stringify({ job: purge.name, input: { params: {} } })),
+      says: /^400 .*Expected a JSON body \{\\"job\\": string, \\"input\\": string\}/,
+    },
+    {
+      entry: 'console',
+      rule: 'a form post (text/plain) to validate-input',
+      act: () => consoleValidate(validateBody('{}'), 'text/plain'),
+      says: /^415 .*needs a JSON content type/,
+    },
+    {
+      entry: 'console',
+      rule: 'a start from a foreign page (cross-origin)',
+      act: () =>
+        rawStart(JSON.stringify({ stateMachineArn: arn(), input: '{}' }), {
+          Origin: 'https://attacker.example',
+        }),
+      says: /^403 .*cross-origin request from https:\/\/attacker\.example/,
+    },
+    {
+      entry: 'console',
+      rule: 'a start through a rebound host name (DNS rebinding)',
+      act: () =>
+        rawStart(JSON.stringify({ stateMachineArn: arn(), input: '{}' }), { Host: 'attacker.example' }),
+      says: /^421 .*Host \\"attacker\.example\\" is not this local runtime/,
+    },
+    {
+      entry: 'aws CLI',
+      rule: '--input that is not JSON',
+      act: () => awsStart(['--input', '{"params": ']),
+      says: /^exit \d+: .*\(InvalidExecutionInput\).*Invalid State Machine Execution Input/s,
+    },
+    {
+      entry: 'aws CLI',
+      rule: '--name with characters AWS refuses',
+      act: () => awsStart(['--name', 'purge/now', '--input', '{}']),
+      says: /^exit \d+: .*\(InvalidName\)/s,
+    },
+  ];
+
+  async function expectRefused(badCase: InputCase): Promise<void> {
+    // Prepare
+    const ignore = (file: string) => file.endsWith('heartbeat.json');
+    const before = folderSnapshot(runtimeDir, ignore);
+    const executionsBefore = await listExecutionArns();
+
+    // Act
+    const refusal = await badCase.act();
+
+    // Assess: a clear error.
+    expect(refusal.text).toMatch(badCase.says);
+    const newExecutions = (await listExecutionArns()).filter((item) => !executionsBefore.includes(item));
+    if (refusal.executionArn === undefined) {
+      // Nothing started and nothing written.
+      expect(newExecutions).toEqual([]);
+      expect(folderChanges(before, folderSnapshot(runtimeDir, ignore))).toEqual([]);
+    } else {
+      // As on AWS, StartExecution took it and the workflow's first state refused it: no task ran.
+      expect(newExecutions).toEqual([refusal.executionArn]);
+      expect(await taskLogs(local.runtime.endpoint, refusal.executionArn)).toEqual([]);
+      const name = refusal.executionArn.split(':').at(-1) ?? '';
+      for (const change of folderChanges(before, folderSnapshot(runtimeDir, ignore)))
+        expect(change).toContain(name);
+    }
+    await expectResponsive(local.runtime.endpoint);
+  }
+
+  const inProcess = cases.filter(
+    (badCase) => badCase.entry !== 'batchctl run' && badCase.entry !== 'aws CLI',
+  );
+  it.each(inProcess)('$entry: $rule', expectRefused);
+  // Each of these is a child process, mostly start-up time: side by side. All of them start
+  // nothing, so each one's check that nothing was written holds for the others too.
+  it.concurrent.each(cases.filter((badCase) => !inProcess.includes(badCase)))(
+    '$entry: $rule',
+    expectRefused,
+    60_000,
+  );
+
+  it('still runs a valid start to SUCCEEDED afterwards', async () => {
+    const { executionArn = '' } = await local.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn(), input: '{"params": {"retentionDays": 7}}' }),
+    );
+    expect((await waitForStatus(local.sfn, executionArn)).status).toBe('SUCCEEDED');
+  });
+
+  async function listExecutionArns(): Promise<string[]> {
+    const listed = await local.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn() }));
+    return (listed.executions ?? []).map((execution) => execution.executionArn ?? '');
+  }
+});
+
+/** The runtime still answers: its health route and a real API call. */
+async function expectResponsive(endpoint: string): Promise<void> {
+  const health = await fetch(`${endpoint}/_local/health`);
+  expect(health.status).toBe(200);
+  expect(await health.json()).toMatchObject({ status: 'ok' });
+  const machines = await sfnClient(endpoint).send(new ListStateMachinesCommand({}));
+  expect(machines.stateMachines?.length).toBeGreaterThan(0);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
