@@ -25,7 +25,7 @@ import { createConsoleRoutes } from '../../local/console/routes.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
 import { REGION, sfnClient, taskLogs, useTestRuntime, waitForStatus } from '../local-runtime/helpers.ts';
 import { folderChanges, folderSnapshot } from '../support/folder-snapshot.ts';
-import { sendRequest } from '../support/http.ts';
+import { type PlainResponse, sendRequest } from '../support/http.ts';
 import {
   awsCli,
   batchctl,
@@ -131,6 +131,10 @@ interface InputCase {
 describe('invalid execution input at every entry point', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'sfn-bad-input-'));
   const runtimeDir = path.join(root, 'runtime');
+  // Registered before the runtime's own afterAll, so it runs after the runtime has closed.
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
   const local = useTestRuntime([{ job: purge }], {
     dataDir: runtimeDir,
     // The real guard Lambda: it applies the execution-input rule as the workflow's first state.
@@ -156,10 +160,6 @@ describe('invalid execution input at every entry point', () => {
       stage: 'test',
     });
   });
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
   /** StartExecution through the SDK; its error, or the execution the workflow failed. */
   async function sdkStart(input: string, name = `bad-input-${++serial}`): Promise<Refusal> {
     try {
@@ -425,6 +425,93 @@ describe('invalid execution input at every entry point', () => {
       new StartExecutionCommand({ stateMachineArn: arn(), input: '{"params": {"retentionDays": 7}}' }),
     );
     expect((await waitForStatus(local.sfn, executionArn)).status).toBe('SUCCEEDED');
+  });
+
+  describe('oversized and deeply nested bodies, and slow clients', () => {
+    const ecsTarget = 'AmazonEC2ContainerServiceV20141113.ListTasks';
+    const sfnTarget = 'AWSStepFunctions.StartExecution';
+    const post = (target: string, body: string | Buffer, version = '1.0') =>
+      sendRequest(local.runtime.endpoint, {
+        headers: { 'Content-Type': `application/x-amz-json-${version}`, 'X-Amz-Target': target },
+        body,
+      });
+    const twoMiB = Buffer.alloc(2 * 1024 * 1024, 'x');
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const bodyCases: Array<{
+      target: string;
+      rule: string;
+      act: () => Promise<PlainResponse>;
+      says: RegExp;
+    }> = [
+      {
+        target: 'Step Functions API',
+        rule: 'a 2 MiB body',
+        act: () => post(sfnTarget, twoMiB),
+        says: /^413 .*RequestEntityTooLargeException.*exceeds the 1048576 bytes \(1 MiB\) limit/,
+      },
+      {
+        target: 'ECS API',
+        rule: 'a 2 MiB body',
+        act: () => post(ecsTarget, twoMiB, '1.1'),
+        says: /^413 .*RequestEntityTooLargeException/,
+      },
+      {
+        target: 'console',
+        rule: 'a 2 MiB body to validate-input',
+        act: () =>
+          sendRequest(local.runtime.endpoint, {
+            path: '/_local/console/validate-input',
+            headers: { 'Content-Type': 'application/json' },
+            body: validateBody('x'.repeat(2 * 1024 * 1024)),
+          }),
+        says: /^413 .*over 1 MiB/,
+      },
+      {
+        target: 'Step Functions API',
+        rule: 'a body nested 200,000 deep',
+        act: () => post(sfnTarget, `{"stateMachineArn": "${arn()}", "name": ${nested(200_000)}}`),
+        says: /^400 .*InvalidName.*Value at 'name' failed to satisfy constraint: Member must be a string/,
+      },
+      {
+        target: 'ECS API',
+        rule: 'a body nested 200,000 deep',
+        act: () => post(ecsTarget, `{"cluster": ${nested(200_000)}}`, '1.1'),
+        says: /^400 /,
+      },
+      {
+        target: 'Step Functions API',
+        rule: 'execution input nested 100,000 deep',
+        act: () =>
+          post(
+            sfnTarget,
+            JSON.stringify({ stateMachineArn: arn(), input: `{"params": ${nested(100_000)}}` }),
+          ),
+        says: /^400 .*InvalidExecutionInput/,
+      },
+      {
+        target: 'console',
+        rule: 'editor text nested 100,000 deep',
+        act: () =>
+          sendRequest(local.runtime.endpoint, {
+            path: '/_local/console/validate-input',
+            headers: { 'Content-Type': 'application/json' },
+            body: validateBody(`{"params": ${nested(100_000)}}`),
+          }),
+        says: /^200 .*problems/,
+      },
+    ];
+
+    it.each(bodyCases)('$target: $rule', async (badCase) => {
+      const before = await listExecutionArns();
+      const response = await badCase.act();
+      expect(`${response.status} ${response.body}${response.error ?? ''}`).toMatch(badCase.says);
+      // The next request on the same kept-alive connection is served too.
+      expect(
+        (await sendRequest(local.runtime.endpoint, { method: 'GET', path: '/_local/health' })).status,
+      ).toBe(200);
+      expect(await listExecutionArns()).toEqual(before);
+      await expectResponsive(local.runtime.endpoint);
+    });
   });
 
   async function listExecutionArns(): Promise<string[]> {
