@@ -25,7 +25,7 @@ import { createConsoleRoutes } from '../../local/console/routes.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
 import { REGION, sfnClient, taskLogs, useTestRuntime, waitForStatus } from '../local-runtime/helpers.ts';
 import { folderChanges, folderSnapshot } from '../support/folder-snapshot.ts';
-import { type PlainResponse, sendRequest } from '../support/http.ts';
+import { type PlainResponse, sendRequest, slowClient } from '../support/http.ts';
 import {
   awsCli,
   batchctl,
@@ -36,6 +36,10 @@ import {
   runProcess,
 } from '../support/processes.ts';
 import { SCHEDULE_CASES } from './fixtures/bad-input/schedule-cases.ts';
+
+/** The slow-client limits of the shared runtime below. */
+const SLOW_HEADERS_MS = 2000;
+const SLOW_REQUEST_MS = 4000;
 
 /** A heap far below "GBs": a schedule file that made the loader allocate more would crash it. */
 const SMALL_HEAP = '--max-old-space-size=192';
@@ -139,6 +143,8 @@ describe('invalid execution input at every entry point', () => {
     dataDir: runtimeDir,
     // The real guard Lambda: it applies the execution-input rule as the workflow's first state.
     functionsDir: path.join(REPO, 'functions'),
+    // Short, so the slow clients below are cut within seconds (the defaults are 10 s and 30 s).
+    requestTimeouts: { headersMs: SLOW_HEADERS_MS, requestMs: SLOW_REQUEST_MS },
     routes: createConsoleRoutes({
       jobs: [purge],
       effective: new Map(),
@@ -512,6 +518,71 @@ describe('invalid execution input at every entry point', () => {
       expect(await listExecutionArns()).toEqual(before);
       await expectResponsive(local.runtime.endpoint);
     });
+  });
+
+  describe('slow clients (slowloris)', () => {
+    const host = () => `Host: 127.0.0.1:${new URL(local.runtime.endpoint).port}\r\n`;
+    /** Complete headers for `path` and `target`, announcing a body of `length` bytes. */
+    const headers = (target: string, length: number, pathname = '/') =>
+      `POST ${pathname} HTTP/1.1\r\n${host()}Content-Type: application/json\r\nX-Amz-Target: ${target}\r\nContent-Length: ${length}\r\n\r\n`;
+    const slowCases: Array<{ rule: string; chunks: () => string[]; dribble?: string; says: RegExp }> = [
+      {
+        rule: 'headers sent a byte at a time, never finished',
+        chunks: () => ['POST / HTTP/1.1\r\n', host()],
+        dribble: 'X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        says: /^HTTP\/1\.1 408 Request Timeout/,
+      },
+      {
+        rule: 'a Step Functions body that never ends',
+        chunks: () => [headers('AWSStepFunctions.StartExecution', 1000), '{"stateMachineArn": '],
+        says: /^HTTP\/1\.1 408 Request Timeout/,
+      },
+      {
+        rule: 'an ECS body that never ends',
+        chunks: () => [headers('AmazonEC2ContainerServiceV20141113.ListTasks', 1000), '{"cluster": '],
+        says: /^HTTP\/1\.1 408 Request Timeout/,
+      },
+      {
+        rule: 'a console validate-input body that never ends',
+        chunks: () => [headers('', 1000, '/_local/console/validate-input'), '{"job": '],
+        says: /^HTTP\/1\.1 408 Request Timeout/,
+      },
+      {
+        rule: 'a body announced as 1 GiB',
+        chunks: () => [headers('AWSStepFunctions.StartExecution', 1024 ** 3)],
+        says: /^HTTP\/1\.1 413 .*RequestEntityTooLargeException/s,
+      },
+    ];
+
+    // Side by side: each case mostly waits for the server's timeout.
+    it.concurrent.each(slowCases)(
+      '$rule: cut with a clear 4xx while other clients are served',
+      async (badCase) => {
+        // Act
+        let done = false;
+        const slow = slowClient(local.runtime.endpoint, {
+          chunks: badCase.chunks(),
+          ...(badCase.dribble === undefined ? {} : { dribble: badCase.dribble }),
+          intervalMs: 100,
+          giveUpMs: SLOW_REQUEST_MS * 5,
+        }).finally(() => {
+          done = true;
+        });
+        // Other clients meanwhile: each gets its answer while the slow one is still connected.
+        let servedMeanwhile = 0;
+        while (!done && servedMeanwhile < 5) {
+          await expectResponsive(local.runtime.endpoint);
+          if (!done) servedMeanwhile++;
+        }
+        const result = await slow;
+
+        // Assess
+        expect(result.reply).toMatch(badCase.says);
+        expect(result.closedByServer).toBe(true);
+        if (badCase.says.source.includes('408')) expect(servedMeanwhile).toBeGreaterThan(0);
+        await expectResponsive(local.runtime.endpoint);
+      },
+    );
   });
 
   async function listExecutionArns(): Promise<string[]> {
