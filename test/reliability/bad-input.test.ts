@@ -14,6 +14,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListExecutionsCommand, ListStateMachinesCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -23,7 +25,14 @@ import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadScheduleCatalogue, type ScheduleProblem } from '../../lib/schedule/load.ts';
 import { createConsoleRoutes } from '../../local/console/routes.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
-import { REGION, sfnClient, taskLogs, useTestRuntime, waitForStatus } from '../local-runtime/helpers.ts';
+import {
+  REGION,
+  sfnClient,
+  startTestRuntime,
+  taskLogs,
+  useTestRuntime,
+  waitForStatus,
+} from '../local-runtime/helpers.ts';
 import { folderChanges, folderSnapshot } from '../support/folder-snapshot.ts';
 import { type PlainResponse, sendRequest, slowClient } from '../support/http.ts';
 import {
@@ -112,10 +121,9 @@ describe(`bad schedule files (${SCHEDULE_CASES.length} cases)`, () => {
   });
 });
 
-const scheduled = (await loadScheduleCatalogue()).effective.get('purge-deleted-records')?.spec;
-if (scheduled === undefined) throw new Error('schedules/purge-deleted-records.yml is missing or invalid');
+const catalogue = await loadScheduleCatalogue();
 /** The real job (its name, parameters and workflow), run by the test container, which succeeds. */
-const purge: JobSpec = { ...scheduled, command: ['succeed'] };
+const purge: JobSpec = { ...catalogueJob('purge-deleted-records'), command: ['succeed'] };
 
 /** What a user sees of a refused input: the error text, and the execution it created, if any. */
 interface Refusal {
@@ -603,3 +611,86 @@ async function expectResponsive(endpoint: string): Promise<void> {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** A TCP port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The valid job `name` of the repository's catalogue. */
+function catalogueJob(name: string): JobSpec {
+  const job = catalogue.effective.get(name)?.spec;
+  if (job === undefined) throw new Error(`schedules/${name}.yml is missing or invalid`);
+  return job;
+}
+
+describe('a database that is down at start', () => {
+  const project = mkdtempSync(path.join(tmpdir(), 'sfn-bad-database-'));
+  afterAll(() => {
+    rmSync(project, { recursive: true, force: true });
+  });
+
+  it('npm start says which DATABASE_URL it cannot reach and what to do, without the password, and writes nothing', async () => {
+    // Prepare
+    const dataDir = path.join(project, 'start');
+    const url = `postgres://batch:s3cret-password@127.0.0.1:${await closedPort()}/records`;
+
+    // Act
+    const result = await runProcess(
+      NODE,
+      [path.join(REPO, 'local', 'main.ts'), '--no-schedule', '--port', '0'],
+      {
+        cwd: REPO,
+        env: isolatedEnv(project, { SFN_BATCH_DATA_DIR: dataDir, DATABASE_URL: url }),
+      },
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /Cannot connect to PostgreSQL at postgres:\/\/batch:\*\*\*@127\.0\.0\.1:\d+\/records \(DATABASE_URL\): connect ECONNREFUSED .*Check that the server runs and the URL is right, or unset DATABASE_URL/,
+    );
+    expect(`${result.stdout}${result.stderr}`).not.toContain('s3cret-password');
+    expect(result.stdout).not.toContain('local runtime is up');
+    expect([...folderSnapshot(dataDir).keys()]).toEqual([]);
+  }, 60_000);
+
+  it('a job started while the database is down fails, and its log says so', async () => {
+    // Prepare
+    const job = catalogueJob('analyze-tables');
+    const url = `postgres://postgres@127.0.0.1:${await closedPort()}/records`;
+    const runtime = await startTestRuntime([{ job }], {
+      dataDir: path.join(project, 'job'),
+      containersDir: path.join(REPO, 'containers'),
+      functionsDir: path.join(REPO, 'functions'),
+      taskEnvironment: { DATABASE_URL: url, SFN_BATCH_DATA_DIR: path.join(project, 'job-data') },
+    });
+    try {
+      const sfn = sfnClient(runtime.endpoint);
+
+      // Act
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(job.name), input: '{}' }),
+      );
+      const described = await waitForStatus(sfn, executionArn, 60_000);
+
+      // Assess: the job's own failure (exit 1), not retried as a provisioning error; the reason is in its log.
+      expect(described.status).toBe('FAILED');
+      expect(`${described.error}: ${described.cause}`).toMatch(
+        /^JobFailed: Job analyze-tables failed: container exited with code 1 .* on attempt 1\./,
+      );
+      const tasks = await taskLogs(runtime.endpoint, executionArn);
+      expect(tasks).toHaveLength(1);
+      const log = tasks[0]?.lines.map((line) => line.text).join('\n') ?? '';
+      expect(log).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/records/);
+      expect(log).toContain('is it running? set DATABASE_URL');
+      await expectResponsive(runtime.endpoint);
+    } finally {
+      await runtime.close();
+    }
+  }, 90_000);
+});
