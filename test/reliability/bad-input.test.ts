@@ -10,20 +10,28 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ListExecutionsCommand, ListStateMachinesCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualExecutionName, validateManualInput } from '../../cli/commands/run.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadScheduleCatalogue, type ScheduleProblem } from '../../lib/schedule/load.ts';
 import { createConsoleRoutes } from '../../local/console/routes.ts';
+import { readUndeliveredNotifications, undeliveredNotificationsFile } from '../../local/notify/deliver.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
 import {
   REGION,
@@ -32,6 +40,7 @@ import {
   taskLogs,
   useTestRuntime,
   waitForStatus,
+  waitUntil,
 } from '../local-runtime/helpers.ts';
 import { folderChanges, folderSnapshot } from '../support/folder-snapshot.ts';
 import { type PlainResponse, sendRequest, slowClient } from '../support/http.ts';
@@ -693,4 +702,97 @@ describe('a database that is down at start', () => {
       await runtime.close();
     }
   }, 90_000);
+});
+
+describe('a Slack webhook that answers 500 or never answers', () => {
+  const job = catalogueJob('analyze-tables');
+  /** The run fails at once, so the notify rule matches. */
+  const failing = {
+    StartAt: 'Run job task',
+    States: {
+      'Run job task': { Type: 'Pass', Next: 'Job failed' },
+      'Job failed': { Type: 'Fail', Error: 'JobFailed', Cause: 'analyze-tables exited with code 3' },
+    },
+  };
+  const secretPath = '/services/T0/B0/s3cret-token';
+  let mode: 'answer 500' | 'never answer' = 'answer 500';
+  let requests = 0;
+  const webhook = createHttpServer((request, response) => {
+    requests++;
+    request.resume();
+    if (mode === 'answer 500') response.writeHead(500).end('internal_error');
+  });
+  const warnings: string[] = [];
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-bad-webhook-'));
+  afterAll(async () => {
+    webhook.closeAllConnections();
+    await new Promise((resolve) => webhook.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  });
+  const local = useTestRuntime([{ job, definition: failing }], {
+    dataDir,
+    functionsDir: path.join(REPO, 'functions'),
+    notifyLambda: true,
+    // One invocation (Lambda's retries are covered in test/notify/local-delivery.test.ts); its client tries 4 times.
+    notifyRetryDelaysMs: [],
+    lambdaEnvironment: {
+      // Read when the runtime starts, after the webhook above listens.
+      get SLACK_WEBHOOK_URL() {
+        return `http://127.0.0.1:${(webhook.address() as AddressInfo).port}${secretPath}`;
+      },
+      POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    },
+    warn: (message) => void warnings.push(message),
+  });
+
+  it.each([
+    { rule: 'answers 500', mode: 'answer 500' as const, says: /Slack answered 500 internal_error/ },
+    { rule: 'never answers', mode: 'never answer' as const, says: /no answer within 5000 ms/ },
+  ])(
+    'a webhook that $rule: the run stays FAILED, the notification is kept as undelivered, the URL is not logged',
+    async (badCase) => {
+      // Prepare
+      mode = badCase.mode;
+      requests = 0;
+      const keptBefore = readUndeliveredNotifications(dataDir).length;
+      const warned = warnings.length;
+
+      // Act
+      const { executionArn = '' } = await local.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: local.runtime.stateMachineArn(job.name), input: '{}' }),
+      );
+      const ended = await waitForStatus(local.sfn, executionArn);
+      const keptWhenEnded = readUndeliveredNotifications(dataDir).length;
+      expect(await waitUntil(() => readUndeliveredNotifications(dataDir).length > keptBefore, 90_000)).toBe(
+        true,
+      );
+
+      // Assess: the run's status did not wait for Slack and is unchanged.
+      expect(ended).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
+      expect(keptWhenEnded).toBe(keptBefore);
+      expect(await local.sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({
+        status: 'FAILED',
+      });
+      const kept = readUndeliveredNotifications(dataDir).at(-1);
+      expect(kept).toMatchObject({
+        attempts: 1,
+        error: 'NotificationNotDelivered',
+        event: { detail: { executionArn, status: 'FAILED' } },
+      });
+      expect(kept?.cause).toMatch(badCase.says);
+      const warning = warnings.slice(warned).join('\n');
+      expect(warning).toContain('was not delivered after 1 attempt(s) (NotificationNotDelivered');
+      expect(warning).toContain(undeliveredNotificationsFile(dataDir));
+      expect(requests).toBe(4);
+      // The webhook URL is a secret: in no warning, and nowhere in the data folder.
+      expect(warnings.join('\n')).not.toContain('s3cret-token');
+      for (const file of folderSnapshot(dataDir).keys())
+        expect(readFileSync(path.join(dataDir, file), 'utf8')).not.toContain('s3cret-token');
+      await expectResponsive(local.runtime.endpoint);
+    },
+    120_000,
+  );
 });
