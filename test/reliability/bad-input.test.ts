@@ -24,15 +24,18 @@ import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
+  RedriveExecutionCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualExecutionName, validateManualInput } from '../../cli/commands/run.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { loadScheduleCatalogue, type ScheduleProblem } from '../../lib/schedule/load.ts';
+import { seedDemoData } from '../../lib/seed/index.ts';
 import { createConsoleRoutes } from '../../local/console/routes.ts';
 import { readUndeliveredNotifications, undeliveredNotificationsFile } from '../../local/notify/deliver.ts';
 import { writeRuntimeFile } from '../../local/runtime-file.ts';
+import { openTestDatabase, type TestDatabase, withAdmin } from '../db/database-fixtures.ts';
 import {
   REGION,
   sfnClient,
@@ -795,4 +798,141 @@ describe('a Slack webhook that answers 500 or never answers', () => {
     },
     120_000,
   );
+});
+
+// Real PostgreSQL (a throw-away database on the test server): the export's Lambda and its
+// converter container reach it over the wire, and it can be taken away from them mid-run.
+describe('the monthly export with unwritable storage, or a database that dies mid-export', () => {
+  const job = catalogueJob('export-monthly-records');
+  const input = JSON.stringify({ scheduledTime: '2026-11-01T00:00:00+09:00' });
+  const root = mkdtempSync(path.join(tmpdir(), 'sfn-bad-export-'));
+  let database: TestDatabase;
+  let databaseName: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres');
+    databaseName = new URL(database.url ?? '').pathname.slice(1);
+    // 32 targets for October 2026, converted one after another by one converter task.
+    await seedDemoData(database.db, { records: 500, now: new Date('2026-11-30T00:00:00Z') });
+  }, 120_000);
+  afterAll(async () => {
+    await withAdmin((client) => client.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS true`));
+    await database?.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A runtime whose Lambdas and tasks use the test database and `storageDataDir` (objects in `<it>/objects`). */
+  function exportRuntime(name: string, storageDataDir: string) {
+    const environment = { DATABASE_URL: database.url ?? '', SFN_BATCH_DATA_DIR: storageDataDir };
+    return startTestRuntime([{ job }], {
+      dataDir: path.join(root, name),
+      containersDir: path.join(REPO, 'containers'),
+      functionsDir: path.join(REPO, 'functions'),
+      taskEnvironment: environment,
+      lambdaEnvironment: environment,
+    });
+  }
+
+  async function targets(): Promise<Array<{ object_key: string; status: string }>> {
+    const result = await database.db.query<{ object_key: string; status: string }>(
+      "SELECT object_key, status FROM export_targets WHERE period_label = '2026-10' ORDER BY object_key",
+      [],
+    );
+    return result.rows;
+  }
+
+  it('a storage folder under a regular file (what root cannot write either): FAILED naming the path, no target done', async () => {
+    // Prepare: chmod 500 would not stop root, which these tests run as; a path through a file stops everyone.
+    const blocked = path.join(root, 'blocked');
+    writeFileSync(blocked, '');
+    const runtime = await exportRuntime('blocked-runtime', blocked);
+    try {
+      const sfn = sfnClient(runtime.endpoint);
+
+      // Act
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(job.name), input }),
+      );
+      const described = await waitForStatus(sfn, executionArn, 90_000);
+
+      // Assess
+      expect(described.status).toBe('FAILED');
+      expect(`${described.error}: ${described.cause}`).toMatch(/ENOTDIR|not a directory/);
+      expect(`${described.cause}`).toContain(path.join(blocked, 'objects'));
+      expect((await targets()).filter((target) => target.status === 'done')).toEqual([]);
+      expect(readFileSync(blocked, 'utf8')).toBe('');
+      await expectResponsive(runtime.endpoint);
+    } finally {
+      await runtime.close();
+    }
+  }, 120_000);
+
+  it('connections terminated and refused mid-export: FAILED with the cause, no partial file, no false done; a redrive loses nothing', async () => {
+    // Prepare
+    const storage = path.join(root, 'storage');
+    const runtime = await exportRuntime('dying-runtime', storage);
+    const exportsDir = path.join(storage, 'objects', 'exports');
+    const published = () =>
+      existsSync(exportsDir)
+        ? readdirSync(exportsDir, { recursive: true })
+            .map(String)
+            .filter((entry) => path.basename(entry) === '2026-10.xlsx')
+            .map((entry) => `exports/${entry}`)
+            .sort()
+        : [];
+    try {
+      const sfn = sfnClient(runtime.endpoint);
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: runtime.stateMachineArn(job.name), input }),
+      );
+      expect(await waitUntil(() => published().length > 0, 90_000)).toBe(true);
+
+      // Act: the database goes away under the converter, and stays away.
+      await withAdmin(async (client) => {
+        await client.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS false`);
+        await client.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [databaseName],
+        );
+      });
+      const failed = await waitForStatus(sfn, executionArn, 90_000);
+      await withAdmin((client) => client.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS true`));
+
+      // Assess: a clear failure.
+      expect(failed.status).toBe('FAILED');
+      expect(`${failed.error}: ${failed.cause}`).toMatch(
+        /^ExportsFailed: 1 of 1 export batches failed for period 2026-10: .*Converter exited with code 1/,
+      );
+      const converterLog = (await taskLogs(runtime.endpoint, executionArn))
+        .flatMap((task) => task.lines.map((line) => line.text))
+        .join('\n');
+      // The reason is in the converter's log, where the execution's cause points (its task).
+      expect(converterLog).toMatch(
+        /export target failed.*(not currently accepting connections|terminating connection due to administrator command)/,
+      );
+      const afterFailure = await targets();
+      const done = afterFailure
+        .filter((target) => target.status === 'done')
+        .map((target) => target.object_key);
+      expect(done.length).toBeLessThan(afterFailure.length);
+      // Every target marked done has its file; a file whose target is not done can only be the one
+      // published in the moment before its done-mark (the redrive rewrites it).
+      const files = published();
+      for (const key of done) expect(files).toContain(key);
+      expect(files.filter((key) => !done.includes(key)).length).toBeLessThanOrEqual(1);
+
+      // Act: once the database is back, a redrive finishes the export.
+      await sfn.send(new RedriveExecutionCommand({ executionArn }));
+      const redriven = await waitForStatus(sfn, executionArn, 90_000);
+
+      // Assess: nothing lost.
+      expect(redriven.status).toBe('SUCCEEDED');
+      const finalTargets = await targets();
+      expect(finalTargets.every((target) => target.status === 'done')).toBe(true);
+      expect(published()).toEqual(finalTargets.map((target) => target.object_key).sort());
+      await expectResponsive(runtime.endpoint);
+    } finally {
+      await runtime.close();
+    }
+  }, 180_000);
 });
