@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../lib/schedule/duration.ts';
+import { MAX_SEED_TEMPLATES } from '../lib/seed/index.ts';
 import { zodIssueMessages } from '../lib/zod-issues.ts';
 import { FAULT_KEYS, FAULT_SHARE_SLACK, type FaultInjectionConfig, START_FAULT_KEYS } from './ecs/faults.ts';
 import { resolveDataDir } from './runtime-file.ts';
+import { parseTimeScale } from './sfn/time-scale.ts';
 
 /**
  * `npm start` settings, parsed once from the command line and the environment. Inner
@@ -30,8 +32,12 @@ export interface StartConfig {
   dataDir: string;
   /** Demo records created when the database is empty. */
   seedRecords: number;
+  /** At least this many demo checklist templates (0: as many as the record count gives). */
+  seedTemplates: number;
   slackWebhookUrl: string | undefined;
   maxConcurrentTasks: number | undefined;
+  /** SFN_BATCH_TIME_SCALE: pauses (retry backoff, Wait states) multiplied by this (local/sfn/time-scale.ts). */
+  timeScale: number | undefined;
   /** Folder of schedule files (default: the repository's schedules/). */
   schedulesDir: string | undefined;
 }
@@ -89,8 +95,13 @@ Environment:
                          keys: ${FAULT_KEY_LINES}
                          (shares of task starts, 0..1), seed (integer)
   SLACK_WEBHOOK_URL      post failure notifications here (default: print them)
-  SFN_BATCH_SEED_RECORDS demo records on first start (default 20000)
-  SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
+  SFN_BATCH_SEED_RECORDS demo records on first start (default 20000), over the 3 months
+                         before the clock (--at, else now)
+  SFN_BATCH_SEED_TEMPLATES at least this many demo checklist templates (default: 6 per
+                         workspace, 2 more workspaces per 100000 records)
+  SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)
+  SFN_BATCH_TIME_SCALE   multiply every retry pause and Wait state by this (0 < x <= 1), keeping
+                         backoff and jitter, e.g. 0.0333: a 30 s retry pause takes 1 s (tests, demos)`;
 
 const share = z.number().min(0).max(1);
 // One optional share per kind in lib/contracts/provisioning-failures.ts. Each task start
@@ -235,12 +246,30 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
     seedRecords: environment.SFN_BATCH_SEED_RECORDS?.trim()
       ? positiveInteger(environment.SFN_BATCH_SEED_RECORDS, 'SFN_BATCH_SEED_RECORDS', 0, 10_000_000)
       : 20_000,
+    seedTemplates: environment.SFN_BATCH_SEED_TEMPLATES?.trim()
+      ? positiveInteger(
+          environment.SFN_BATCH_SEED_TEMPLATES,
+          'SFN_BATCH_SEED_TEMPLATES',
+          0,
+          MAX_SEED_TEMPLATES,
+        )
+      : 0,
     slackWebhookUrl: webhook || undefined,
     schedulesDir: values.schedules,
     maxConcurrentTasks: environment.SFN_BATCH_MAX_TASKS?.trim()
       ? positiveInteger(environment.SFN_BATCH_MAX_TASKS, 'SFN_BATCH_MAX_TASKS', 1, 1000)
       : undefined,
+    timeScale: timeScaleFrom(environment.SFN_BATCH_TIME_SCALE),
   };
+}
+
+function timeScaleFrom(text: string | undefined): number | undefined {
+  if (!text?.trim()) return undefined;
+  try {
+    return parseTimeScale(text);
+  } catch (error) {
+    throw new StartConfigError((error as Error).message);
+  }
 }
 
 function parse(argv: string[]) {

@@ -89,7 +89,9 @@ async function main(): Promise<number> {
   closers.push({ what: 'database', close: () => db.close() });
   const applied = await migrate(db);
   if (applied.applied.length > 0) out(`database: applied migrations ${applied.applied.join(', ')}`);
-  if (await isDatabaseEmpty(db)) await seed(db, config.seedRecords);
+  // Demo data ends at the clock's start: with --at, the month before a simulated month start is complete.
+  if (await isDatabaseEmpty(db))
+    await seed(db, config.seedRecords, config.seedTemplates, config.at ?? new Date());
 
   let databaseUrl: string;
   let databaseDisplayUrl: string;
@@ -152,6 +154,7 @@ async function main(): Promise<number> {
     },
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
+    ...(config.timeScale === undefined ? {} : { timeScale: config.timeScale }),
     ...projectContainersDir(config.schedulesDir),
     onExecutionEvent: printExecutionEvent,
     // Status changes go through the real notify Lambda (as EventBridge delivers them);
@@ -248,11 +251,13 @@ function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSp
   return jobs.filter((job) => only.includes(job.name));
 }
 
-async function seed(db: Database, records: number): Promise<void> {
+async function seed(db: Database, records: number, templates: number, now: Date): Promise<void> {
   const started = Date.now();
   let lastPrinted = -1;
   const summary = await seedDemoData(db, {
     records,
+    templates,
+    now,
     onProgress: ({ phase, done, total }) => {
       const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
       const step = Math.floor(percent / 25);
@@ -330,6 +335,10 @@ function printStatusBlock(
   ];
   if (config.faults)
     lines.push(`  Fault injection     ${JSON.stringify(config.faults)} from ${config.faultsSource}`);
+  if (config.timeScale !== undefined)
+    lines.push(
+      `  Time scale          retry pauses and Wait states × ${config.timeScale} (SFN_BATCH_TIME_SCALE; timeouts unchanged)`,
+    );
   lines.push('  Run a job now       npm run batchctl -- run <job> --wait        Stop with Ctrl-C', '');
   out(lines.join('\n'));
 }
