@@ -304,7 +304,7 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
       { SFN_BATCH_SEED_RECORDS: '0' },
     );
     const expectedPromise = expectedFires(path.dirname(schedulesDir), jobs, window);
-    await runtime.waitForOutput('scheduler: simulated clock started at', 180_000);
+    await runtime.waitForOutput('scheduler: simulated clock started at', 360_000);
     log(`  npm start is up after ${((Date.now() - wallStart) / 1000).toFixed(1)} s`);
     // The real instant the simulated clock started, as npm start printed it.
     const started = /simulated clock started at \S+ \(real (\S+)\)/.exec(runtime.output)?.[1];
