@@ -3,8 +3,9 @@ import { finished } from 'node:stream/promises';
 import { writeXlsxSheet } from '../containers/xlsx-converter/xlsx-writer.ts';
 import { writeExceljsReadme } from './exceljs-readme.ts';
 import { writeXlsxSheet as writeExceljsStream } from './exceljs-stream-writer.ts';
-import { writeLowerBound } from './lower-bound.ts';
+import { writeDeflateOnly, writeLowerBound } from './lower-bound.ts';
 import { benchColumns, benchRows } from './sheet-data.ts';
+import { writeWithYazl, writeWithZipStream } from './zip-libraries.ts';
 
 /*
  * Runs one benchmark case in this (fresh) process and prints one JSON line, so
@@ -29,6 +30,9 @@ const cases: Record<string, () => Promise<number>> = {
   },
   'exceljs-readme': () => writeExceljsReadme(output, rows),
   'lower-bound': () => writeLowerBound(createWriteStream(output), rows),
+  'deflate-only': () => writeDeflateOnly(createWriteStream(output), rows),
+  'zip-stream': () => writeWithZipStream(createWriteStream(output), rows),
+  yazl: () => writeWithYazl(createWriteStream(output), rows),
 };
 const run = cases[caseName];
 if (!run) {
@@ -36,14 +40,18 @@ if (!run) {
   process.exit(2);
 }
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const written = await run();
 const seconds = (performance.now() - started) / 1000;
+// The whole process (zlib's thread-pool work included): less sensitive to other load than wall time.
+const cpu = process.cpuUsage(cpuBefore);
 console.log(
   JSON.stringify({
     case: caseName,
     rows: written,
     seconds,
     rowsPerSecond: written / seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     bytes: statSync(output).size,
   }),

@@ -1,13 +1,16 @@
-import type { Writable } from 'node:stream';
-import { ZipWriter } from '../containers/xlsx-converter/zip-writer.ts';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createDeflateRaw } from 'node:zlib';
+import { DEFLATE_OPTIONS, ZipWriter } from '../containers/xlsx-converter/zip-writer.ts';
 import { benchColumns, benchRows } from './sheet-data.ts';
 
 /*
  * The floor: the same sheet XML as the converter writes for `benchColumns`, built
  * with the column types fixed in code (no type checks, no escaping, which the
- * bench data does not need) and deflated at level 1 into a zip with node:zlib.
- * Nothing can write this file faster in JavaScript; the converter's rate is
- * reported as a share of this one.
+ * bench data does not need), then either deflated at level 1 into a zip by our
+ * zip writer (the xlsx floor) or deflated alone with no container at all (the floor
+ * that does not depend on our zip writer). The converter's rate is reported as a
+ * share of both; bench/zip-libraries.ts packs the same chunks with zip-stream and yazl.
  */
 
 const letters = benchColumns.map((_, index) => {
@@ -74,10 +77,14 @@ function renderRow(r: readonly unknown[], n: number): string {
   );
 }
 
-/** Writes `rows` bench rows as a one-sheet zip (sheet part only) into `sink`. */
-export async function writeLowerBound(sink: Writable, rows: number): Promise<number> {
-  const zip = new ZipWriter(sink);
-  const sheet = await zip.openEntry('xl/worksheets/sheet1.xml');
+/** Name of the sheet part in every zip case (the only entry: the others are a few hundred bytes). */
+export const SHEET_ENTRY = 'xl/worksheets/sheet1.xml';
+
+/**
+ * The sheet XML for `rows` bench rows as UTF-8 buffers of about 64 KiB: the one input
+ * of every lower-bound and zip-writer case, so they differ only in what packs it.
+ */
+export function* sheetXmlChunks(rows: number): Generator<Buffer> {
   let batch = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet><sheetData>';
   let n = 1;
   for (const chunk of benchRows(rows)) {
@@ -85,13 +92,30 @@ export async function writeLowerBound(sink: Writable, rows: number): Promise<num
       n++;
       batch += renderRow(row, n);
       if (batch.length >= 64 * 1024) {
-        await sheet.write(batch);
+        yield Buffer.from(batch, 'utf8');
         batch = '';
       }
     }
   }
-  await sheet.write(`${batch}</sheetData></worksheet>`);
+  yield Buffer.from(`${batch}</sheetData></worksheet>`, 'utf8');
+}
+
+/** Writes `rows` bench rows as a one-sheet zip (sheet part only) with our zip writer into `sink`. */
+export async function writeLowerBound(sink: Writable, rows: number): Promise<number> {
+  const zip = new ZipWriter(sink);
+  const sheet = await zip.openEntry(SHEET_ENTRY);
+  for (const chunk of sheetXmlChunks(rows)) await sheet.write(chunk);
   await sheet.end();
   await zip.finish();
-  return n - 1;
+  return rows;
+}
+
+/**
+ * The floor below any zip writer: the same sheet XML deflated by node:zlib at level 1
+ * straight into `sink`, no container (no headers, no CRC), with the deflate queue our
+ * zip writer gives zlib. Zip cost alone = a zip case's time minus this one's.
+ */
+export async function writeDeflateOnly(sink: Writable, rows: number): Promise<number> {
+  await pipeline(Readable.from(sheetXmlChunks(rows)), createDeflateRaw(DEFLATE_OPTIONS), sink);
+  return rows;
 }

@@ -15,6 +15,18 @@ const ZIP64_LIMIT = 0xffff_ffff;
 const FLAG_DATA_DESCRIPTOR = 0x0008;
 const FLAG_UTF8 = 0x0800;
 
+/**
+ * A deep input queue lets zlib compress on the thread pool while the caller renders
+ * the next rows; with the default 16 KiB the two take turns. Level 1 unless the
+ * writer is given another.
+ */
+export const DEFLATE_OPTIONS: ZlibOptions & TransformOptions = {
+  level: constants.Z_BEST_SPEED,
+  chunkSize: 64 * 1024,
+  writableHighWaterMark: 1024 * 1024,
+  readableHighWaterMark: 256 * 1024,
+};
+
 interface EntryRecord {
   name: Buffer;
   crc: number;
@@ -95,15 +107,7 @@ export class ZipWriter {
     header.writeUInt16LE(record.name.length, 26);
     await this.#emit(Buffer.concat([header, record.name]));
 
-    // A deep input queue lets zlib compress on the thread pool while the caller
-    // renders the next rows; with the default 16 KiB the two take turns.
-    const deflateOptions: ZlibOptions & TransformOptions = {
-      level: this.#level,
-      chunkSize: 64 * 1024,
-      writableHighWaterMark: 1024 * 1024,
-      readableHighWaterMark: 256 * 1024,
-    };
-    const deflate = createDeflateRaw(deflateOptions);
+    const deflate = createDeflateRaw({ ...DEFLATE_OPTIONS, level: this.#level });
     // Reading the deflater chunk by chunk, waiting for the sink each time, carries
     // the sink's backpressure back to `write()`.
     const drained = (async () => {
