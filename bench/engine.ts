@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { TASK_INPUT_ENV } from '../lib/contracts/execution-input.ts';
 import { REPO_ROOT } from '../lib/schedule/load.ts';
+import { format } from './run-child.ts';
 
 /*
  * Engine benchmarks against a real local runtime in its own process
@@ -314,4 +315,53 @@ export async function runEngineSuite(options: EngineOptions): Promise<EngineFigu
     figures.runtimePeakRssMiB = await stopRuntime(child);
   }
   return figures;
+}
+
+/** Markdown sections for `npm run bench`: the overhead (with where the time goes) and the rate. */
+export function formatEngineFigures(figures: EngineFigures): string[] {
+  const sections: string[] = [];
+  const seconds = (value: number) => `${format(value, 3)} s`;
+  const { overhead, rate } = figures;
+  if (overhead) {
+    const phaseRows = Object.entries(overhead.phases).map(
+      ([name, value]) => `| ${name} | ${seconds(value)} |`,
+    );
+    sections.push(
+      [
+        `## engine overhead (${overhead.runs} runs each, interleaved)`,
+        '',
+        '| | p50 | p90 |',
+        '|---|---:|---:|',
+        `| StartExecution → SUCCEEDED, container sleeps 1 s (SDK, polling every ${POLL_MS} ms) | ${seconds(overhead.engineSeconds.p50)} | ${seconds(overhead.engineSeconds.p90)} |`,
+        `| same container process spawned and awaited directly | ${seconds(overhead.directSeconds.p50)} | ${seconds(overhead.directSeconds.p90)} |`,
+        `| **ratio engine / direct** (per run pair) | **${format(overhead.ratio.p50, 2)}** | ${format(overhead.ratio.p90, 2)} |`,
+        '',
+        'Where the engine time goes (medians, from the execution history and the task record):',
+        '',
+        '| phase | median |',
+        '|---|---:|',
+        ...phaseRows,
+      ].join('\n'),
+    );
+  }
+  if (rate) {
+    sections.push(
+      [
+        '## trivial executions per minute (container exits at once)',
+        '',
+        '| concurrent starters | executions/min | direct spawns/min (baseline) | ratio | p50 StartExecution → SUCCEEDED |',
+        '|---:|---:|---:|---:|---:|',
+        ...rate.map(
+          (item) =>
+            `| ${item.starters} | ${format(item.executionsPerMinute)} | ${format(item.directPerMinute)} | ${format(item.ratio, 2)} | ${seconds(item.engineP50Seconds)} |`,
+        ),
+      ].join('\n'),
+    );
+  }
+  if (figures.runtimePeakRssMiB !== undefined) {
+    sections.push(
+      `- local runtime process peak RSS over the engine runs: ${format(figures.runtimePeakRssMiB)} MiB`,
+    );
+  }
+  return sections;
 }
