@@ -260,7 +260,7 @@ async function converterSuite(): Promise<void> {
     `|---|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   const labels: Record<string, string> = {
-    'deflate-only': 'deflate only: same XML → node:zlib level 1, no zip container',
+    'deflate-only': 'deflate only: same XML made ready beforehand → node:zlib level 1, no zip container',
     'lower-bound': '(b) lower bound: same XML → zip, node:zlib level 1',
     converter: 'converter alone (typed + styled)',
     'converter-semi-8': 'converter alone, node --max-semi-space-size=8',

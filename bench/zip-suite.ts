@@ -3,23 +3,24 @@ import { join } from 'node:path';
 import { type CaseResult, format, median, runChild } from './run-child.ts';
 
 /*
- * `npm run bench -- --suite zip`: the same sheet XML (bench/lower-bound.ts) deflated
- * alone (no container: the floor) and packed as a zip by our writer, zip-stream and
- * yazl at zlib level 1, plus the converter itself, each case in a fresh child process,
+ * `npm run bench -- --suite zip`: the same sheet XML, made ready before the clock starts
+ * (bench/lower-bound.ts `readySheetXml`), deflated alone (no container: the floor) and
+ * packed as a zip by our writer, zip-stream and yazl at zlib level 1, plus the converter
+ * itself (which renders its rows), each case in a fresh child process,
  * over several rounds with the case order rotated each round so a load swing on the
  * shared machine does not land on one case. Zip cost alone = a case's time minus the
  * deflate-only time of the same round (wall clock and CPU); medians over the rounds.
  */
 
-export const ZIP_CASES = ['deflate-only', 'lower-bound', 'zip-stream', 'yazl', 'converter'] as const;
+export const ZIP_CASES = ['deflate-only', 'zip-ours', 'zip-stream', 'yazl', 'converter'] as const;
 type ZipCase = (typeof ZIP_CASES)[number];
 
 const labels: Record<ZipCase, string> = {
-  'deflate-only': 'deflate only: sheet XML → node:zlib level 1, no zip container (floor)',
-  'lower-bound': 'our zip writer (containers/xlsx-converter/zip-writer.ts)',
+  'deflate-only': 'deflate only: ready-made sheet XML → node:zlib level 1, no zip container (floor)',
+  'zip-ours': 'our zip writer (containers/xlsx-converter/zip-writer.ts)',
   'zip-stream': 'zip-stream 7 (archiver’s engine), same zlib options',
   yazl: 'yazl 3, compressionLevel 1',
-  converter: 'converter (typed + styled xlsx, our zip writer)',
+  converter: 'converter (renders typed + styled rows, our zip writer)',
 };
 
 export interface ZipCaseFigures {
@@ -56,6 +57,9 @@ export async function runZipSuite(options: {
       ]);
       rmSync(output, { force: true });
       if ('failed' in result) throw new Error(`zip suite: ${name} failed: ${result.failed}`);
+      options.log(
+        `  ${format(result.rowsPerSecond)} rows/s, ${format(result.seconds, 2)} s, CPU ${format(result.cpuSeconds ?? Number.NaN, 2)} s, ${format(result.peakRssMiB)} MiB`,
+      );
       byCase.get(name)?.push(result);
     }
   }
@@ -96,7 +100,7 @@ export function formatZipSuite(
       `| ${labels[item.case]} | ${format(item.rows)} | ${format(item.rowsPerSecond)} | ${format(item.seconds, 2)} | ${format(item.cpuSeconds, 2)} | ${format(item.peakRssMiB)} | ${format(item.bytes / 1_048_576, 1)} | ${format(item.vsDeflateOnly, 2)} | ${floor ? '–' : format(item.zipCostSeconds, 2)} | ${floor ? '–' : format(item.zipCostCpuSeconds, 2)} |`,
     );
   }
-  const ours = figures.find((item) => item.case === 'lower-bound');
+  const ours = figures.find((item) => item.case === 'zip-ours');
   const notes = [
     `zip suite: medians over ${rounds} round(s), case order rotated each round; zip cost = the case minus deflate only in the same round`,
   ];
