@@ -48,7 +48,7 @@ const cases: Record<string, () => Promise<Run>> = {
       return rows;
     };
   },
-  'zip-ours': async () => {
+  'zip-writer': async () => {
     const { readySheetXml, writeWithOurZipWriter } = await import('./lower-bound.ts');
     const chunks = readySheetXml(rows);
     return async () => {

@@ -12,15 +12,15 @@ import { type CaseResult, format, median, runChild } from './run-child.ts';
  * deflate-only time of the same round (wall clock and CPU); medians over the rounds.
  */
 
-export const ZIP_CASES = ['deflate-only', 'zip-ours', 'zip-stream', 'yazl', 'converter'] as const;
+export const ZIP_CASES = ['deflate-only', 'zip-writer', 'zip-stream', 'yazl', 'converter'] as const;
 type ZipCase = (typeof ZIP_CASES)[number];
 
 const labels: Record<ZipCase, string> = {
   'deflate-only': 'deflate only: ready-made sheet XML → node:zlib level 1, no zip container (floor)',
-  'zip-ours': 'our zip writer (containers/xlsx-converter/zip-writer.ts)',
+  'zip-writer': 'the converter’s zip writer (zip-writer.ts: zip-stream behind awaitable writes)',
   'zip-stream': 'zip-stream 7 (archiver’s engine), same zlib options',
   yazl: 'yazl 3, compressionLevel 1',
-  converter: 'converter (renders typed + styled rows, our zip writer)',
+  converter: 'converter (renders typed + styled rows, its zip writer)',
 };
 
 export interface ZipCaseFigures {
@@ -100,14 +100,14 @@ export function formatZipSuite(
       `| ${labels[item.case]} | ${format(item.rows)} | ${format(item.rowsPerSecond)} | ${format(item.seconds, 2)} | ${format(item.cpuSeconds, 2)} | ${format(item.peakRssMiB)} | ${format(item.bytes / 1_048_576, 1)} | ${format(item.vsDeflateOnly, 2)} | ${floor ? '–' : format(item.zipCostSeconds, 2)} | ${floor ? '–' : format(item.zipCostCpuSeconds, 2)} |`,
     );
   }
-  const ours = figures.find((item) => item.case === 'zip-ours');
+  const ours = figures.find((item) => item.case === 'zip-writer');
   const notes = [
     `zip suite: medians over ${rounds} round(s), case order rotated each round; zip cost = the case minus deflate only in the same round`,
   ];
   for (const library of figures.filter((item) => item.case === 'zip-stream' || item.case === 'yazl')) {
     if (!ours) continue;
     notes.push(
-      `${library.case} vs our zip writer: rows/s ${format(library.rowsPerSecond / ours.rowsPerSecond, 2)}x, ` +
+      `${library.case} vs the converter’s zip writer: rows/s ${format(library.rowsPerSecond / ours.rowsPerSecond, 2)}x, ` +
         `zip cost ${format(library.zipCostSeconds, 2)} s vs ${format(ours.zipCostSeconds, 2)} s wall, ` +
         `${format(library.zipCostCpuSeconds, 2)} s vs ${format(ours.zipCostCpuSeconds, 2)} s CPU, ` +
         `peak RSS ${format(library.peakRssMiB)} vs ${format(ours.peakRssMiB)} MiB`,
