@@ -1,4 +1,5 @@
 import { createWriteStream, statSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { benchColumns, benchRows } from './sheet-data.ts';
 
@@ -14,9 +15,20 @@ if (!caseName || !Number.isInteger(rows) || rows <= 0 || !output) {
   process.exit(2);
 }
 
+// Narrowed here for the helper below (a function declaration does not see the check above).
+const outputFile: string = output;
 const sheet = { sheetName: 'Records', columns: benchColumns, timeZone: 'Asia/Tokyo' };
 // Each case loads only its own modules (exceljs alone takes a while), before the clock starts.
 type Run = () => Promise<number>;
+type Pack = (sink: Writable, chunks: () => Iterable<Buffer>) => Promise<void>;
+async function packing(loadPack: () => Promise<Pack>): Promise<Run> {
+  const [pack, { readySheetXml }] = await Promise.all([loadPack(), import('./lower-bound.ts')]);
+  const chunks = readySheetXml(rows);
+  return async () => {
+    await pack(createWriteStream(outputFile), chunks);
+    return rows;
+  };
+}
 const cases: Record<string, () => Promise<Run>> = {
   converter: async () => {
     const { writeXlsxSheet } = await import('../containers/xlsx-converter/xlsx-writer.ts');
@@ -40,44 +52,10 @@ const cases: Record<string, () => Promise<Run>> = {
     return () => writeLowerBound(createWriteStream(output), rows);
   },
   // The same XML, rendered before the clock starts: these cases time the packing alone.
-  'deflate-only': async () => {
-    const { readySheetXml, writeDeflateOnly } = await import('./lower-bound.ts');
-    const chunks = readySheetXml(rows);
-    return async () => {
-      await writeDeflateOnly(createWriteStream(output), chunks);
-      return rows;
-    };
-  },
-  'zip-writer': async () => {
-    const { readySheetXml, writeWithOurZipWriter } = await import('./lower-bound.ts');
-    const chunks = readySheetXml(rows);
-    return async () => {
-      await writeWithOurZipWriter(createWriteStream(output), chunks);
-      return rows;
-    };
-  },
-  'zip-stream': async () => {
-    const [{ readySheetXml }, { writeWithZipStream }] = await Promise.all([
-      import('./lower-bound.ts'),
-      import('./zip-libraries.ts'),
-    ]);
-    const chunks = readySheetXml(rows);
-    return async () => {
-      await writeWithZipStream(createWriteStream(output), chunks);
-      return rows;
-    };
-  },
-  yazl: async () => {
-    const [{ readySheetXml }, { writeWithYazl }] = await Promise.all([
-      import('./lower-bound.ts'),
-      import('./zip-libraries.ts'),
-    ]);
-    const chunks = readySheetXml(rows);
-    return async () => {
-      await writeWithYazl(createWriteStream(output), chunks);
-      return rows;
-    };
-  },
+  'deflate-only': () => packing(async () => (await import('./lower-bound.ts')).writeDeflateOnly),
+  'zip-writer': () => packing(async () => (await import('./lower-bound.ts')).writeWithOurZipWriter),
+  'zip-stream': () => packing(async () => (await import('./zip-libraries.ts')).writeWithZipStream),
+  yazl: () => packing(async () => (await import('./zip-libraries.ts')).writeWithYazl),
 };
 const load = cases[caseName];
 if (!load) {
