@@ -4,6 +4,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureConverterStart } from './converter-start.ts';
+import { makespanSuite } from './makespan.ts';
+import { schedulerPrecisionSuite } from './scheduler-precision.ts';
 
 /*
  * `npm run bench [-- --rows 100000] [--exceljs-sizes 25000,50000,100000] [--e2e]`
@@ -29,8 +31,11 @@ interface CaseResult {
   server?: { peakRssMiB: number; servingRssMaxMiB: number };
 }
 
+const ownSuites = { makespan: makespanSuite, 'scheduler-precision': schedulerPrecisionSuite };
 const { values } = parseArgs({
   options: {
+    suite: { type: 'string', default: ['converter', ...Object.keys(ownSuites)].join(',') },
+    quick: { type: 'boolean', default: false },
     rows: { type: 'string', default: '1000000' },
     'exceljs-sizes': { type: 'string', default: '25000,50000,100000,200000' },
     'exceljs-heap-mib': { type: 'string', default: '4096' },
@@ -46,6 +51,27 @@ const { values } = parseArgs({
     'no-record': { type: 'boolean', default: false },
   },
 });
+const suites = values.suite.split(',').filter((name) => name !== '');
+for (const name of suites) {
+  if (name !== 'converter' && !(name in ownSuites)) {
+    console.error(
+      `--suite: unknown suite "${name}"; use a comma list of converter, ${Object.keys(ownSuites).join(', ')}`,
+    );
+    process.exit(2);
+  }
+}
+async function runOwnSuites(): Promise<void> {
+  for (const [name, suite] of Object.entries(ownSuites)) {
+    if (!suites.includes(name)) continue;
+    console.log(
+      `\n${await suite({ quick: values.quick, log: (line) => process.stderr.write(`${line}\n`) })}`,
+    );
+  }
+}
+if (!suites.includes('converter')) {
+  await runOwnSuites();
+  process.exit();
+}
 const e2eCaseNames = ['pglite', 'pglite-wire', 'postgres'];
 const e2eOnly = values['e2e-only']?.split(',').filter((name) => name !== '');
 for (const name of e2eOnly ?? []) {
@@ -311,3 +337,4 @@ if (!values['no-record'] && values.record) {
 console.log(lines.join('\n'));
 console.log();
 for (const note of notes) console.log(`- ${note}`);
+await runOwnSuites();
