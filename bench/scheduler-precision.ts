@@ -2,7 +2,9 @@
  * Scheduler precision: how late the local scheduler starts executions against their
  * scheduled instants, on the real wall clock.
  *
- *   node bench/scheduler-precision.ts [--jobs 25] [--minutes 5] [--job expire-share-links] [--json]
+ *   node bench/scheduler-precision.ts [--jobs 12] [--minutes 9] [--job expire-share-links]
+ *                                     [--database pglite|postgres] [--json]
+ *   (--database postgres: npm start on a throw-away database of the server in DATABASE_URL)
  *
  * Writes a schedules folder of `--jobs` copies of a real job (schedules/<--job>.yml with
  * `_defaults.yml`), each firing every minute (`cron(* * * * ? *)`) in one of several time
@@ -26,8 +28,10 @@ import {
   ListStateMachinesCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import pg from 'pg';
 import { parseDocument } from 'yaml';
 import { REPO_ROOT } from '../lib/schedule/load.ts';
+import { scheduledExecutionName } from '../local/scheduler.ts';
 
 export interface LatenessSummary {
   count: number;
@@ -38,6 +42,8 @@ export interface LatenessSummary {
 }
 
 export interface SchedulerPrecisionResult {
+  /** The records database npm start used. */
+  database: 'pglite' | 'postgres';
   jobs: number;
   minutes: number;
   job: string;
@@ -98,6 +104,7 @@ function writeSchedules(root: string, job: string, jobs: number): { dir: string;
 function startRuntime(
   schedulesDir: string,
   dataDir: string,
+  databaseUrl: string | undefined,
 ): { child: ChildProcess; output: () => string; endpoint: Promise<string> } {
   const child = spawn(
     join(REPO_ROOT, 'node_modules', '.bin', 'node'),
@@ -109,6 +116,7 @@ function startRuntime(
         HOME: dataDir,
         SFN_BATCH_DATA_DIR: dataDir,
         SFN_BATCH_SEED_RECORDS: '500',
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -152,10 +160,22 @@ async function baselineLateness(instants: readonly number[], perInstant: number)
   return lateness;
 }
 
+async function onAdmin(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function measureSchedulerPrecision(options: {
   jobs: number;
   minutes: number;
   job: string;
+  /** PostgreSQL server for a throw-away records database; default: npm start's embedded PGlite. */
+  postgresUrl?: string;
   log?: (line: string) => void;
 }): Promise<SchedulerPrecisionResult> {
   const log = options.log ?? (() => undefined);
@@ -163,7 +183,15 @@ export async function measureSchedulerPrecision(options: {
   const startedAt = new Date();
   const loadBefore = loadavg();
   const { dir, names } = writeSchedules(root, options.job, options.jobs);
-  const runtime = startRuntime(dir, join(root, 'data'));
+  const database = `sfn_precision_${process.pid}`;
+  let databaseUrl: string | undefined;
+  if (options.postgresUrl) {
+    await onAdmin(options.postgresUrl, `CREATE DATABASE ${database}`);
+    const parsed = new URL(options.postgresUrl);
+    parsed.pathname = `/${database}`;
+    databaseUrl = parsed.toString();
+  }
+  const runtime = startRuntime(dir, join(root, 'data'), databaseUrl);
   try {
     const endpoint = await Promise.race([
       runtime.endpoint,
@@ -179,27 +207,19 @@ export async function measureSchedulerPrecision(options: {
       `npm start ready at ${endpoint}; ${names.length} jobs × ${instants.length} instants from ${new Date(first).toISOString()}`,
     );
     const baseline = await baselineLateness(instants, names.length);
-    // Let the last instant's starts land.
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-
     const sfn = new SFNClient({
       endpoint,
       region: 'ap-northeast-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
-    const lateness: number[] = [];
-    const missed: string[] = [];
-    const doubled: string[] = [];
-    for (const name of names) {
-      const machine = machines.find((candidate) => candidate.name?.endsWith(`-${name}`));
-      if (!machine?.stateMachineArn) throw new Error(`no state machine for ${name}`);
+    const executionsOf = async (stateMachineArn: string) => {
       const executions = [];
       let nextToken: string | undefined;
       do {
         const page = await sfn.send(
           new ListExecutionsCommand({
-            stateMachineArn: machine.stateMachineArn,
+            stateMachineArn,
             maxResults: 1000,
             ...(nextToken ? { nextToken } : {}),
           }),
@@ -207,6 +227,30 @@ export async function measureSchedulerPrecision(options: {
         executions.push(...(page.executions ?? []));
         nextToken = page.nextToken;
       } while (nextToken);
+      return executions;
+    };
+    const arns = names.map((name) => {
+      const arn = machines.find((candidate) => candidate.name?.endsWith(`-${name}`))?.stateMachineArn;
+      if (!arn) throw new Error(`npm start lists no state machine for ${name}`);
+      return arn;
+    });
+    // Wait (at most 30 s) until the last instant's starts have landed: every job and instant
+    // has its deterministic execution name.
+    const expected = names.flatMap((name) =>
+      instants.map((instant) => scheduledExecutionName(name, new Date(instant))),
+    );
+    const settleBy = Date.now() + 30_000;
+    for (;;) {
+      const started = new Set((await Promise.all(arns.map(executionsOf))).flat().map((entry) => entry.name));
+      if (expected.every((name) => started.has(name)) || Date.now() > settleBy) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
+    const lateness: number[] = [];
+    const missed: string[] = [];
+    const doubled: string[] = [];
+    for (const [index, name] of names.entries()) {
+      const executions = await executionsOf(arns[index] as string);
       const byInstant = new Map<number, Date[]>();
       for (const execution of executions) {
         const described = await sfn.send(
@@ -226,6 +270,7 @@ export async function measureSchedulerPrecision(options: {
       }
     }
     return {
+      database: options.postgresUrl ? 'postgres' : 'pglite',
       jobs: names.length,
       minutes: instants.length,
       job: options.job,
@@ -249,6 +294,9 @@ export async function measureSchedulerPrecision(options: {
       }, 30_000).unref();
     });
     rmSync(root, { recursive: true, force: true });
+    if (options.postgresUrl) {
+      await onAdmin(options.postgresUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
   }
 }
 
@@ -262,7 +310,7 @@ export function formatSchedulerPrecision(result: SchedulerPrecisionResult): stri
     '| lateness against the scheduled instant | fires | p50 | p90 | p99 | max |',
     '|---|---:|---:|---:|---:|---:|',
     row(
-      `local scheduler → execution startDate (npm start, ${result.jobs} copies of ${result.job} every minute)`,
+      `local scheduler → execution startDate (npm start on ${result.database === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'}, ${result.jobs} copies of ${result.job} every minute)`,
       result.scheduler,
     ),
     row('bare setTimeout in the bench process to the same instants (baseline)', result.baseline),
@@ -273,10 +321,13 @@ export function formatSchedulerPrecision(result: SchedulerPrecisionResult): stri
   ].join('\n');
 }
 
-/** Full size by default (125 fires); `quick` (10 fires) is a smoke test. */
+/**
+ * Full size by default: 108 fires, 12 at each instant (the catalogue's busiest instant, the
+ * month start, has 6 jobs); `quick` (6 fires) is a smoke test.
+ */
 export const PRECISION_SIZES = {
-  full: { jobs: 25, minutes: 5 },
-  quick: { jobs: 10, minutes: 1 },
+  full: { jobs: 12, minutes: 9 },
+  quick: { jobs: 6, minutes: 1 },
 } as const;
 
 /** The `scheduler-precision` suite of `npm run bench`; returns its section of the report. */
@@ -296,9 +347,21 @@ if (import.meta.main) {
       jobs: { type: 'string', default: String(PRECISION_SIZES.full.jobs) },
       minutes: { type: 'string', default: String(PRECISION_SIZES.full.minutes) },
       job: { type: 'string', default: 'expire-share-links' },
+      database: { type: 'string', default: 'pglite' },
       json: { type: 'boolean', default: false },
     },
   });
+  if (values.database !== 'pglite' && values.database !== 'postgres') {
+    console.error(
+      `--database must be pglite (npm start's default) or postgres (needs DATABASE_URL), got "${values.database}"`,
+    );
+    process.exit(2);
+  }
+  const postgresUrl = values.database === 'postgres' ? process.env.DATABASE_URL : undefined;
+  if (values.database === 'postgres' && !postgresUrl) {
+    console.error('--database postgres needs DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test');
+    process.exit(2);
+  }
   const jobs = Number(values.jobs);
   const minutes = Number(values.minutes);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 99 || !Number.isInteger(minutes) || minutes < 1) {
@@ -309,6 +372,7 @@ if (import.meta.main) {
     jobs,
     minutes,
     job: values.job,
+    ...(postgresUrl ? { postgresUrl } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(values.json ? JSON.stringify(result) : formatSchedulerPrecision(result));
