@@ -16,18 +16,18 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
+  paginateGetExecutionHistory,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import pg from 'pg';
 import { type Database, migrate, openDatabase } from '../lib/db/index.ts';
 import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { seedDemoData } from '../lib/seed/index.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from './throwaway-database.ts';
 
 export type MakespanDatabase = 'postgres' | 'pglite-wire';
 
@@ -102,16 +102,6 @@ const dataDir = join(workDir, 'data');
 mkdirSync(dataDir);
 const log = (line: string) => process.stderr.write(`[makespan ${kind}] ${line}\n`);
 
-async function onAdmin(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** CPU seconds of this process's reaped children (cutime + cstime of /proc/self/stat). */
 function childrenCpuSeconds(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
@@ -177,17 +167,15 @@ function ownCpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-const database = `sfn_makespan_${process.pid}`;
 // PostgreSQL: the bench database; PGlite: the served URL (set once it serves).
 let url = '';
 let db: Database;
+let throwaway: ThrowawayDatabase | undefined;
 let closeServer: () => Promise<void> = async () => undefined;
 if (kind === 'postgres') {
   if (!options.postgresUrl) throw new Error('the postgres case needs postgresUrl (DATABASE_URL)');
-  await onAdmin(options.postgresUrl, `CREATE DATABASE ${database}`);
-  const parsed = new URL(options.postgresUrl);
-  parsed.pathname = `/${database}`;
-  url = parsed.toString();
+  throwaway = await createThrowawayDatabase(options.postgresUrl, 'sfn_makespan');
+  url = throwaway.url;
   db = await openDatabase({ url });
 } else {
   db = await openDatabase({ dataDir: join(dataDir, 'pglite') });
@@ -263,22 +251,12 @@ try {
 
   const history = async (executionArn: string): Promise<HistoryEvent[]> => {
     const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await sfn.send(
-        new GetExecutionHistoryCommand({
-          executionArn,
-          maxResults: 1000,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      );
+    for await (const page of paginateGetExecutionHistory({ client: sfn }, { executionArn, maxResults: 1000 }))
       events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
     return events;
   };
 
-  const backends = kind === 'postgres' ? new BackendCpuSampler(database) : undefined;
+  const backends = kind === 'postgres' ? new BackendCpuSampler(throwaway?.name ?? '') : undefined;
   const runs: MakespanRun[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? options.concurrencies : [...options.concurrencies].reverse();
@@ -380,19 +358,13 @@ try {
   await closeServer();
   const result: MakespanChildResult = { database: kind, seeded, runs };
   await db.close();
-  if (kind === 'postgres' && options.postgresUrl) {
-    await onAdmin(options.postgresUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  }
+  await throwaway?.drop();
   rmSync(workDir, { recursive: true, force: true });
   console.log(JSON.stringify(result));
 } catch (error) {
   await closeServer().catch(() => undefined);
   await db.close().catch(() => undefined);
-  if (kind === 'postgres' && options.postgresUrl) {
-    await onAdmin(options.postgresUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(
-      () => undefined,
-    );
-  }
+  await throwaway?.drop().catch(() => undefined);
   rmSync(workDir, { recursive: true, force: true });
   throw error;
 }

@@ -24,14 +24,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   DescribeExecutionCommand,
-  ListExecutionsCommand,
+  type ExecutionListItem,
   ListStateMachinesCommand,
+  paginateListExecutions,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import pg from 'pg';
 import { parseDocument } from 'yaml';
 import { REPO_ROOT } from '../lib/schedule/load.ts';
 import { scheduledExecutionName } from '../local/scheduler.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from './throwaway-database.ts';
 
 export interface LatenessSummary {
   count: number;
@@ -160,16 +161,6 @@ async function baselineLateness(instants: readonly number[], perInstant: number)
   return lateness;
 }
 
-async function onAdmin(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function measureSchedulerPrecision(options: {
   jobs: number;
   minutes: number;
@@ -183,15 +174,10 @@ export async function measureSchedulerPrecision(options: {
   const startedAt = new Date();
   const loadBefore = loadavg();
   const { dir, names } = writeSchedules(root, options.job, options.jobs);
-  const database = `sfn_precision_${process.pid}`;
-  let databaseUrl: string | undefined;
-  if (options.postgresUrl) {
-    await onAdmin(options.postgresUrl, `CREATE DATABASE ${database}`);
-    const parsed = new URL(options.postgresUrl);
-    parsed.pathname = `/${database}`;
-    databaseUrl = parsed.toString();
-  }
-  const runtime = startRuntime(dir, join(root, 'data'), databaseUrl);
+  const throwaway: ThrowawayDatabase | undefined = options.postgresUrl
+    ? await createThrowawayDatabase(options.postgresUrl, 'sfn_precision')
+    : undefined;
+  const runtime = startRuntime(dir, join(root, 'data'), throwaway?.url);
   try {
     const endpoint = await Promise.race([
       runtime.endpoint,
@@ -214,19 +200,9 @@ export async function measureSchedulerPrecision(options: {
     });
     const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
     const executionsOf = async (stateMachineArn: string) => {
-      const executions = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await sfn.send(
-          new ListExecutionsCommand({
-            stateMachineArn,
-            maxResults: 1000,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        );
+      const executions: ExecutionListItem[] = [];
+      for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn, maxResults: 1000 }))
         executions.push(...(page.executions ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
       return executions;
     };
     const arns = names.map((name) => {
@@ -294,9 +270,7 @@ export async function measureSchedulerPrecision(options: {
       }, 30_000).unref();
     });
     rmSync(root, { recursive: true, force: true });
-    if (options.postgresUrl) {
-      await onAdmin(options.postgresUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    }
+    await throwaway?.drop();
   }
 }
 
