@@ -18,6 +18,12 @@ import { schedulerPrecisionSuite } from './scheduler-precision.ts';
  * (why the converter does not use it), and end to end from the database when
  * --e2e is given (PGlite in process, PGlite served over the wire from another
  * process as `npm start` runs it, and PostgreSQL when DATABASE_URL is set).
+ *
+ * `--suite converter,makespan,scheduler-precision` picks suites (default: all; with --e2e-only
+ * alone: converter). `--quick` runs makespan and scheduler-precision at smoke-test sizes.
+ * makespan: bench/makespan.ts, the monthly export end to end at Map MaxConcurrency 1 vs 2
+ * (PostgreSQL when DATABASE_URL is set, and PGlite over the wire); scheduler-precision:
+ * bench/scheduler-precision.ts, the lateness of npm start's scheduled starts.
  */
 
 interface CaseResult {
@@ -34,7 +40,7 @@ interface CaseResult {
 const ownSuites = { makespan: makespanSuite, 'scheduler-precision': schedulerPrecisionSuite };
 const { values } = parseArgs({
   options: {
-    suite: { type: 'string', default: ['converter', ...Object.keys(ownSuites)].join(',') },
+    suite: { type: 'string' },
     quick: { type: 'boolean', default: false },
     rows: { type: 'string', default: '1000000' },
     'exceljs-sizes': { type: 'string', default: '25000,50000,100000,200000' },
@@ -51,7 +57,12 @@ const { values } = parseArgs({
     'no-record': { type: 'boolean', default: false },
   },
 });
-const suites = values.suite.split(',').filter((name) => name !== '');
+// Default: every suite; --e2e-only alone keeps its meaning (the converter cases only).
+const suites = (
+  values.suite ?? (values['e2e-only'] ? 'converter' : ['converter', ...Object.keys(ownSuites)].join(','))
+)
+  .split(',')
+  .filter((name) => name !== '');
 for (const name of suites) {
   if (name !== 'converter' && !(name in ownSuites)) {
     console.error(
