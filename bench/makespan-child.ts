@@ -112,13 +112,17 @@ function childrenCpuSeconds(): number {
 }
 
 /**
- * CPU seconds used by the PostgreSQL backends serving one database, found by their process
- * title ("postgres: … <user> <database> …"). Sampled every 200 ms while a run goes on; a
- * backend's last < 200 ms before it exits is not counted.
+ * CPU seconds the PostgreSQL backends serving one database use during a run, found by their
+ * process title ("postgres: … <user> <database> …"). Sampled every 200 ms; a backend alive when
+ * the run starts counts from its CPU time then (the seeding connection has used a lot before),
+ * a backend that exits counts up to its last sample (< 200 ms lost).
  */
 class BackendCpuSampler {
-  private readonly seen = new Map<number, number>();
-  private readonly others = new Set<number>();
+  /** CPU seconds per backend (pid and start time, so a reused pid is another process). */
+  private readonly seen = new Map<string, number>();
+  private readonly atStart = new Map<string, number>();
+  private readonly others = new Set<string>();
+  private starting = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   /** CPU seconds this sampler itself used in this process (taken out of the runtime's figure). */
   ownCpuSeconds = 0;
@@ -128,31 +132,39 @@ class BackendCpuSampler {
   }
   start(): void {
     this.seen.clear();
+    this.atStart.clear();
     this.ownCpuSeconds = 0;
+    this.starting = true;
     this.sample();
+    this.starting = false;
     this.timer = setInterval(() => this.sample(), 200);
   }
   stop(): number {
     clearInterval(this.timer);
     this.sample();
-    return [...this.seen.values()].reduce((sum, seconds) => sum + seconds, 0);
+    let total = 0;
+    for (const [backend, seconds] of this.seen) total += seconds - (this.atStart.get(backend) ?? 0);
+    return total;
   }
   private sample(): void {
     const before = process.cpuUsage();
     for (const entry of readdirSync('/proc')) {
-      const pid = Number(entry);
-      if (!Number.isInteger(pid) || this.others.has(pid)) continue;
+      if (!/^\d+$/.test(entry)) continue;
       try {
-        if (!this.seen.has(pid)) {
-          const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          if (!title.startsWith('postgres:') || !title.includes(` ${this.database} `)) {
-            this.others.add(pid);
-            continue;
-          }
-        }
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // Fields after the ")" that closes the command name: utime, stime are fields 14 and 15, starttime 22.
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        this.seen.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+        const backend = `${entry}:${fields[19]}`;
+        if (this.others.has(backend)) continue;
+        if (!this.seen.has(backend)) {
+          const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+          // Not PostgreSQL: never again. A backend shows its database only once it has one: look again.
+          if (!title.startsWith('postgres')) this.others.add(backend);
+          if (!title.includes(` ${this.database} `)) continue;
+        }
+        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+        if (this.starting) this.atStart.set(backend, seconds);
+        this.seen.set(backend, seconds);
       } catch {
         // The process ended between the listing and the read.
       }
