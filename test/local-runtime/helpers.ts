@@ -169,14 +169,16 @@ export interface SharedTestRuntime {
 /**
  * Starts one runtime before the enclosing describe block's tests and closes it after them.
  * Its fields are there from the block's first beforeAll on (hooks registered later can use them).
+ * Options that depend on an earlier hook (a webhook's URL, say) come as a function, called
+ * when the runtime starts.
  */
 export function useTestRuntime(
   jobs: Array<{ job: JobSpec; definition?: Definition }>,
-  options: Partial<LocalRuntimeOptions> = {},
+  options: Partial<LocalRuntimeOptions> | (() => Partial<LocalRuntimeOptions>) = {},
 ): SharedTestRuntime {
   let started: SharedTestRuntime | undefined;
   beforeAll(async () => {
-    const runtime = await startTestRuntime(jobs, options);
+    const runtime = await startTestRuntime(jobs, typeof options === 'function' ? options() : options);
     started = { runtime, sfn: sfnClient(runtime.endpoint), ecs: ecsClient(runtime.endpoint) };
   });
   afterAll(async () => {
