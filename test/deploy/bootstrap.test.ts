@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isMap, isSeq, parse, parseDocument, type YAMLMap } from 'yaml';
 import { LOG_DELIVERY_ACTIONS } from '#lib/workflows/deployment.ts';
 import { CONTAINERS } from '#lib/workflows/names.ts';
-import { cfnLint } from '../support/cfn-lint.ts';
+import { expectCfnLintClean } from '../support/cfn-lint.ts';
 import { BOOTSTRAP } from './bootstrap-policy.ts';
 
 const text = readFileSync(BOOTSTRAP, 'utf8');
@@ -69,11 +69,7 @@ function statementComments(): Map<string, string> {
 
 describe('serverless/bootstrap.yml', () => {
   it('passes cfn-lint', () => {
-    const result = cfnLint(BOOTSTRAP);
-
-    expect(result.error).toBeUndefined();
-    expect(result.output).toBe('');
-    expect(result.status).toBe(0);
+    expectCfnLintClean(BOOTSTRAP);
   }, 60_000);
 
   it('creates an immutable, scanned ECR repository per container with a keep-last-N lifecycle', () => {
