@@ -1,8 +1,9 @@
 /**
  * The request side of the local Step Functions API operations: the typed request of each
  * operation, the lookups of the state machine or execution a request names (InvalidArn,
- * StateMachineDoesNotExist, ExecutionDoesNotExist), and the page tokens. Requests arrive
- * validated against the service model (local/api); these schemas only type them.
+ * StateMachineDoesNotExist, ExecutionDoesNotExist), the page tokens, and the nesting limit
+ * of an execution input. Requests arrive validated against the service model (local/api);
+ * these schemas only type them.
  */
 import { z } from 'zod';
 import type { ExecutionRecord, ExecutionStore, ListingCursor } from '../store/execution-store.ts';
@@ -138,4 +139,29 @@ export function paginate<T>(
   return next < items.length
     ? { items: page, nextToken: writeToken({ offset: next }, scope) }
     : { items: page };
+}
+
+/**
+ * Deepest nesting the local runtime accepts in an execution input. The interpreter and the
+ * execution store handle JSON recursively: an input nested 5,000 deep overflowed the stack
+ * in the store and took the whole runtime down (2,000 ran). AWS documents no depth limit;
+ * no real input comes near this one.
+ */
+export const MAX_INPUT_NESTING_DEPTH = 1000;
+
+/** How deep the lists and objects of a JSON text nest, counted without recursion (the text is valid JSON). */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index];
+    if (inString) {
+      if (character === '\\') index++;
+      else if (character === '"') inString = false;
+    } else if (character === '"') inString = true;
+    else if (character === '[' || character === '{') deepest = Math.max(deepest, ++depth);
+    else if (character === ']' || character === '}') depth--;
+  }
+  return deepest;
 }

@@ -33,9 +33,11 @@ import { ExecutionQueries } from './queries.ts';
 import {
   executionArnSchema,
   historySchema,
+  jsonNestingDepth,
   listExecutionsSchema,
   lookupExecution,
   lookupStateMachine,
+  MAX_INPUT_NESTING_DEPTH,
   paginationSchema,
   parseRequest,
   redriveSchema,
@@ -226,6 +228,13 @@ export class StepFunctionsService {
       throw new SfnApiError(
         'InvalidExecutionInput',
         `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
+      );
+    }
+    const depth = jsonNestingDepth(inputText);
+    if (depth > MAX_INPUT_NESTING_DEPTH) {
+      throw new SfnApiError(
+        'InvalidExecutionInput',
+        `Input nests lists or objects ${depth} levels deep; the local runtime accepts at most ${MAX_INPUT_NESTING_DEPTH}. Flatten it, or put the data in object storage and pass its key in params.`,
       );
     }
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${machine.name}:${name}`;
