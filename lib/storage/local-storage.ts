@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { type BigIntStats, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ObjectStorage, StoredObject } from './types.ts';
+import type { ObjectStorage, StoredObject, WriteAtomicallyOptions } from './types.ts';
 import { assertValidKey, ObjectNotFoundError } from './types.ts';
 
 /** Temporary files are named `.<name>.tmp-<random>` next to their final name; list() hides them. */
@@ -14,6 +14,9 @@ const TEMPORARY_FILE = /^\.(.+)\.tmp-[0-9a-f]+$/;
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
 }
+
+/** A file's identity as far as publishing is concerned: rename keeps all four, a rewrite changes them. */
+const fileVersion = (info: BigIntStats) => `${info.dev}-${info.ino}-${info.size}-${info.mtimeNs}`;
 
 async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -35,6 +38,7 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
   async function writeAtomically(
     key: string,
     write: (sink: Writable) => Promise<void>,
+    options: WriteAtomicallyOptions = {},
   ): Promise<{ bytes: number }> {
     const finalPath = pathOf(key);
     const dir = dirname(finalPath);
@@ -46,6 +50,10 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
       await write(sink);
       if (!sink.writableEnded) sink.end();
       await finished(sink);
+      if (options.beforePublish) {
+        const info = await stat(tempPath, { bigint: true });
+        await options.beforePublish({ bytes: sink.bytesWritten, version: fileVersion(info) });
+      }
       await rename(tempPath, finalPath);
       await fsyncDirectory(dir);
       return { bytes: sink.bytesWritten };
@@ -122,6 +130,15 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
     },
     async deleteObject(key) {
       await rm(pathOf(key), { force: true });
+    },
+    async versionOf(key) {
+      try {
+        const info = await stat(pathOf(key), { bigint: true });
+        return info.isFile() ? fileVersion(info) : undefined;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
     writeAtomically,
     async removeAbandonedWrites(prefix, startedBefore) {
