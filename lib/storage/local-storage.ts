@@ -5,11 +5,37 @@ import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { isProcessAlive, processStartTime } from '../process-identity.ts';
 import type { ObjectStorage, StoredObject, WriteAtomicallyOptions } from './types.ts';
 import { assertValidKey, ObjectNotFoundError } from './types.ts';
 
-/** Temporary files are named `.<name>.tmp-<random>` next to their final name; list() hides them. */
-const TEMPORARY_FILE = /^\.(.+)\.tmp-[0-9a-f]+$/;
+/**
+ * Temporary files are named `.<name>.tmp-<pid>-<process start>-<random>` next to their final
+ * name (older versions: `.<name>.tmp-<random>`); list() hides them. The writer's pid and start
+ * time let a later write tell a dead writer's leftover from a live writer's file.
+ */
+const TEMPORARY_FILE = /^\.(.+)\.tmp-(?:(\d+)-(\d+|x)-)?[0-9a-f]+$/;
+
+/** This process's part of its temporary names: `<pid>-<process start>`. */
+const WRITER = `${process.pid}-${processStartTime(process.pid) ?? 'x'}`;
+
+/**
+ * Deletes the temporary files in `dir` whose writer process is gone (SIGKILLed mid-write, as
+ * the local runtime does to leftover tasks at restart), so no hidden leftover outlives the
+ * next write in its folder. A file of a live writer, or in the old naming without a writer, is
+ * left alone (removeAbandonedWrites takes those by age).
+ */
+async function removeDeadWritersTemporaryFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const match = TEMPORARY_FILE.exec(name);
+    const pid = match?.[2];
+    const start = match?.[3];
+    if (pid === undefined || start === undefined) continue;
+    if (`${pid}-${start}` === WRITER || isProcessAlive(Number(pid), start === 'x' ? undefined : start))
+      continue;
+    await rm(join(dir, name), { force: true });
+  }
+}
 
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
@@ -43,7 +69,8 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
     const finalPath = pathOf(key);
     const dir = dirname(finalPath);
     await mkdir(dir, { recursive: true });
-    const tempPath = join(dir, `.${basename(finalPath)}.tmp-${randomBytes(6).toString('hex')}`);
+    await removeDeadWritersTemporaryFiles(dir);
+    const tempPath = join(dir, `.${basename(finalPath)}.tmp-${WRITER}-${randomBytes(6).toString('hex')}`);
     // flush: fsync before close, so the rename never publishes a file whose data is not on disk.
     const sink = createWriteStream(tempPath, { flush: true });
     try {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage, parseS3Url, storageConfigFromEnv } from '#lib/storage/index.ts';
 import { openS3Storage } from '#lib/storage/s3-storage.ts';
+import { NODE, REPO, spawnWithOutput } from '../support/processes.ts';
 import { startTestS3 } from '../support/s3rver.ts';
 
 const KINDS = ['local', 's3'] as const;
@@ -172,6 +173,50 @@ describe('abandoned writes (local folder)', () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+
+  it("removes a SIGKILLed writer's temporary file at the next write in its folder, and keeps a live writer's", async () => {
+    // Prepare: two real writer processes stop mid-write in one folder; one is SIGKILLed.
+    const root = await mkdtemp(join(tmpdir(), 'sfn-storage-dead-writer-'));
+    const folder = join(root, 'exports', '1', '2');
+    const writer = (key: string) =>
+      spawnWithOutput('writer', NODE, [
+        '--input-type=module',
+        '-e',
+        `import { openLocalStorage } from ${JSON.stringify(join(REPO, 'lib', 'storage', 'local-storage.ts'))};
+         setInterval(() => undefined, 1000);
+         await openLocalStorage(${JSON.stringify(root)}).writeAtomically(${JSON.stringify(key)}, async (sink) => {
+           sink.write('half a file');
+           console.log('writing');
+           await new Promise(() => undefined);
+         });`,
+      ]);
+    const dead = writer('exports/1/2/2026-09.xlsx');
+    const live = writer('exports/1/2/2026-10.xlsx');
+    try {
+      await dead.waitForOutput('writing', 30_000);
+      await live.waitForOutput('writing', 30_000);
+      dead.child.kill('SIGKILL');
+      await dead.exit;
+      // A pid that lives on (1) but started at another time: the writer died and its pid was reused.
+      await writeFile(join(folder, '.2026-07.xlsx.tmp-1-999999999999-0a1b2c'), 'x');
+      const before = (await readdir(folder)).sort();
+
+      // Act
+      await openStorage({ rootDir: root }).putObject('exports/1/2/2026-08.xlsx', 'done');
+
+      // Assess
+      expect(before).toEqual([
+        '.2026-07.xlsx.tmp-1-999999999999-0a1b2c',
+        expect.stringMatching(new RegExp(`^\\.2026-09\\.xlsx\\.tmp-${dead.child.pid}-\\d+-[0-9a-f]+$`)),
+        expect.stringMatching(new RegExp(`^\\.2026-10\\.xlsx\\.tmp-${live.child.pid}-\\d+-[0-9a-f]+$`)),
+      ]);
+      expect((await readdir(folder)).sort()).toEqual([before[2], '2026-08.xlsx']);
+    } finally {
+      live.child.kill('SIGKILL');
+      await live.exit;
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('finds nothing to remove when the prefix folder does not exist', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sfn-storage-abandoned-'));
