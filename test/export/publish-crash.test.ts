@@ -1,9 +1,12 @@
 // The converter killed between publishing a file and marking its target done, on the local
 // folder and on S3 (s3rver): the retry finds the file it published and marks the target done
-// without converting it again. Real converter processes against PGlite served over the wire.
+// without converting it again; the files read back through exceljs's streaming reader. Real
+// converter processes against PGlite served over the wire.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueExports } from '#functions/enqueue-exports/enqueue-exports.ts';
 import type { Database } from '#lib/db/index.ts';
@@ -143,4 +146,28 @@ describe.each([
     for (const target of done)
       expect(await storage.versionOf(target.object_key)).toBe(target.publish_version);
   }, 120_000);
+
+  it("publishes files that exceljs's streaming reader reads in one pass", async () => {
+    // Act: the files the converters above wrote.
+    const rowsOf = async (templateId: number) => {
+      const key = `exports/${fixture.workspaceId}/${templateId}/2026-10.xlsx`;
+      const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([await storage.getObject(key)]), {
+        styles: 'cache',
+      });
+      const rows: unknown[][] = [];
+      for await (const worksheet of reader)
+        for await (const row of worksheet) rows.push((row.values as unknown[]).slice(1));
+      return rows;
+    };
+    const big = await rowsOf(fixture.bigTemplateId);
+    const small = await rowsOf(fixture.smallTemplateId);
+
+    // Assess: the header and every record, with their values.
+    expect(big).toHaveLength(BIG_RECORDS + 1);
+    expect(big.at(-1)).toContain(`row ${BIG_RECORDS} 冷蔵庫`);
+    expect(small).toHaveLength(4);
+    expect(small[1]).toContain('異常なし。扉のパッキン良好。');
+    expect(small[1]).toContain(4.5);
+    expect(small[3]).toContain('最終確認');
+  }, 60_000);
 });
