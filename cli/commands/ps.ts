@@ -7,6 +7,7 @@ import {
   formatLocalTime,
   listExecutions,
   resolveTarget,
+  skippedStarts,
   stageStateMachines,
   type TargetOptions,
   withTargetOptions,
@@ -80,12 +81,16 @@ Examples:
           );
           return;
         }
+        const skipped = await skippedStarts(
+          target,
+          shown.map(({ execution }) => execution),
+        );
         const now = new Date();
         process.stdout.write(
           `${renderTable(
             ['STATUS', 'JOB', `STARTED (${LOCAL_ZONE})`, 'DURATION', 'EXECUTION'],
             shown.map(({ job, execution }) => [
-              execution.status ?? '?',
+              skipped.has(execution.executionArn ?? '') ? 'SKIPPED' : (execution.status ?? '?'),
               job,
               execution.startDate ? formatStarted(execution.startDate) : '-',
               formatDurationBetween(execution.startDate, execution.stopDate, now),
@@ -93,6 +98,11 @@ Examples:
             ]),
           )}\n`,
         );
+        if (skipped.size > 0) {
+          process.stdout.write(
+            'SKIPPED: a duplicate start the guard skipped while another execution of the job ran (SUCCEEDED in the Step Functions API; "batchctl logs <execution>" names the one it waited for)\n',
+          );
+        }
         if (!options.all && finished.length > RECENT_COUNT) {
           process.stdout.write(
             `(${finished.length - RECENT_COUNT} older finished executions not shown; use --all)\n`,
