@@ -16,6 +16,14 @@ import { batchctl, REPO } from '../support/processes.ts';
 /** A catalogue job (batchctl run validates against schedules/), concurrency forbid by default. */
 const JOB = 'refresh-search-index';
 
+/** The STATUS column of the `batchctl ps` row of execution `name`. */
+function statusOf(psOutput: string, name: string): string | undefined {
+  return psOutput
+    .split('\n')
+    .find((line) => line.trimEnd().endsWith(` ${name}`))
+    ?.split(/\s+/)[0];
+}
+
 describe('skipped duplicate starts in batchctl', () => {
   let runtime: LocalRuntime;
   let dataDir: string;
@@ -73,13 +81,8 @@ describe('skipped duplicate starts in batchctl', () => {
 
     // Assess
     expect(result.code, result.stderr).toBe(0);
-    const statusOf = (name: string) =>
-      result.stdout
-        .split('\n')
-        .find((line) => line.trimEnd().endsWith(` ${name}`))
-        ?.split(/\s+/)[0];
-    expect(statusOf('search-index-duplicate')).toBe('SKIPPED');
-    expect(statusOf('search-index-holder')).toBe('RUNNING');
+    expect(statusOf(result.stdout, 'search-index-duplicate')).toBe('SKIPPED');
+    expect(statusOf(result.stdout, 'search-index-holder')).toBe('RUNNING');
     expect(result.stdout).toContain('SKIPPED: a duplicate start the guard skipped');
   }, 60_000);
 
@@ -104,12 +107,7 @@ describe('skipped duplicate starts in batchctl', () => {
 
     // Assess
     expect(result.code, result.stderr).toBe(0);
-    const statusOf = (name: string) =>
-      result.stdout
-        .split('\n')
-        .find((line) => line.trimEnd().endsWith(` ${name}`))
-        ?.split(/\s+/)[0];
-    expect(statusOf('search-index-holder')).toBe('SUCCEEDED');
-    expect(statusOf('search-index-duplicate')).toBe('SKIPPED');
+    expect(statusOf(result.stdout, 'search-index-holder')).toBe('SUCCEEDED');
+    expect(statusOf(result.stdout, 'search-index-duplicate')).toBe('SKIPPED');
   }, 60_000);
 });
