@@ -20,7 +20,7 @@ export function processStartTime(pid: number): string | undefined {
  * Whether process `pid` is alive and is the one that started at `startTime` (when known on
  * both sides; without it, any live process with that pid counts as the same).
  */
-export function isProcessAlive(pid: number, startTime: string | undefined): boolean {
+export function isProcessAlive(pid: number, startTime?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
