@@ -135,15 +135,16 @@ export function openS3Storage(
       const version = randomUUID();
       // Upload pulls parts from the body, so a writer that respects write() returning false
       // is held back while parts upload (bounded memory).
-      const body = new Transform({
+      // The writer writes (and ends) this counting sink, piped into the upload body, which
+      // ends only after beforePublish: S3 cannot publish (PutObject or CompleteMultipartUpload)
+      // before the body ends. Once the sink has finished, every byte is counted.
+      const sink = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           bytes += chunk.length;
           callback(null, chunk);
         },
       });
-      // The writer ends its own sink, not the body: S3 cannot publish (PutObject or
-      // CompleteMultipartUpload) before the body ends, so beforePublish runs strictly first.
-      const sink = new PassThrough();
+      const body = new PassThrough();
       sink.pipe(body, { end: false });
       const upload = new Upload({
         client: s3,

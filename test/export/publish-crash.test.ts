@@ -26,6 +26,7 @@ interface TargetRow extends Record<string, unknown> {
   template_id: number;
   status: string;
   row_count: number | null;
+  bytes: number | null;
   publish_version: string | null;
   object_key: string;
 }
@@ -110,7 +111,7 @@ describe.each([
     const targets = async () =>
       (
         await db.query<TargetRow>(
-          'SELECT target_id, template_id, status, row_count, publish_version, object_key FROM export_targets ORDER BY target_id',
+          'SELECT target_id, template_id, status, row_count, bytes, publish_version, object_key FROM export_targets ORDER BY target_id',
         )
       ).rows;
 
@@ -129,6 +130,7 @@ describe.each([
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({ status: 'pending' });
     expect(versionAtKill).toBe(published[0]?.publish_version);
+    expect(published[0]?.bytes).toBe(bytesAtKill.length);
     // ... and the retry marks that target done without a second conversion or publish.
     expect(retry.code, retry.stderr).toBe(0);
     expect(loggedKeys(retry.stdout, 'export target already published; marked done')).toEqual([publishedKey]);

@@ -186,6 +186,8 @@ describe('abandoned writes (local folder)', () => {
          setInterval(() => undefined, 1000);
          await openLocalStorage(${JSON.stringify(root)}).writeAtomically(${JSON.stringify(key)}, async (sink) => {
            sink.write('half a file');
+           // The temp file exists once the stream has opened it.
+           if (sink.pending) await new Promise((resolve) => sink.once('ready', resolve));
            console.log('writing');
            await new Promise(() => undefined);
          });`,
