@@ -122,6 +122,48 @@ describe.each(KINDS)('object storage (%s)', (kind) => {
     expect((await storage.getObject('exports/1/2/small.xlsx')).toString('utf8')).toBe('年月日');
   });
 
+  it('tells beforePublish every byte and a version that versionOf reports once published, and only then', async () => {
+    // Prepare
+    const key = 'exports/1/4/2026-10.xlsx';
+    const seen: { bytes: number; version: string; visible: boolean; versionThen: string | undefined }[] = [];
+    const write = (body: string) =>
+      storage.writeAtomically(key, async (sink) => void sink.end(body), {
+        beforePublish: async (pending) => {
+          seen.push({
+            ...pending,
+            visible: await storage.exists(key),
+            versionThen: await storage.versionOf(key),
+          });
+        },
+      });
+
+    // Act
+    await write('first');
+    const firstVersion = await storage.versionOf(key);
+    await write('second, longer');
+    const secondVersion = await storage.versionOf(key);
+    const refused = storage.writeAtomically(key, async (sink) => void sink.end('third'), {
+      beforePublish: async () => {
+        throw new Error('database down');
+      },
+    });
+
+    // Assess
+    await expect(refused).rejects.toThrow('database down');
+    expect(seen.map(({ bytes, visible }) => ({ bytes, visible }))).toEqual([
+      { bytes: 5, visible: false },
+      { bytes: 14, visible: true },
+    ]);
+    expect(seen[0]?.versionThen).toBeUndefined();
+    expect(firstVersion).toBe(seen[0]?.version);
+    expect(seen[1]?.versionThen).toBe(firstVersion);
+    expect(secondVersion).toBe(seen[1]?.version);
+    expect(secondVersion).not.toBe(firstVersion);
+    expect(await storage.versionOf(key)).toBe(secondVersion);
+    expect((await storage.getObject(key)).toString()).toBe('second, longer');
+    expect(await storage.versionOf('exports/1/4/missing.xlsx')).toBeUndefined();
+  });
+
   it('leaves the previous object and no partial file when the writer fails', async () => {
     await storage.putObject('exports/1/3/2026-10.xlsx', 'previous version');
 
