@@ -16,20 +16,10 @@ import { createLogger } from '#lib/logger.ts';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage } from '#lib/storage/index.ts';
 import { startTestS3, type TestS3 } from '../support/s3rver.ts';
-import { type Fixture, seedExportFixture, startConverter } from './export-fixtures.ts';
+import { type Fixture, seedExportFixture, startConverter, type TargetRow } from './export-fixtures.ts';
 
 const BIG_RECORDS = 300;
 const logger = createLogger('publish-crash-test');
-
-interface TargetRow extends Record<string, unknown> {
-  target_id: number;
-  template_id: number;
-  status: string;
-  row_count: number | null;
-  bytes: number | null;
-  publish_version: string | null;
-  object_key: string;
-}
 
 /** Object keys of the converter's JSON log lines with `message`. */
 function loggedKeys(stdout: string, message: string): string[] {
@@ -111,7 +101,7 @@ describe.each([
     const targets = async () =>
       (
         await db.query<TargetRow>(
-          'SELECT target_id, template_id, status, row_count, bytes, publish_version, object_key FROM export_targets ORDER BY target_id',
+          'SELECT target_id, template_id, status, row_count, bytes, duration_ms, publish_version, object_key FROM export_targets ORDER BY target_id',
         )
       ).rows;
 
