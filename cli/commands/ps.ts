@@ -5,6 +5,7 @@ import {
   formatDurationBetween,
   formatLocalTime,
   listExecutions,
+  skippedStarts,
   stageStateMachines,
   type TargetOptions,
   withTarget,
@@ -78,12 +79,16 @@ Examples:
           );
           return;
         }
+        const skipped = await skippedStarts(
+          target,
+          shown.map(({ execution }) => execution),
+        );
         const now = new Date();
         process.stdout.write(
           `${renderTable(
             ['STATUS', 'JOB', `STARTED (${LOCAL_ZONE})`, 'DURATION', 'EXECUTION'],
             shown.map(({ job, execution }) => [
-              execution.status ?? '?',
+              skipped.has(execution.executionArn ?? '') ? 'SKIPPED' : (execution.status ?? '?'),
               job,
               execution.startDate ? formatStarted(execution.startDate) : '-',
               formatDurationBetween(execution.startDate, execution.stopDate, now),
@@ -91,6 +96,11 @@ Examples:
             ]),
           )}\n`,
         );
+        if (skipped.size > 0) {
+          process.stdout.write(
+            'SKIPPED: a duplicate start the guard skipped while another execution of the job ran (SUCCEEDED in the Step Functions API; "batchctl logs <execution>" names the one it waited for)\n',
+          );
+        }
         if (!options.all && finished.length > RECENT_COUNT) {
           process.stdout.write(
             `(${finished.length - RECENT_COUNT} older finished executions not shown; use --all)\n`,

@@ -5,13 +5,18 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { checkExecutionInput, type ExecutionInput } from '../../lib/contracts/execution-input.ts';
+import {
+  checkExecutionInput,
+  type ExecutionInput,
+  skippedStartOf,
+} from '../../lib/contracts/execution-input.ts';
 import { taskInputProblem } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { CliError, EXIT, findJob, loadCatalogue } from '../common.ts';
 import {
   formatDurationBetween,
   jobStateMachineArn,
+  shownStatus,
   type TargetOptions,
   withTarget,
   withTargetOptions,
@@ -82,9 +87,14 @@ export async function waitForExecution(
 /** One or two lines for a finished execution: status, duration, and error/cause when it did not succeed. */
 export function describeOutcome(described: DescribeExecutionCommandOutput): string {
   const lines = [
-    `${described.name}: ${described.status} after ${formatDurationBetween(described.startDate, described.stopDate)}`,
+    `${described.name}: ${shownStatus(described.status, described.output)} after ${formatDurationBetween(described.startDate, described.stopDate)}`,
   ];
-  if (described.status !== 'SUCCEEDED') {
+  const skip = described.status === 'SUCCEEDED' ? skippedStartOf(described.output) : undefined;
+  if (skip) {
+    // SUCCEEDED to the API: a recorded skip, not a failure.
+    lines.push(`  skipped: ${skip.reason}`);
+    if (skip.blockingExecutionArn) lines.push(`  blocking execution: ${skip.blockingExecutionArn}`);
+  } else if (described.status !== 'SUCCEEDED') {
     if (described.error) lines.push(`  error: ${described.error}`);
     if (described.cause)
       lines.push(
