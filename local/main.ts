@@ -32,7 +32,7 @@ import {
   runtimeFilePath,
   writeRuntimeFile,
 } from './runtime-file.ts';
-import { createScheduler, type Scheduler, type SchedulerClock } from './scheduler.ts';
+import { createScheduler, type Scheduler, simulatedClock } from './scheduler.ts';
 
 const STAGE = 'local';
 const REGION = 'ap-northeast-1';
@@ -184,9 +184,10 @@ async function main(): Promise<number> {
         error: (message) => err(`scheduler: ${message}`),
       },
       catchUpSeconds: config.catchUpSeconds,
-      // --at simulates time: missed-run bookkeeping would compare simulated and real instants.
-      ...(config.at
-        ? { clock: shiftedClock(config.at) }
+      ...(config.until ? { until: config.until } : {}),
+      // --at/--speed simulate time: missed-run bookkeeping would compare simulated and real instants.
+      ...(config.at !== undefined || config.speed !== undefined
+        ? { clock: simulatedClock(config.at, config.speed ?? 1) }
         : { stateFile: path.join(config.dataDir, 'scheduler.json') }),
     });
     closers.push({ what: 'scheduler', close: () => scheduler?.stop() ?? Promise.resolve() });
@@ -212,7 +213,14 @@ async function main(): Promise<number> {
     scheduler,
   );
   // Started after the status block so the burst of an `--at` month start prints below it.
+  // A simulated clock starts when the scheduler first reads it, at the start of start().
+  const schedulerStartedAt = new Date();
   await scheduler?.start();
+  if (scheduler && (config.at !== undefined || config.speed !== undefined)) {
+    out(
+      `scheduler: simulated clock started at ${(config.at ?? schedulerStartedAt).toISOString()} (real ${schedulerStartedAt.toISOString()}), ${config.speed ?? 1}x real time (scheduledTime and execution names follow it; execution start and stop dates stay real)`,
+    );
+  }
   if (scheduler) printUpcoming(scheduler, scheduledJobs);
   return -1;
 }
@@ -262,16 +270,6 @@ async function seed(db: Database, records: number, templates: number, now: Date)
   out(
     `database: seeded ${summary.records} records, ${summary.workspaces} workspaces, ${summary.templates} templates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-}
-
-/** `--at`: the clock starts at that instant and runs forward at real speed. */
-function shiftedClock(at: Date): SchedulerClock {
-  const offset = at.getTime() - Date.now();
-  return {
-    now: () => Date.now() + offset,
-    setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  };
 }
 
 async function startScheduled(
@@ -330,7 +328,7 @@ function printStatusBlock(
     `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
     `  Jobs                ${jobs.length} state machines; ${
       scheduler
-        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.at ? '' : config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
+        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.speed ? `, clock runs ${config.speed}x real time (--speed)` : ''}${config.at || config.speed ? '' : config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
         : 'scheduler off (--no-schedule)'
     }`,
     `  Notifications       ${config.slackWebhookUrl ? 'Slack webhook (SLACK_WEBHOOK_URL)' : 'printed here (set SLACK_WEBHOOK_URL to post to Slack)'}`,

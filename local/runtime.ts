@@ -26,7 +26,7 @@ import {
   STEP_FUNCTIONS_RULES,
 } from './sfn/api-rules.ts';
 import { SfnApiError } from './sfn/errors.ts';
-import { type ApiHandlers, createApiServer } from './sfn/server.ts';
+import { type ApiHandlers, createApiServer, type RequestTimeouts } from './sfn/server.ts';
 import {
   type Definition,
   type ExecutionEvent,
@@ -110,6 +110,8 @@ export interface LocalRuntimeOptions {
   warn?: (message: string) => void;
   /** More routes on the same server, tried before the API (the console: local/console/routes.ts). */
   routes?: ApiHandlers['routes'];
+  /** Limits on slow clients (default DEFAULT_REQUEST_TIMEOUTS in sfn/server.ts). */
+  requestTimeouts?: RequestTimeouts;
   /** Path of the console on this endpoint: the notify Lambda links executions to `<endpoint><consolePath>/executions/<arn>` (SFN_BATCH_CONSOLE_URL). */
   consolePath?: string;
 }
@@ -293,6 +295,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         },
       },
       warn,
+      options.requestTimeouts,
     );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { stateMachineTagProblems } from '../contracts/state-machine-tags.ts';
 import {
@@ -331,7 +331,11 @@ function parseSource(file: ScheduleSource, problems: ScheduleProblem[]): ParsedS
       file: file.path,
       line: position.line,
       column: position.col,
-      field: duplicate?.field ?? enclosingKey(doc, error.pos[0]) ?? 'yaml',
+      // A second document is not inside any key: the key before it would only mislead.
+      field:
+        duplicate?.field ??
+        (error.code === 'MULTIPLE_DOCS' ? undefined : enclosingKey(doc, error.pos[0])) ??
+        'yaml',
       message: duplicate
         ? `YAML syntax: the key "${duplicate.key}" appears twice in one mapping (first on line ${duplicate.firstLine}); YAML keeps only one of them`
         : error.code === 'MULTIPLE_DOCS'
@@ -341,19 +345,60 @@ function parseSource(file: ScheduleSource, problems: ScheduleProblem[]): ParsedS
     });
   }
   if (doc.errors.length === 0) {
-    try {
-      value = doc.toJS({ maxAliasCount: 50 });
-    } catch (error) {
-      problems.push({
-        file: file.path,
-        line: 1,
-        column: 1,
-        field: 'yaml',
-        message: `YAML could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      });
+    // A file whose aliases make its value infinite or huge is not read at all, so no later check runs on it.
+    const unreadable = readAliases(doc, lines);
+    if ('problem' in unreadable) {
+      problems.push({ file: file.path, field: 'yaml', ...unreadable.problem });
+      return undefined;
     }
+    value = unreadable.value;
   }
   return { path: file.path, doc, lines, value };
+}
+
+/** How many alias (`*name`) expansions a schedule file may make: a few are handy, thousands are an attack. */
+const MAX_ALIAS_EXPANSION = 50;
+
+type AliasProblem = Omit<ScheduleProblem, 'file' | 'field'>;
+
+/**
+ * The document's value, or why its aliases make it unreadable: an alias inside the node it
+ * names (an infinite value, on which every later JSON step would crash), or expansions past
+ * MAX_ALIAS_EXPANSION (a "billion laughs" bomb, which would take the process's memory).
+ */
+function readAliases(
+  doc: Document.Parsed,
+  lines: LineCounter,
+): { value: unknown } | { problem: AliasProblem } {
+  let problem: AliasProblem | undefined;
+  let firstAlias: { line: number; col: number } | undefined;
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      const position = lines.linePos(node.range?.[0] ?? 0);
+      firstAlias ??= position;
+      if (!ancestors.some((ancestor) => (ancestor as { anchor?: string }).anchor === node.source)) return;
+      problem = {
+        line: position.line,
+        column: position.col,
+        message: `the alias *${node.source} is inside the value it names, so that value would never end; the file is not read`,
+        example: `write the value out instead of *${node.source}`,
+      };
+      return visit.BREAK;
+    },
+  });
+  if (problem !== undefined) return { problem };
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION }) };
+  } catch (error) {
+    return {
+      problem: {
+        line: firstAlias?.line ?? 1,
+        column: firstAlias?.col ?? 1,
+        message: `its aliases (*name) expand to more than ${MAX_ALIAS_EXPANSION} copies, as an alias bomb ("billion laughs") does; the file is not read, so that it cannot exhaust memory (${error instanceof Error ? error.message : String(error)})`,
+        example: 'write the values out, or use each alias only a few times',
+      },
+    };
+  }
 }
 
 function firstLine(text: string): string {

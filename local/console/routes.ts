@@ -36,6 +36,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const MAX_VALIDATE_BODY_BYTES = 1024 * 1024;
+/** Past this, an oversized body is not read to its end: the connection is cut. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 /** A week and a day: the calendar's widest view plus a margin for zone offsets. */
 const MAX_CALENDAR_SPAN_MS = 8 * 24 * 3600 * 1000;
 
@@ -127,13 +129,21 @@ async function validate(
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  // An oversized body is read to its end and dropped, so the client gets the 413 (leaving
+  // mid-body cut the connection, and the next request on it got ECONNRESET); past
+  // MAX_DRAIN_BYTES the connection is cut.
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_VALIDATE_BODY_BYTES) {
-      sendJson(response, 413, { message: 'The input is over 1 MiB (Step Functions allows 256 KiB)' });
+    if (size > MAX_DRAIN_BYTES) {
+      request.destroy();
       return;
     }
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_VALIDATE_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_VALIDATE_BODY_BYTES) {
+    response.setHeader('Connection', 'close');
+    sendJson(response, 413, { message: 'The input is over 1 MiB (Step Functions allows 256 KiB)' });
+    return;
   }
   const parsed = validateRequestSchema.safeParse(safeJson(Buffer.concat(chunks).toString('utf8')));
   if (!parsed.success) {

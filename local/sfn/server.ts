@@ -8,6 +8,19 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** A larger body is read and dropped up to this size (so the client sees the 413, not a reset it would retry), then the connection is cut. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
+/**
+ * How long a client may take to send its headers, and its whole request. Past either, Node
+ * answers 408 and closes the connection, so a slow or stalled client (slowloris) cannot hold
+ * it for Node's defaults of 60 s and 5 min. Every client here is on this machine: a whole
+ * 1 MiB request takes milliseconds.
+ */
+export interface RequestTimeouts {
+  headersMs: number;
+  requestMs: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUTS: RequestTimeouts = { headersMs: 10_000, requestMs: 30_000 };
+
 /** One AWS JSON-protocol service on the endpoint, chosen by `X-Amz-Target: <targetPrefix>.<Operation>`. */
 export interface ApiTarget {
   targetPrefix: string;
@@ -30,8 +43,19 @@ export interface ApiHandlers {
  * errors use AWS's shape so SDKs and the CLI raise their typed errors. Whatever a
  * client sends gets a 4xx answer; a 500 means a bug in the runtime.
  */
-export function createApiServer(handlers: ApiHandlers, warn: (message: string) => void): Server {
-  return createServer((request, response) => {
+export function createApiServer(
+  handlers: ApiHandlers,
+  warn: (message: string) => void,
+  timeouts: RequestTimeouts = DEFAULT_REQUEST_TIMEOUTS,
+): Server {
+  const options = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    // Node checks the two timeouts on this interval (default 30 s, which would let a slow client
+    // hold its connection up to 30 s longer than allowed).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, timeouts.headersMs / 4)),
+  };
+  return createServer(options, (request, response) => {
     void handle(request, response, handlers).catch((error: unknown) => {
       warn(`local AWS API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (!response.headersSent)

@@ -236,6 +236,13 @@ export class StepFunctionsService {
         `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
       );
     }
+    const depth = jsonNestingDepth(inputText);
+    if (depth > MAX_INPUT_NESTING_DEPTH) {
+      throw new SfnApiError(
+        'InvalidExecutionInput',
+        `Input nests lists or objects ${depth} levels deep; the local runtime accepts at most ${MAX_INPUT_NESTING_DEPTH}. Flatten it, or put the data in object storage and pass its key in params.`,
+      );
+    }
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${machine.name}:${name}`;
     const existing = this.options.store.get(executionArn);
     if (existing !== undefined) {
@@ -770,4 +777,29 @@ function paginate<T>(
   return next < items.length
     ? { items: page, nextToken: Buffer.from(JSON.stringify({ offset: next, scope })).toString('base64url') }
     : { items: page };
+}
+
+/**
+ * Deepest nesting the local runtime accepts in an execution input. The interpreter and the
+ * execution store handle JSON recursively: an input nested 5,000 deep overflowed the stack
+ * in the store and took the whole runtime down (2,000 ran). AWS documents no depth limit;
+ * no real input comes near this one.
+ */
+export const MAX_INPUT_NESTING_DEPTH = 1000;
+
+/** How deep the lists and objects of a JSON text nest, counted without recursion (the text is valid JSON). */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index];
+    if (inString) {
+      if (character === '\\') index++;
+      else if (character === '"') inString = false;
+    } else if (character === '"') inString = true;
+    else if (character === '[' || character === '{') deepest = Math.max(deepest, ++depth);
+    else if (character === ']' || character === '}') depth--;
+  }
+  return deepest;
 }

@@ -10,23 +10,12 @@ import {
   useTestRuntime,
   waitForStatus,
 } from '../local-runtime/helpers.ts';
-import { isolatedEnv, type ProcessResult, runProcess } from '../support/processes.ts';
+import { AWS_CLI, awsCli, type ProcessResult } from '../support/processes.ts';
 
-// The Debian awscli v2 package, by absolute path: a pyenv `aws` v1 shim may come first on PATH.
-const AWS_CLI = '/usr/bin/aws';
 const CLUSTER = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/sfn-batch-test`;
 
 function aws(endpoint: string, args: string[]): Promise<ProcessResult> {
-  return runProcess(AWS_CLI, [...args, '--endpoint-url', endpoint, '--no-cli-pager', '--output', 'json'], {
-    env: isolatedEnv(tempDataDir(), {
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: REGION,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      // One attempt: a retried error would show as a slow test, not a wrong answer.
-      AWS_MAX_ATTEMPTS: '1',
-    }),
-  });
+  return awsCli(endpoint, REGION, tempDataDir(), args);
 }
 
 // Slow-ish (each CLI call starts Python, about a second): it proves a client we did not write gets AWS's answers.

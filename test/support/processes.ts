@@ -65,6 +65,31 @@ export function batchctl(dataDir: string, args: string[]): Promise<ProcessResult
   });
 }
 
+/** The Debian awscli v2 package, by absolute path: a pyenv `aws` v1 shim may come first on PATH. */
+export const AWS_CLI = '/usr/bin/aws';
+
+/**
+ * Runs the AWS CLI against a local endpoint (`--endpoint-url`), with test credentials,
+ * `region`, JSON output and one attempt (a retried error would show as a slow test, not a
+ * wrong answer). `home` is the child's HOME, so no developer profile reaches it.
+ */
+export function awsCli(
+  endpoint: string,
+  region: string,
+  home: string,
+  args: string[],
+): Promise<ProcessResult> {
+  return runProcess(AWS_CLI, [...args, '--endpoint-url', endpoint, '--no-cli-pager', '--output', 'json'], {
+    env: isolatedEnv(home, {
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: region,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_MAX_ATTEMPTS: '1',
+    }),
+  });
+}
+
 /** A long-running child whose stdout and stderr are gathered, interleaved, into `output`. */
 export interface OutputProcess {
   readonly child: ChildProcess;
