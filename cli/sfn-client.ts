@@ -171,6 +171,33 @@ export function describeApiError(error: unknown, target: SfnTarget): CliError {
   return new CliError(`${target.description}: ${text}`);
 }
 
+/** Runs `act` (API calls against `target`); what it throws becomes a CliError that says what happened and where. */
+export async function callApi<T>(target: SfnTarget, act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (error) {
+    throw describeApiError(error, target);
+  }
+}
+
+/** Resolves the target the options name and runs `act` on it, with callApi's errors. */
+export async function withTarget<T>(
+  options: TargetOptions,
+  act: (target: SfnTarget) => Promise<T>,
+): Promise<T> {
+  const target = await resolveTarget(options);
+  return callApi(target, () => act(target));
+}
+
+/** Resolves the target, then the execution `text` names in it (resolveExecution), and runs `act` on both. */
+export function withExecution<T>(
+  options: TargetOptions,
+  text: string,
+  act: (target: SfnTarget, executionArn: string) => Promise<T>,
+): Promise<T> {
+  return withTarget(options, async (target) => act(target, await resolveExecution(target, text)));
+}
+
 const jobPrefix = (stage: string) => `${SERVICE_NAME}-${stage}-`;
 
 /** The stage's state machines as job name → ARN. */

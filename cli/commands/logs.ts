@@ -3,13 +3,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { CliError } from '../common.ts';
 import {
-  describeApiError,
   listExecutions,
   resolveExecution,
-  resolveTarget,
   type SfnTarget,
   stageStateMachines,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 
@@ -127,14 +126,13 @@ Examples:
   $ batchctl logs export-monthly-records --follow`,
     )
     .action(async (execution: string, options: TargetOptions & { follow?: boolean }) => {
-      const target = await resolveTarget(options);
-      if (target.kind === 'aws' || target.endpoint === undefined) {
-        throw new CliError(
-          'batchctl logs reads the local runtime only. On AWS, task output is in CloudWatch Logs: open the execution in the Step Functions console (batchctl ps --stage <name> shows its name) and follow the link of the "Run job task" step.',
-        );
-      }
-      const endpoint = target.endpoint;
-      try {
+      await withTarget(options, async (target) => {
+        if (target.kind === 'aws' || target.endpoint === undefined) {
+          throw new CliError(
+            'batchctl logs reads the local runtime only. On AWS, task output is in CloudWatch Logs: open the execution in the Step Functions console (batchctl ps --stage <name> shows its name) and follow the link of the "Run job task" step.',
+          );
+        }
+        const endpoint = target.endpoint;
         const executionArn = await resolveLogTarget(target, execution);
         const printer = new LogPrinter();
         for (;;) {
@@ -144,8 +142,6 @@ Examples:
           if (!running) break;
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      });
     });
 }

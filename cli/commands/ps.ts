@@ -2,13 +2,12 @@ import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { CliError, EXIT, renderTable, unknownJobMessage } from '../common.ts';
 import {
-  describeApiError,
   formatDurationBetween,
   formatLocalTime,
   listExecutions,
-  resolveTarget,
   stageStateMachines,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 
@@ -48,8 +47,7 @@ Examples:
   $ batchctl ps --stage prod`,
     )
     .action(async (options: TargetOptions & { all?: boolean; job?: string }) => {
-      const target = await resolveTarget(options);
-      try {
+      await withTarget(options, async (target) => {
         let machines = [...(await stageStateMachines(target)).entries()];
         if (options.job !== undefined) {
           const deployed = machines.map(([job]) => job);
@@ -98,8 +96,6 @@ Examples:
             `(${finished.length - RECENT_COUNT} older finished executions not shown; use --all)\n`,
           );
         }
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      });
     });
 }

@@ -10,11 +10,10 @@ import { taskInputProblem } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { CliError, EXIT, findJob, loadCatalogue } from '../common.ts';
 import {
-  describeApiError,
   formatDurationBetween,
   jobStateMachineArn,
-  resolveTarget,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 
@@ -145,8 +144,7 @@ Exit codes: 0 started (or SUCCEEDED with --wait), 1 bad input, API error or run 
             EXIT.usage,
           );
         }
-        const target = await resolveTarget(options);
-        try {
+        await withTarget(options, async (target) => {
           const stateMachineArn = await jobStateMachineArn(target, job.name);
           const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
           const tooLarge = taskInputProblem(job, input, executionArn);
@@ -165,9 +163,7 @@ Exit codes: 0 started (or SUCCEEDED with --wait), 1 bad input, API error or run 
           );
           process.stdout.write(`${describeOutcome(described)}\n`);
           if (described.status !== 'SUCCEEDED') process.exitCode = EXIT.problem;
-        } catch (error) {
-          throw describeApiError(error, target);
-        }
+        });
       },
     );
 }
