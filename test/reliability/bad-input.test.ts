@@ -95,7 +95,7 @@ describe(`bad schedule files (${SCHEDULE_CASES.length} cases)`, () => {
       }),
     ]);
     validate = JSON.parse(validateRun.stdout) as typeof validate;
-  }, 60_000);
+  }, 120_000);
 
   afterAll(() => {
     rmSync(project, { recursive: true, force: true });
@@ -447,7 +447,7 @@ describe('invalid execution input at every entry point', () => {
   it.concurrent.each(cases.filter((badCase) => !inProcess.includes(badCase)))(
     '$entry: $rule',
     expectRefused,
-    60_000,
+    120_000,
   );
 
   it('still runs a valid start to SUCCEEDED afterwards', async () => {
