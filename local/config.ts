@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../lib/schedule/duration.ts';
+import { MAX_SEED_TEMPLATES } from '../lib/seed/index.ts';
 import { zodIssueMessages } from '../lib/zod-issues.ts';
 import { FAULT_KEYS, FAULT_SHARE_SLACK, type FaultInjectionConfig, START_FAULT_KEYS } from './ecs/faults.ts';
 import { resolveDataDir } from './runtime-file.ts';
+import { parseTimeScale } from './sfn/time-scale.ts';
 
 /**
  * `npm start` settings, parsed once from the command line and the environment. Inner
@@ -16,8 +18,12 @@ export interface StartConfig {
   /** Limit the scheduler to these jobs (all state machines still exist for manual runs). */
   only: string[] | undefined;
   schedule: boolean;
-  /** Start the scheduler's clock at this instant (then it runs forward at real speed). */
+  /** Start the scheduler's clock at this instant (then it runs forward at real speed, or at `speed`). */
   at: Date | undefined;
+  /** Scheduler clock milliseconds per real millisecond (`--speed`); undefined: real time. */
+  speed: number | undefined;
+  /** Start no scheduled run at or after this instant (`--until`). */
+  until: Date | undefined;
   port: number;
   catchUpSeconds: number;
   faults: FaultInjectionConfig | undefined;
@@ -26,8 +32,12 @@ export interface StartConfig {
   dataDir: string;
   /** Demo records created when the database is empty. */
   seedRecords: number;
+  /** At least this many demo checklist templates (0: as many as the record count gives). */
+  seedTemplates: number;
   slackWebhookUrl: string | undefined;
   maxConcurrentTasks: number | undefined;
+  /** SFN_BATCH_TIME_SCALE: pauses (retry backoff, Wait states) multiplied by this (local/sfn/time-scale.ts). */
+  timeScale: number | undefined;
   /** Folder of schedule files (default: the repository's schedules/). */
   schedulesDir: string | undefined;
 }
@@ -47,6 +57,12 @@ const FAULT_KEY_LINES = FAULT_KEYS.map((key, index) =>
   .join(', ')
   .replaceAll(', \n', ',\n');
 
+/**
+ * Fastest `--speed`. At 10000x a month passes in under 5 minutes and rate(5 minutes) fires
+ * every 30 ms; faster, the runtime cannot start executions as fast as they fall due.
+ */
+export const MAX_SPEED = 10_000;
+
 export const USAGE = `Usage: npm start -- [options]
 
 Runs the whole system on this machine: the records database (embedded PostgreSQL under
@@ -58,6 +74,13 @@ Options:
   --no-schedule          do not start the scheduler
   --at <iso-instant>     start the scheduler clock at this instant, e.g. 2026-12-01T00:00:00+09:00
                          (watch a month-start burst now; scheduler.json is not used)
+  --speed <factor>       run the scheduler clock <factor> times as fast as real time, from --at
+                         or from now, e.g. --speed 1440 (a day in a minute); 1 to ${MAX_SPEED}.
+                         scheduledTime and execution names follow this clock; execution
+                         start/stop dates, task timeouts and Wait states stay real time.
+                         scheduler.json is not used
+  --until <iso-instant>  start no scheduled run at or after this instant (ends a simulation;
+                         the API and console stay up), e.g. 2027-04-01T00:00:00Z
   --port <n>             Step Functions API port (default 8083; 0 picks a free one)
   --catch-up <duration>  start a run missed while stopped if it is at most this old, once
                          (like Kubernetes startingDeadlineSeconds), e.g. 2h; default: skip
@@ -72,8 +95,13 @@ Environment:
                          keys: ${FAULT_KEY_LINES}
                          (shares of task starts, 0..1), seed (integer)
   SLACK_WEBHOOK_URL      post failure notifications here (default: print them)
-  SFN_BATCH_SEED_RECORDS demo records on first start (default 20000)
-  SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)`;
+  SFN_BATCH_SEED_RECORDS demo records on first start (default 20000), over the 3 months
+                         before the clock (--at, else now)
+  SFN_BATCH_SEED_TEMPLATES at least this many demo checklist templates (default: 6 per
+                         workspace, 2 more workspaces per 100000 records)
+  SFN_BATCH_MAX_TASKS    concurrent task cap standing in for ECS capacity (default 8)
+  SFN_BATCH_TIME_SCALE   multiply every retry pause and Wait state by this (0 < x <= 1), keeping
+                         backoff and jitter, e.g. 0.0333: a 30 s retry pause takes 1 s (tests, demos)`;
 
 const share = z.number().min(0).max(1);
 // One optional share per kind in lib/contracts/provisioning-failures.ts. Each task start
@@ -114,6 +142,31 @@ export function parseFaults(text: string, source: string): FaultInjectionConfig 
   return parsed.data;
 }
 
+function parseSpeed(text: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(value)) {
+    throw new StartConfigError(
+      `--speed must be a plain decimal number such as 60 (an hour a minute) or 1440 (a day a minute), got "${text}"`,
+    );
+  }
+  if (value < 1 || value > MAX_SPEED) {
+    throw new StartConfigError(
+      `--speed must be from 1 to ${MAX_SPEED}, got "${text}": ${value < 1 ? 'the scheduler clock cannot run slower than real time' : `above ${MAX_SPEED}x the runtime cannot start executions as fast as they fall due`}`,
+    );
+  }
+  return value;
+}
+
+function parseIsoInstant(text: string, option: string): Date {
+  const instant = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(instant.getTime())) {
+    throw new StartConfigError(
+      `${option} must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "${text}"`,
+    );
+  }
+  return instant;
+}
+
 function positiveInteger(text: string, what: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
@@ -139,15 +192,14 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
       '--only needs job names separated by commas, e.g. --only export-monthly-records',
     );
   }
-  let at: Date | undefined;
-  if (values.at !== undefined) {
-    at = new Date(values.at);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(values.at) || Number.isNaN(at.getTime())) {
-      throw new StartConfigError(
-        `--at must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "${values.at}"`,
-      );
-    }
+  const at = values.at === undefined ? undefined : parseIsoInstant(values.at, '--at');
+  const until = values.until === undefined ? undefined : parseIsoInstant(values.until, '--until');
+  if (until !== undefined && until.getTime() <= (at ?? new Date()).getTime()) {
+    throw new StartConfigError(
+      `--until (${until.toISOString()}) must be later than ${at === undefined ? 'now' : `--at (${at.toISOString()})`}`,
+    );
   }
+  const speed = values.speed === undefined ? undefined : parseSpeed(values.speed);
   let catchUpSeconds = 0;
   if (values['catch-up'] !== undefined) {
     const seconds = parseDuration(values['catch-up']);
@@ -184,6 +236,8 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
     only,
     schedule: values['no-schedule'] !== true,
     at,
+    speed,
+    until,
     port: values.port === undefined ? 8083 : positiveInteger(values.port, '--port', 0, 65535),
     catchUpSeconds,
     faults,
@@ -192,12 +246,30 @@ export async function parseStartConfig(argv: string[], environment: NodeJS.Proce
     seedRecords: environment.SFN_BATCH_SEED_RECORDS?.trim()
       ? positiveInteger(environment.SFN_BATCH_SEED_RECORDS, 'SFN_BATCH_SEED_RECORDS', 0, 10_000_000)
       : 20_000,
+    seedTemplates: environment.SFN_BATCH_SEED_TEMPLATES?.trim()
+      ? positiveInteger(
+          environment.SFN_BATCH_SEED_TEMPLATES,
+          'SFN_BATCH_SEED_TEMPLATES',
+          0,
+          MAX_SEED_TEMPLATES,
+        )
+      : 0,
     slackWebhookUrl: webhook || undefined,
     schedulesDir: values.schedules,
     maxConcurrentTasks: environment.SFN_BATCH_MAX_TASKS?.trim()
       ? positiveInteger(environment.SFN_BATCH_MAX_TASKS, 'SFN_BATCH_MAX_TASKS', 1, 1000)
       : undefined,
+    timeScale: timeScaleFrom(environment.SFN_BATCH_TIME_SCALE),
   };
+}
+
+function timeScaleFrom(text: string | undefined): number | undefined {
+  if (!text?.trim()) return undefined;
+  try {
+    return parseTimeScale(text);
+  } catch (error) {
+    throw new StartConfigError((error as Error).message);
+  }
 }
 
 function parse(argv: string[]) {
@@ -209,6 +281,8 @@ function parse(argv: string[]) {
       only: { type: 'string' },
       'no-schedule': { type: 'boolean' },
       at: { type: 'string' },
+      speed: { type: 'string' },
+      until: { type: 'string' },
       port: { type: 'string' },
       'catch-up': { type: 'string' },
       faults: { type: 'string' },

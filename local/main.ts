@@ -32,7 +32,7 @@ import {
   runtimeFilePath,
   writeRuntimeFile,
 } from './runtime-file.ts';
-import { createScheduler, type Scheduler, type SchedulerClock } from './scheduler.ts';
+import { createScheduler, type Scheduler, simulatedClock } from './scheduler.ts';
 
 const STAGE = 'local';
 const REGION = 'ap-northeast-1';
@@ -89,7 +89,9 @@ async function main(): Promise<number> {
   closers.push({ what: 'database', close: () => db.close() });
   const applied = await migrate(db);
   if (applied.applied.length > 0) out(`database: applied migrations ${applied.applied.join(', ')}`);
-  if (await isDatabaseEmpty(db)) await seed(db, config.seedRecords);
+  // Demo data ends at the clock's start: with --at, the month before a simulated month start is complete.
+  if (await isDatabaseEmpty(db))
+    await seed(db, config.seedRecords, config.seedTemplates, config.at ?? new Date());
 
   let databaseUrl: string;
   let databaseDisplayUrl: string;
@@ -152,6 +154,7 @@ async function main(): Promise<number> {
     },
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
+    ...(config.timeScale === undefined ? {} : { timeScale: config.timeScale }),
     ...projectContainersDir(config.schedulesDir),
     onExecutionEvent: printExecutionEvent,
     // Status changes go through the real notify Lambda (as EventBridge delivers them);
@@ -181,9 +184,10 @@ async function main(): Promise<number> {
         error: (message) => err(`scheduler: ${message}`),
       },
       catchUpSeconds: config.catchUpSeconds,
-      // --at simulates time: missed-run bookkeeping would compare simulated and real instants.
-      ...(config.at
-        ? { clock: shiftedClock(config.at) }
+      ...(config.until ? { until: config.until } : {}),
+      // --at/--speed simulate time: missed-run bookkeeping would compare simulated and real instants.
+      ...(config.at !== undefined || config.speed !== undefined
+        ? { clock: simulatedClock(config.at, config.speed ?? 1) }
         : { stateFile: path.join(config.dataDir, 'scheduler.json') }),
     });
     closers.push({ what: 'scheduler', close: () => scheduler?.stop() ?? Promise.resolve() });
@@ -209,7 +213,14 @@ async function main(): Promise<number> {
     scheduler,
   );
   // Started after the status block so the burst of an `--at` month start prints below it.
+  // A simulated clock starts when the scheduler first reads it, at the start of start().
+  const schedulerStartedAt = new Date();
   await scheduler?.start();
+  if (scheduler && (config.at !== undefined || config.speed !== undefined)) {
+    out(
+      `scheduler: simulated clock started at ${(config.at ?? schedulerStartedAt).toISOString()} (real ${schedulerStartedAt.toISOString()}), ${config.speed ?? 1}x real time (scheduledTime and execution names follow it; execution start and stop dates stay real)`,
+    );
+  }
   if (scheduler) printUpcoming(scheduler, scheduledJobs);
   return -1;
 }
@@ -240,11 +251,13 @@ function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSp
   return jobs.filter((job) => only.includes(job.name));
 }
 
-async function seed(db: Database, records: number): Promise<void> {
+async function seed(db: Database, records: number, templates: number, now: Date): Promise<void> {
   const started = Date.now();
   let lastPrinted = -1;
   const summary = await seedDemoData(db, {
     records,
+    templates,
+    now,
     onProgress: ({ phase, done, total }) => {
       const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
       const step = Math.floor(percent / 25);
@@ -257,16 +270,6 @@ async function seed(db: Database, records: number): Promise<void> {
   out(
     `database: seeded ${summary.records} records, ${summary.workspaces} workspaces, ${summary.templates} templates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-}
-
-/** `--at`: the clock starts at that instant and runs forward at real speed. */
-function shiftedClock(at: Date): SchedulerClock {
-  const offset = at.getTime() - Date.now();
-  return {
-    now: () => Date.now() + offset,
-    setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  };
 }
 
 async function startScheduled(
@@ -325,13 +328,17 @@ function printStatusBlock(
     `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
     `  Jobs                ${jobs.length} state machines; ${
       scheduler
-        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.at ? '' : config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
+        ? `${enabled} scheduled${config.only ? ` (--only ${config.only.join(',')})` : ''}${config.at ? `, clock starts at ${config.at.toISOString()} (--at)` : ''}${config.speed ? `, clock runs ${config.speed}x real time (--speed)` : ''}${config.at || config.speed ? '' : config.catchUpSeconds > 0 ? `, catch-up window ${config.catchUpSeconds} s` : ', missed runs are skipped and logged'}`
         : 'scheduler off (--no-schedule)'
     }`,
     `  Notifications       ${config.slackWebhookUrl ? 'Slack webhook (SLACK_WEBHOOK_URL)' : 'printed here (set SLACK_WEBHOOK_URL to post to Slack)'}`,
   ];
   if (config.faults)
     lines.push(`  Fault injection     ${JSON.stringify(config.faults)} from ${config.faultsSource}`);
+  if (config.timeScale !== undefined)
+    lines.push(
+      `  Time scale          retry pauses and Wait states × ${config.timeScale} (SFN_BATCH_TIME_SCALE; timeouts unchanged)`,
+    );
   lines.push('  Run a job now       npm run batchctl -- run <job> --wait        Stop with Ctrl-C', '');
   out(lines.join('\n'));
 }

@@ -35,6 +35,7 @@ import {
   type TimingOverrides,
   unsupportedFeatures,
 } from './sfn/service.ts';
+import { jobWithScaledRetry, scalePauses } from './sfn/time-scale.ts';
 import { ExecutionStore } from './store/execution-store.ts';
 
 export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
@@ -95,6 +96,11 @@ export interface LocalRuntimeOptions {
   definitions?: Record<string, Definition>;
   /** Shorter Wait states and Retry pauses (tests, demos). */
   timing?: TimingOverrides;
+  /**
+   * Multiplies every pause of the synthesised definitions (Retry intervals with their backoff
+   * and jitter, Wait states, the jobs' retry.interval) by this factor; see sfn/time-scale.ts.
+   */
+  timeScale?: number;
   /** Where `<container>/main.ts` and `<function>/handler.ts` live (default: the repository's containers/ and functions/). */
   containersDir?: string;
   functionsDir?: string;
@@ -133,8 +139,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const synthesisContext = localSynthesisContext(stage, region, accountId, containers);
     const stateMachines = options.jobs.map((job): StateMachineEntry => {
       const name = stateMachineName(stage, job.name);
+      const scale = options.timeScale;
       const definition =
-        options.definitions?.[job.name] ?? (synthesizeDefinition(job, synthesisContext) as Definition);
+        options.definitions?.[job.name] ??
+        (scale === undefined
+          ? (synthesizeDefinition(job, synthesisContext) as Definition)
+          : scalePauses(
+              synthesizeDefinition(jobWithScaledRetry(job, scale), synthesisContext) as Definition,
+              scale,
+            ));
       const unsupported = unsupportedFeatures(definition);
       if (unsupported.length > 0) {
         throw new Error(

@@ -38,8 +38,14 @@ export interface SchedulerLog {
 /** Wall clock and timers, injectable so tests drive time by hand. */
 export interface SchedulerClock {
   now(): number;
+  /** Fires `callback` after `delayMs` of this clock's time (not necessarily real milliseconds). */
   setTimer(callback: () => void, delayMs: number): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * Clock milliseconds per real millisecond (default 1; `npm start --speed`). Event-loop
+   * stalls happen in real time, so the on-time tolerance is scaled by it.
+   */
+  speed?: number;
 }
 
 export type NextRunsFunction = (
@@ -60,6 +66,8 @@ export interface SchedulerOptions {
   catchUpSeconds?: number;
   clock?: SchedulerClock;
   nextRuns?: NextRunsFunction;
+  /** Start no run scheduled at or after this instant (`--until`: a simulation that ends). */
+  until?: Date;
 }
 
 export interface UpcomingRun {
@@ -105,6 +113,30 @@ const realClock: SchedulerClock = {
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/**
+ * The clock of `npm start --at/--speed`: starts at `startAt` (default: the real now) the
+ * first time it is read, which is when the scheduler starts, and then runs `speed` times
+ * as fast as `real`. Only the scheduler reads it: execution start and stop dates, task
+ * timeouts and Wait states stay on the real clock (see README, "Simulated time").
+ */
+export function simulatedClock(
+  startAt: Date | undefined,
+  speed: number,
+  real: SchedulerClock = realClock,
+): SchedulerClock {
+  let origin: { real: number; simulated: number } | undefined;
+  return {
+    now() {
+      const realNow = real.now();
+      origin ??= { real: realNow, simulated: startAt?.getTime() ?? realNow };
+      return origin.simulated + (realNow - origin.real) * speed;
+    },
+    setTimer: (callback, delayMs) => real.setTimer(callback, delayMs / speed),
+    clearTimer: (handle) => real.clearTimer(handle),
+    speed,
+  };
+}
+
 /** `<job>-<yyyyMMddTHHmmZ>` in UTC, e.g. `aggregate-daily-20261201T0000Z`. */
 export function scheduledExecutionName(job: string, scheduledTime: Date): string {
   const iso = scheduledTime.toISOString();
@@ -125,8 +157,8 @@ export function scheduledStart(job: JobSpec, scheduledTime: Date): ScheduledStar
 }
 
 export interface DuePlan {
-  /** The run to start now, if any. */
-  fire: Date | undefined;
+  /** The runs to start now, oldest first: every due run within the on-time tolerance, else at most the latest (catch-up). */
+  fire: Date[];
   /** Runs not started, oldest first (bounded), and how many there were in total. */
   missed: { count: number; first: Date; last: Date; moreThan: boolean } | undefined;
   /** First run strictly after `now`. */
@@ -135,8 +167,9 @@ export interface DuePlan {
 
 /**
  * Pure core: which runs of one schedule fall in `(after, now]`, which of them to
- * start and which are missed. Only the most recent run can be started (once); it is
- * started if it is within `toleranceMs` of `now`.
+ * start and which are missed. Every run at most `onTimeMs` old is on time and is
+ * started (several only when the clock runs fast: `--speed`). Of older runs, only
+ * the most recent can be started (once), if it is within `toleranceMs` of `now`.
  */
 export function planDueRuns(
   expression: ScheduleExpression,
@@ -146,6 +179,7 @@ export function planDueRuns(
   toleranceMs: number,
   anchor: Date | undefined,
   computeNextRuns: NextRunsFunction = nextRuns,
+  onTimeMs = 0,
 ): DuePlan {
   const options = anchor ? { anchor } : {};
   const due: Date[] = [];
@@ -172,9 +206,11 @@ export function planDueRuns(
     }
     cursor = last;
   }
+  const onTime = due.filter((run) => now.getTime() - run.getTime() <= onTimeMs);
   const latest = due.at(-1);
-  const fire = latest && now.getTime() - latest.getTime() <= toleranceMs ? latest : undefined;
-  const notStarted = fire ? due.slice(0, -1) : due;
+  const fire =
+    onTime.length > 0 ? onTime : latest && now.getTime() - latest.getTime() <= toleranceMs ? [latest] : [];
+  const notStarted = due.slice(0, due.length - fire.length);
   const first = notStarted[0];
   const last = notStarted.at(-1);
   const missed = first && last ? { count: notStarted.length, first, last, moreThan } : undefined;
@@ -201,6 +237,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const clock = options.clock ?? realClock;
   const computeNextRuns = options.nextRuns ?? nextRuns;
   const catchUpMs = Math.max(0, (options.catchUpSeconds ?? 0) * 1000);
+  const onTimeMs = ON_TIME_TOLERANCE_MS * (clock.speed ?? 1);
+  const until = options.until?.getTime();
+  let untilReported = false;
   const { log } = options;
   const scheduled: ScheduledJob[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -245,9 +284,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       entry.job.timezone,
       after,
       now,
-      Math.max(ON_TIME_TOLERANCE_MS, catchUpMs),
+      Math.max(onTimeMs, catchUpMs),
       anchorOption(entry),
       computeNextRuns,
+      onTimeMs,
     );
     if (plan.missed) {
       const { count, first, last, moreThan } = plan.missed;
@@ -260,9 +300,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         `missed ${runs} of ${entry.job.name} ${span}; not replayed${catchUpMs > 0 ? ' (older than the catch-up window)' : ' (set --catch-up to start the latest one late)'}`,
       );
     }
-    if (plan.fire) fire(entry, plan.fire, now.getTime() - plan.fire.getTime() > ON_TIME_TOLERANCE_MS);
+    for (const run of plan.fire) {
+      if (until === undefined || run.getTime() < until)
+        fire(entry, run, now.getTime() - run.getTime() > onTimeMs);
+    }
     entry.state.handledThrough = now.toISOString();
-    entry.next = plan.next;
+    entry.next = plan.next && (until === undefined || plan.next.getTime() < until) ? plan.next : undefined;
   }
 
   function arm(): void {
@@ -270,7 +313,19 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (timer !== undefined) clock.clearTimer(timer);
     timer = undefined;
     const earliest = earliestNext();
-    if (earliest === undefined) return;
+    if (earliest === undefined) {
+      if (until !== undefined && !untilReported) {
+        untilReported = true;
+        // Said once the starts in flight are done, so a reader of the executions sees them all.
+        const starts = [...inFlight];
+        void Promise.allSettled(starts).then(() =>
+          log.info(
+            `no runs left before ${new Date(until).toISOString()} (--until); every start is done, no more runs are started`,
+          ),
+        );
+      }
+      return;
+    }
     const delay = Math.min(Math.max(0, earliest - clock.now()), MAX_TIMER_DELAY_MS);
     timer = clock.setTimer(tick, delay);
   }
@@ -325,7 +380,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         const entry: ScheduledJob = { job, expression, state, next: undefined };
         scheduled.push(entry);
         // A job seen for the first time starts with runs due within the on-time tolerance
-        // (e.g. `--at` on a month start reaches here a few milliseconds after 00:00).
+        // (e.g. `--at` on a month start reaches here a few milliseconds after 00:00). Not
+        // scaled by the clock's speed: a `--speed` clock starts at its `--at` instant here.
         const after = fresh ? new Date(now.getTime() - ON_TIME_TOLERANCE_MS) : new Date(state.handledThrough);
         handleDue(entry, now, after);
       }

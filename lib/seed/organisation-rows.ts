@@ -78,8 +78,21 @@ const ZONE_OFFSETS: Record<string, number> = {
 
 const SIZE_FACTORS = { free: 0.5, standard: 1, pro: 2, enterprise: 4 } as const;
 
-function workspaceDefinitions(records: number, random: SeededRandom): WorkspaceDefinition[] {
-  const extra = Math.min(200, Math.floor(records / 100_000) * 2);
+/** Checklist templates each workspace starts with (content.ts templatesFor). */
+export const TEMPLATES_PER_WORKSPACE = templatesFor('en').length;
+
+/**
+ * The workspaces to seed: the base ones, two more per 100,000 records (at most 200 more),
+ * and more still when `minTemplates` asks for more checklist templates than that gives.
+ */
+function workspaceDefinitions(
+  records: number,
+  random: SeededRandom,
+  minTemplates = 0,
+): WorkspaceDefinition[] {
+  const byRecords = Math.min(200, Math.floor(records / 100_000) * 2);
+  const byTemplates = Math.ceil(minTemplates / TEMPLATES_PER_WORKSPACE) - BASE_WORKSPACES.length;
+  const extra = Math.max(byRecords, byTemplates);
   const plans = ['free', 'standard', 'pro', 'enterprise'] as const;
   const out = [...BASE_WORKSPACES];
   for (let index = 0; index < extra; index += 1) {
@@ -228,6 +241,7 @@ export function organisationRows(
   period: SeedPeriod,
   random: SeededRandom,
   ids: IdCounters,
+  minTemplates = 0,
 ): OrganisationRows {
   const out: OrganisationRows = {
     workspaces: [],
@@ -240,7 +254,7 @@ export function organisationRows(
       export_settings: [],
     },
   };
-  for (const [index, definition] of workspaceDefinitions(records, random).entries()) {
+  for (const [index, definition] of workspaceDefinitions(records, random, minTemplates).entries()) {
     const id = index + 1;
     const createdMs = period.startMs - random.int(60, 900) * DAY;
     out.rows.workspaces.push({

@@ -20,6 +20,11 @@ export interface SeedOptions {
   records: number;
   /** Same seed (and same `now`) ⇒ same data. Default 'sfn-batch'. */
   seed?: string | number;
+  /**
+   * At least this many checklist templates (default: as many as the record count gives,
+   * 6 per workspace). More workspaces are added for it; their records share the same total.
+   */
+  templates?: number;
   /** Records spread over the `months` calendar months before `now` (default 3, at least 2). */
   months?: number;
   /** Reference instant; default the real current time. */
@@ -47,6 +52,9 @@ export interface SeedSummary {
   auditLogs: number;
   exportSettings: number;
 }
+
+/** The most checklist templates a seed may ask for (1,000 workspaces). */
+export const MAX_SEED_TEMPLATES = 6000;
 
 /** Record count from which secondary indexes are dropped during the load and rebuilt after. */
 const DEFER_INDEXES_FROM = 100_000;
@@ -89,6 +97,12 @@ export async function seedDemoData(db: Database, options: SeedOptions): Promise<
   if (!Number.isInteger(total) || total < 0) {
     throw new RangeError(`records must be a non-negative integer, got ${total}`);
   }
+  const templates = options.templates ?? 0;
+  if (!Number.isInteger(templates) || templates < 0 || templates > MAX_SEED_TEMPLATES) {
+    throw new RangeError(
+      `templates must be a whole number from 0 to ${MAX_SEED_TEMPLATES}, got ${templates}`,
+    );
+  }
   const months = Math.max(2, options.months ?? 3);
   const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? 2000;
@@ -125,7 +139,7 @@ export async function seedDemoData(db: Database, options: SeedOptions): Promise<
     const writer = new DemoTableWriter(tx);
     const ids = newIdCounters();
 
-    const organisation = organisationRows(total, period, random, ids);
+    const organisation = organisationRows(total, period, random, ids, templates);
     for (const [table, rows] of Object.entries(organisation.rows)) {
       await writer.insert(table as keyof typeof organisation.rows, rows);
     }

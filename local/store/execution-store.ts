@@ -81,7 +81,12 @@ export interface TaskLogLine {
 
 interface StoredExecution {
   record: ExecutionRecord;
-  history: HistoryEvent[];
+  /**
+   * The history, kept in memory only while the execution is RUNNING; otherwise read from
+   * history.jsonl when asked. A month of schedules is ~10,000 executions, and their histories
+   * (each ECS task description included) would grow the runtime by ~17 MB a simulated day.
+   */
+  history: HistoryEvent[] | undefined;
   dir: string;
   /** The status the listings file it under (a caller may have changed `record` in place). */
   listedStatus: ExecutionStatus;
@@ -116,8 +121,8 @@ function indexAfter(list: readonly StoredExecution[], cursor: ListingCursor): nu
  * `executions/<state machine>/<safe name slice>-<ARN hash>` (see executionFolderName; folders
  * of older versions, named after the execution, still load): `record.json` (replaced atomically: temp file + rename), `history.jsonl` (append-only),
  * `definition.json` (the definition the execution started with, for redrive) and
- * `tasks/<taskId>.json` + `tasks/<taskId>.log.jsonl` for each ECS task. Everything is
- * also kept in memory; the files are read once at start. An execution whose record.json
+ * `tasks/<taskId>.json` + `tasks/<taskId>.log.jsonl` for each ECS task. Records are also
+ * kept in memory (read once at start); histories only while their execution runs. An execution whose record.json
  * cannot be read is moved to `quarantine/` with a warning instead of stopping the start.
  */
 export class ExecutionStore {
@@ -173,20 +178,12 @@ export class ExecutionStore {
           this.quarantine(dir, recordFile, error);
           continue;
         }
-        const history: HistoryEvent[] = [];
-        const historyFile = path.join(dir, 'history.jsonl');
-        if (existsSync(historyFile)) {
-          for (const line of readFileSync(historyFile, 'utf8').split('\n')) {
-            // A crash mid-append can leave a torn last line; every complete line is kept.
-            if (line.trim() === '') continue;
-            try {
-              history.push(historyEventSchema.parse(JSON.parse(line)) as HistoryEvent);
-            } catch {
-              break;
-            }
-          }
-        }
-        this.executions.set(record.executionArn, { record, history, dir, listedStatus: record.status });
+        this.executions.set(record.executionArn, {
+          record,
+          history: undefined,
+          dir,
+          listedStatus: record.status,
+        });
       }
     }
     for (const stored of this.executions.values()) {
@@ -293,6 +290,7 @@ export class ExecutionStore {
     const moved = stored.listedStatus !== record.status;
     if (moved) this.removeListed(listingKey(record.stateMachineArn, stored.listedStatus), stored);
     stored.record = record;
+    if (record.status !== 'RUNNING') stored.history = undefined;
     if (moved) {
       stored.listedStatus = record.status;
       this.insertListed(listingKey(record.stateMachineArn, record.status), stored);
@@ -313,7 +311,8 @@ export class ExecutionStore {
     at: Date = new Date(),
   ): HistoryEvent {
     const stored = this.require(executionArn);
-    const id = stored.history.length + 1;
+    const history = this.historyOf(stored);
+    const id = history.length + 1;
     const event: HistoryEvent = {
       timestamp: at.getTime() / 1000,
       type,
@@ -321,13 +320,21 @@ export class ExecutionStore {
       previousEventId: previousEventId ?? id - 1,
       ...details,
     };
-    stored.history.push(event);
+    history.push(event);
     appendFileSync(path.join(stored.dir, 'history.jsonl'), `${JSON.stringify(event)}\n`);
     return event;
   }
 
   history(executionArn: string): HistoryEvent[] {
-    return this.require(executionArn).history;
+    return this.historyOf(this.require(executionArn));
+  }
+
+  /** The cached history of a RUNNING execution, else history.jsonl (cached if it runs). */
+  private historyOf(stored: StoredExecution): HistoryEvent[] {
+    if (stored.history !== undefined) return stored.history;
+    const history = readHistoryFile(path.join(stored.dir, 'history.jsonl'));
+    if (stored.record.status === 'RUNNING') stored.history = history;
+    return history;
   }
 
   writeTask(executionArn: string, taskId: string, meta: TaskMeta): void {
@@ -395,6 +402,21 @@ export class ExecutionStore {
     if (stored === undefined) throw new Error(`Execution ${executionArn} is not in the store ${this.root}`);
     return stored;
   }
+}
+
+/** The complete events of a history.jsonl; a crash mid-append can leave a torn last line, which is dropped. */
+function readHistoryFile(file: string): HistoryEvent[] {
+  const history: HistoryEvent[] = [];
+  if (!existsSync(file)) return history;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      history.push(historyEventSchema.parse(JSON.parse(line)) as HistoryEvent);
+    } catch {
+      break;
+    }
+  }
+  return history;
 }
 
 function listingKey(stateMachineArn: string, status?: ExecutionStatus): string {

@@ -230,6 +230,81 @@ describe('batchctl next', () => {
     ]);
   });
 
+  it('lists every run of each job between --after and --before as JSON, rate() counted from --anchor', async () => {
+    // Act
+    const rate = await runBatchctl([
+      'next',
+      'detect-temperature-excursions',
+      '--anchor',
+      '2027-02-28T12:00:00Z',
+      '--after',
+      '2027-02-28T11:59:59.999Z',
+      '--before',
+      '2027-03-01T12:00:00Z',
+      '--json',
+    ]);
+    const uk = await runBatchctl([
+      'next',
+      'purge-deleted-records-uk',
+      'backfill-compliance-scores-2026',
+      '--after',
+      '2027-03-26T00:00:00Z',
+      '--before',
+      '2027-03-30T00:00:00Z',
+      '--json',
+    ]);
+
+    // Assess
+    expect(rate.exitCode).toBe(0);
+    const rateRuns = (JSON.parse(rate.stdout) as { runs: string[] }[])[0]?.runs ?? [];
+    expect(rateRuns).toHaveLength(288);
+    expect([rateRuns[0], rateRuns[1], rateRuns.at(-1)]).toEqual([
+      '2027-02-28T12:00:00.000Z',
+      '2027-02-28T12:05:00.000Z',
+      '2027-03-01T11:55:00.000Z',
+    ]);
+    expect(JSON.parse(uk.stdout)).toEqual([
+      {
+        job: 'purge-deleted-records-uk',
+        schedule: 'cron(30 1 * * ? *)',
+        timezone: 'Europe/London',
+        enabled: true,
+        runs: ['2027-03-26T01:30:00.000Z', '2027-03-27T01:30:00.000Z', '2027-03-29T00:30:00.000Z'],
+      },
+      {
+        job: 'backfill-compliance-scores-2026',
+        schedule: 'at(2026-12-01T03:00:00)',
+        timezone: 'Asia/Tokyo',
+        enabled: true,
+        runs: [],
+      },
+    ]);
+  });
+
+  it('exits 2 for --before not after --after, and for JSON of a rate() job without an anchor', async () => {
+    // Act
+    const reversed = await runBatchctl([
+      'next',
+      'analyze-tables',
+      '--after',
+      '2027-03-26T00:00:00Z',
+      '--before',
+      '2027-03-20T00:00:00Z',
+    ]);
+    const unanchored = await runBatchctl(['next', 'detect-temperature-excursions', '--json'], {
+      env: { SFN_BATCH_DATA_DIR: path.join(tmpdir(), `sfn-batch-no-data-${process.pid}`) },
+    });
+
+    // Assess
+    expect(reversed.exitCode).toBe(2);
+    expect(reversed.stderr).toContain(
+      '--before (2027-03-20T00:00:00.000Z) must be later than --after (2027-03-26T00:00:00.000Z)',
+    );
+    expect(unanchored.exitCode).toBe(2);
+    expect(unanchored.stderr).toContain('no fixed run instants yet');
+    expect(unanchored.stderr).toContain('Pass --anchor <instant>.');
+  });
+
   it('exits 2 for an unknown job and suggests the closest name', async () => {
     // Act
     const result = await runBatchctl(['next', 'export-montly-records']);

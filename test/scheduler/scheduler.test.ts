@@ -11,6 +11,7 @@ import {
   type ScheduledStart,
   type SchedulerOptions,
   scheduledExecutionName,
+  simulatedClock,
 } from '../../local/scheduler.ts';
 import { FakeClock, jobSpec, RecordingLog } from './fixtures.ts';
 
@@ -368,5 +369,134 @@ describe('scheduler', () => {
     expect(scheduledExecutionName('aggregate-daily', new Date('2026-12-01T00:00:00+09:00'))).toBe(
       'aggregate-daily-20261130T1500Z',
     );
+  });
+});
+
+/** A scheduler of one UTC job on a simulated clock over a hand-driven real clock (2026-11-30T13:00Z). */
+function simulatedHarness(
+  schedule: string,
+  startAt: string,
+  speed: number,
+  extra: Partial<SchedulerOptions> = {},
+) {
+  const real = new FakeClock('2026-11-30T13:00:00Z');
+  const clock = simulatedClock(new Date(startAt), speed, real);
+  const log = new RecordingLog();
+  const started: ScheduledStart[] = [];
+  const scheduler = createScheduler({
+    jobs: [jobSpec({ name: 'job', schedule, timezone: 'UTC' })],
+    clock,
+    log,
+    start: async (_job, request) => void started.push(request),
+    ...extra,
+  });
+  return { real, log, started, scheduler };
+}
+
+describe('simulated clock (npm start --at/--speed)', () => {
+  it('starts at --at when the scheduler first reads it, then runs speed times as fast', () => {
+    // Prepare: real time is the hand-driven clock; 30 s pass before anything reads the clock.
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(new Date('2027-02-28T12:00:00Z'), 1000, real);
+    real.advanceTo('2026-11-30T13:00:30Z');
+
+    // Act
+    const first = clock.now();
+    real.advanceTo('2026-11-30T13:00:36Z');
+
+    // Assess: the start-up time does not count; 6 real seconds are 100 simulated minutes.
+    expect(new Date(first).toISOString()).toBe('2027-02-28T12:00:00.000Z');
+    expect(new Date(clock.now()).toISOString()).toBe('2027-02-28T13:40:00.000Z');
+  });
+
+  it('fires a timer after its delay divided by the speed, in real time', () => {
+    // Prepare
+    const real = new FakeClock('2026-11-30T13:00:00Z');
+    const clock = simulatedClock(undefined, 600, real);
+    const fired: number[] = [];
+    clock.now();
+
+    // Act: an hour of scheduler time is 6 real seconds.
+    clock.setTimer(() => fired.push(clock.now()), 3_600_000);
+    real.advanceTo('2026-11-30T13:00:05.999Z');
+    const before = fired.length;
+    real.advanceTo('2026-11-30T13:00:06Z');
+
+    // Assess
+    expect(before).toBe(0);
+    expect(fired.map((at) => new Date(at).toISOString())).toEqual(['2026-11-30T14:00:00.000Z']);
+  });
+
+  it('starts every run that fell due during an event-loop stall of a fast clock, none missed', async () => {
+    // Prepare: at 1000x, rate(5 minutes) is due every 300 real ms; the loop stalls 2 real s.
+    const { real, log, started, scheduler } = simulatedHarness(
+      'rate(5 minutes)',
+      '2027-03-01T00:00:00Z',
+      1000,
+    );
+    await scheduler.start();
+
+    // Act
+    real.jumpTo('2026-11-30T13:00:02Z');
+    real.advanceTo('2026-11-30T13:00:02.1Z');
+    await scheduler.stop();
+
+    // Assess: 2.1 real s are 35 simulated minutes: the anchor run at start and every 5 minutes.
+    expect(started.map((run) => run.input.scheduledTime)).toEqual(
+      [0, 5, 10, 15, 20, 25, 30, 35].map((minute) => new Date(Date.UTC(2027, 2, 1, 0, minute)).toISOString()),
+    );
+    expect(log.lines).toEqual([]);
+  });
+
+  it('still reports runs as missed when the real stall is longer than the on-time tolerance', async () => {
+    // Prepare
+    const { real, log, started, scheduler } = simulatedHarness(
+      'cron(0 * * * ? *)',
+      '2027-03-01T00:00:00Z',
+      100,
+    );
+    await scheduler.start();
+
+    // Act: 5 real minutes asleep are 500 simulated minutes; 60 real seconds (100 min) count as on time.
+    real.jumpTo('2026-11-30T13:05:00Z');
+    real.advanceTo('2026-11-30T13:05:00.1Z');
+    await scheduler.stop();
+
+    // Assess
+    expect(started.map((run) => run.name)).toEqual([
+      'job-20270301T0000Z',
+      'job-20270301T0700Z',
+      'job-20270301T0800Z',
+    ]);
+    expect(log.lines.map((line) => line.message)).toEqual([
+      'missed 6 runs of job between 2027-03-01T01:00:00.000Z and 2027-03-01T06:00:00.000Z; not replayed (set --catch-up to start the latest one late)',
+    ]);
+  });
+
+  it('starts no run at or after --until and says when it has started the last one', async () => {
+    // Prepare
+    const { real, log, started, scheduler } = simulatedHarness(
+      'cron(0 * * * ? *)',
+      '2027-03-01T00:00:00Z',
+      3600,
+      { until: new Date('2027-03-01T03:00:00Z') },
+    );
+    await scheduler.start();
+
+    // Act: 10 real seconds are 10 simulated hours.
+    real.advanceTo('2026-11-30T13:00:10Z');
+    await scheduler.stop();
+    await Promise.resolve();
+
+    // Assess
+    expect(started.map((run) => run.name)).toEqual([
+      'job-20270301T0000Z',
+      'job-20270301T0100Z',
+      'job-20270301T0200Z',
+    ]);
+    expect(log.lines.map((line) => line.message)).toEqual([
+      'no runs left before 2027-03-01T03:00:00.000Z (--until); every start is done, no more runs are started',
+    ]);
+    expect(real.pendingTimerDelays()).toEqual([]);
   });
 });

@@ -62,4 +62,42 @@ describe('npm start settings', () => {
       '--catch-up must be a duration such as 30m, 2h or 1h30m, got "90"',
     );
   });
+
+  it('reads --speed as a factor and leaves it unset without the flag', async () => {
+    expect((await parseStartConfig(['--speed', '1440'], {})).speed).toBe(1440);
+    expect((await parseStartConfig(['--speed', '2.5'], {})).speed).toBe(2.5);
+    expect((await parseStartConfig([], {})).speed).toBeUndefined();
+  });
+
+  it.each([
+    ['0', /--speed must be from 1 to 10000, got "0": the scheduler clock cannot run slower than real time/],
+    ['0.5', /--speed must be from 1 to 10000, got "0.5"/],
+    ['=-3', /--speed must be a plain decimal number such as 60 .*, got "-3"/],
+    ['abc', /--speed must be a plain decimal number such as 60 .*, got "abc"/],
+    ['1e3', /--speed must be a plain decimal number/],
+    ['Infinity', /--speed must be a plain decimal number/],
+    [
+      '50000',
+      /--speed must be from 1 to 10000, got "50000": above 10000x the runtime cannot start executions/,
+    ],
+  ])('refuses --speed %s with what it accepts', async (value, message) => {
+    const argv = value.startsWith('=') ? [`--speed${value}`] : ['--speed', value];
+    await expect(parseStartConfig(argv, {})).rejects.toThrow(message);
+  });
+
+  it('reads --until and refuses one that is not later than --at', async () => {
+    const config = await parseStartConfig(
+      ['--at', '2027-02-28T12:00:00Z', '--until', '2027-03-31T12:00:00Z'],
+      {},
+    );
+    expect(config.until?.toISOString()).toBe('2027-03-31T12:00:00.000Z');
+    await expect(
+      parseStartConfig(['--at', '2027-02-28T12:00:00Z', '--until', '2027-02-01T00:00:00Z'], {}),
+    ).rejects.toThrow(
+      '--until (2027-02-01T00:00:00.000Z) must be later than --at (2027-02-28T12:00:00.000Z)',
+    );
+    await expect(parseStartConfig(['--until', 'tomorrow'], {})).rejects.toThrow(
+      '--until must be an ISO 8601 instant such as 2026-12-01T00:00:00+09:00, got "tomorrow"',
+    );
+  });
 });
