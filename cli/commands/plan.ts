@@ -137,7 +137,7 @@ database as the job's next run would find them (DATABASE_URL, else the PGlite of
 SFN_BATCH_DATA_DIR; stop npm start first, it holds that database).
 
 The batches come from the enqueue Lambda's packing code; each task converts at the rate
-"npm run bench" recorded in lib/cost/converter-throughput.json. Makespan is from the Map's
+"npm run bench -- --record" recorded in lib/cost/converter-throughput.json. Makespan is from the Map's
 first iteration to its last; p50/p90 over --replications seeded simulations.
 
 Examples:

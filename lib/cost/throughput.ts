@@ -32,14 +32,14 @@ export class ThroughputDataError extends Error {
 export function loadThroughput(file: URL = THROUGHPUT_FILE): ThroughputRecord {
   if (!existsSync(file)) {
     throw new ThroughputDataError(
-      'no converter throughput recorded: run "npm run bench -- --rows 300000 --e2e-only pglite-wire" (it writes lib/cost/converter-throughput.json)',
+      'no converter throughput recorded: run "npm run bench -- --rows 300000 --e2e-only pglite-wire --record" (--record writes lib/cost/converter-throughput.json)',
     );
   }
   const parsed = recordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ThroughputDataError(
-      `lib/cost/converter-throughput.json: ${issue?.path.join('.')} ${issue?.message}; re-run npm run bench to rewrite it`,
+      `lib/cost/converter-throughput.json: ${issue?.path.join('.')} ${issue?.message}; re-run "npm run bench -- --e2e-only pglite-wire --record" to rewrite it`,
     );
   }
   return parsed.data;
@@ -59,6 +59,6 @@ export function conversionRate(
     if (rate !== undefined) return { rowsPerSecond: rate, case: name };
   }
   throw new ThroughputDataError(
-    'lib/cost/converter-throughput.json has no converter rate; re-run npm run bench',
+    'lib/cost/converter-throughput.json has no converter rate; re-run "npm run bench -- --e2e-only pglite-wire --record"',
   );
 }
