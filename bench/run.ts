@@ -9,7 +9,7 @@ import { type CaseResult, format, runChild } from './run-child.ts';
 // usage error answers at once.
 
 /*
- * `npm run bench` runs every suite; `--suite converter,zip,engine,rate` picks some.
+ * `npm run bench` runs every suite; `--suite converter,zip,engine,rate,makespan,scheduler-precision` picks some.
  * `--quick`: small sizes and few runs (a couple of minutes; the numbers are only a smoke test).
  *
  * converter: `[--rows 100000] [--exceljs-sizes 25000,50000,100000] [--e2e]`,
@@ -25,9 +25,12 @@ import { type CaseResult, format, runChild } from './run-child.ts';
  * zip: bench/zip-suite.ts (`--zip-rounds`), at --rows.
  * engine: bench/engine.ts overhead, StartExecution → SUCCEEDED of a 1 s job vs the direct spawn (`--engine-runs`).
  * rate: bench/engine.ts trivial executions per minute with N starters (`--starters 1,4`, `--rate-seconds`).
+ * makespan: bench/makespan.ts, the monthly export end to end at Map MaxConcurrency 1 vs 2 (PostgreSQL
+ *   when DATABASE_URL is set, and PGlite over the wire).
+ * scheduler-precision: bench/scheduler-precision.ts, the lateness of npm start's scheduled starts.
  */
 
-const SUITES = ['converter', 'zip', 'engine', 'rate'];
+const SUITES = ['converter', 'zip', 'engine', 'rate', 'makespan', 'scheduler-precision'];
 const THROUGHPUT_RECORD = join(import.meta.dirname, '..', 'lib', 'cost', 'converter-throughput.json');
 // `--record` takes an optional file: alone (or before another flag) it means the planner's record.
 const argv = process.argv.slice(2);
@@ -337,6 +340,14 @@ if (suites.has('engine') || suites.has('rate')) {
     log,
   });
   sections.push(...formatEngineFigures(figures));
+}
+if (suites.has('makespan')) {
+  const { makespanSuite } = await import('./makespan.ts');
+  sections.push(await makespanSuite({ quick, log }));
+}
+if (suites.has('scheduler-precision')) {
+  const { schedulerPrecisionSuite } = await import('./scheduler-precision.ts');
+  sections.push(await schedulerPrecisionSuite({ quick, log }));
 }
 const loadAfter = loadavg();
 notes.push(

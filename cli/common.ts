@@ -58,10 +58,10 @@ export function projectRoot(command: Command): string {
 }
 
 /** Loads the working-tree catalogue of the project that `command` runs in. */
-export async function loadCatalogue(command: Command): Promise<ScheduleCatalogue> {
+export async function loadCatalogue(command: Command, now?: Date): Promise<ScheduleCatalogue> {
   const dir = path.join(projectRoot(command), 'schedules');
   if (!existsSync(dir)) throw new CliError(`no schedules/ folder in ${path.dirname(dir)}`, EXIT.usage);
-  return loadScheduleCatalogue(dir);
+  return loadScheduleCatalogue(dir, now === undefined ? {} : { now });
 }
 
 /**

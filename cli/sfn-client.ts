@@ -7,6 +7,7 @@
 
 import { ECSClient, ECSServiceException } from '@aws-sdk/client-ecs';
 import {
+  DescribeExecutionCommand,
   type ExecutionListItem,
   ListExecutionsCommand,
   ListStateMachinesCommand,
@@ -14,6 +15,7 @@ import {
   SFNServiceException,
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { type GuardDecision, skippedStartOf } from '../lib/contracts/execution-input.ts';
 import { SERVICE_NAME } from '../lib/schedule/job-spec.ts';
 import { isProcessAlive, readRuntimeFile, resolveDataDir, runtimeFilePath } from '../local/runtime-file.ts';
 import { CliError, EXIT } from './common.ts';
@@ -171,6 +173,33 @@ export function describeApiError(error: unknown, target: SfnTarget): CliError {
   return new CliError(`${target.description}: ${text}`);
 }
 
+/** Runs `act` (API calls against `target`); what it throws becomes a CliError that says what happened and where. */
+export async function callApi<T>(target: SfnTarget, act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (error) {
+    throw describeApiError(error, target);
+  }
+}
+
+/** Resolves the target the options name and runs `act` on it, with callApi's errors. */
+export async function withTarget<T>(
+  options: TargetOptions,
+  act: (target: SfnTarget) => Promise<T>,
+): Promise<T> {
+  const target = await resolveTarget(options);
+  return callApi(target, () => act(target));
+}
+
+/** Resolves the target, then the execution `text` names in it (resolveExecution), and runs `act` on both. */
+export function withExecution<T>(
+  options: TargetOptions,
+  text: string,
+  act: (target: SfnTarget, executionArn: string) => Promise<T>,
+): Promise<T> {
+  return withTarget(options, async (target) => act(target, await resolveExecution(target, text)));
+}
+
 const jobPrefix = (stage: string) => `${SERVICE_NAME}-${stage}-`;
 
 /** The stage's state machines as job name → ARN. */
@@ -222,6 +251,43 @@ export async function listExecutions(
     nextToken = page.nextToken;
   } while (nextToken && executions.length < limit);
   return executions;
+}
+
+/** DescribeExecution calls in flight at once when ps looks for skipped starts (AWS throttles the API). */
+const DESCRIBE_CONCURRENCY = 4;
+
+/**
+ * The guard decisions of the listed executions that are skipped duplicate starts, by ARN.
+ * A skip ends SUCCEEDED with the decision as its output, which ListExecutions does not
+ * return, so each SUCCEEDED execution is described (a few at a time).
+ */
+export async function skippedStarts(
+  target: SfnTarget,
+  executions: readonly ExecutionListItem[],
+): Promise<Map<string, GuardDecision>> {
+  const succeeded = executions.flatMap((execution) =>
+    execution.status === 'SUCCEEDED' && execution.executionArn ? [execution.executionArn] : [],
+  );
+  const skipped = new Map<string, GuardDecision>();
+  let next = 0;
+  const worker = async () => {
+    while (next < succeeded.length) {
+      const executionArn = succeeded[next++] ?? '';
+      const described = await target.client.send(new DescribeExecutionCommand({ executionArn }));
+      const decision = skippedStartOf(described.output);
+      if (decision) skipped.set(executionArn, decision);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DESCRIBE_CONCURRENCY, succeeded.length) }, worker));
+  return skipped;
+}
+
+/**
+ * The status the CLI shows: SKIPPED for a duplicate start the guard skipped (SUCCEEDED to
+ * the API, with the guard's decision as output), else the API's status.
+ */
+export function shownStatus(status: string | undefined, output: string | undefined): string {
+  return status === 'SUCCEEDED' && skippedStartOf(output) ? 'SKIPPED' : (status ?? '?');
 }
 
 /**

@@ -145,9 +145,8 @@ async function main(): Promise<number> {
     stage: STAGE,
     region: REGION,
     taskEnvironment: sharedEnvironment,
-    // In-process Lambdas log to this terminal: keep it to one line per execution unless asked.
+    // In-process Lambdas log to this terminal at WARN unless POWERTOOLS_LOG_LEVEL says otherwise (runtime.ts).
     lambdaEnvironment: {
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...sharedEnvironment,
       // The notify Lambda posts here; without it, it returns the message and it is printed below.
       ...(config.slackWebhookUrl ? { SLACK_WEBHOOK_URL: config.slackWebhookUrl } : {}),

@@ -63,15 +63,8 @@ export async function readRuntimeFile(dataDir: string): Promise<RuntimeFile | un
   return parsed.data;
 }
 
-/** Whether a process with this id exists (signal 0 only checks). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Whether a process with this id exists (one definition, in lib/process-identity.ts). */
+export { isProcessAlive } from '../lib/process-identity.ts';
 
 /**
  * The refusal for a data folder another process holds, naming the running local runtime

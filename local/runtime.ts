@@ -59,6 +59,9 @@ export type { ExecutionEvent, FaultInjectionConfig, TimingOverrides };
  *   process was known alive (a heartbeat every 5 s in sfn/heartbeat.json), not the restart.
  */
 
+/** Powertools level of the in-process Lambdas when POWERTOOLS_LOG_LEVEL is not set. */
+export const LOCAL_LAMBDA_LOG_LEVEL = 'WARN';
+
 export interface LocalRuntimeOptions {
   jobs: JobSpec[];
   /** Durable state: executions, history, task logs under `<dataDir>/sfn/`. */
@@ -186,6 +189,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const lambdaEnvironment: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
+      // The in-process Lambdas log to this process's stdout (a terminal, a test run): WARN and
+      // ERROR only, unless the user sets a level. Containers log into their task's log view.
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? LOCAL_LAMBDA_LOG_LEVEL,
       // The guard Lambda's SDK client needs some credentials; the local API ignores them.
       ...(process.env.AWS_ACCESS_KEY_ID === undefined
         ? { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' }

@@ -17,7 +17,7 @@ import {
   renderTable,
   reportProblemsAfterOutput,
 } from '../common.ts';
-import { describeApiError, resolveTarget, stageStateMachines, type TargetOptions } from '../sfn-client.ts';
+import { stageStateMachines, type TargetOptions, withTarget } from '../sfn-client.ts';
 
 /** Region the deployment defaults to (serverless.yml `provider.region`). */
 export const DEFAULT_REGION = 'ap-northeast-1';
@@ -51,19 +51,16 @@ async function apiObservations(
   jobs: readonly JobSpec[],
   samples: number,
 ): Promise<Map<string, DurationInputs>> {
-  const target = await resolveTarget(options);
   const source = options.stage === undefined ? 'api' : 'stage';
   const observed = new Map<string, DurationInputs>();
-  try {
+  await withTarget(options, async (target) => {
     const machines = await stageStateMachines(target);
     for (const job of jobs) {
       const arn = machines.get(job.name);
       if (arn === undefined) continue;
       observed.set(job.name, { runs: await observeStageRuns(target.client, arn, samples), source });
     }
-  } catch (error) {
-    throw describeApiError(error, target);
-  }
+  });
   return observed;
 }
 

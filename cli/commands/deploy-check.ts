@@ -3,7 +3,7 @@ import { SERVICE_NAME } from '../../lib/schedule/job-spec.ts';
 import { formatProblem } from '../../lib/schedule/load.ts';
 import { CliError, loadCatalogue } from '../common.ts';
 import {
-  describeApiError,
+  callApi,
   formatDurationBetween,
   listExecutions,
   resolveTarget,
@@ -75,12 +75,7 @@ Exit codes: 0 safe to deploy, 1 a removed job is running (or invalid schedules, 
         );
       }
       const target = await resolveTarget(options);
-      let removals: Removal[];
-      try {
-        removals = await findRemovals(target, new Set(catalogue.effective.keys()));
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      const removals = await callApi(target, () => findRemovals(target, new Set(catalogue.effective.keys())));
       const prefix = `${SERVICE_NAME}-${target.stage}-`;
       if (removals.length === 0) {
         process.stdout.write(`deploy-check: the deploy removes no state machine of ${target.description}\n`);

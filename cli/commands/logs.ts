@@ -1,17 +1,19 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { skippedStartOf } from '../../lib/contracts/execution-input.ts';
 import { CliError } from '../common.ts';
 import {
-  describeApiError,
   listExecutions,
   resolveExecution,
-  resolveTarget,
   type SfnTarget,
+  shownStatus,
   stageStateMachines,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
+import { describeOutcome } from './run.ts';
 
 const taskLogsSchema = z.object({
   tasks: z.array(
@@ -99,7 +101,12 @@ async function resolveLogTarget(target: SfnTarget, text: string): Promise<string
       `job ${text} has no executions in ${target.description} yet; start one with "batchctl run ${text}"`,
     );
   }
-  process.stdout.write(`=== ${newest.name} (${newest.status}), the newest execution of ${text}\n`);
+  const described = await target.client.send(
+    new DescribeExecutionCommand({ executionArn: newest.executionArn }),
+  );
+  process.stdout.write(
+    `=== ${newest.name} (${shownStatus(described.status, described.output)}), the newest execution of ${text}\n`,
+  );
   return newest.executionArn;
 }
 
@@ -127,15 +134,21 @@ Examples:
   $ batchctl logs export-monthly-records --follow`,
     )
     .action(async (execution: string, options: TargetOptions & { follow?: boolean }) => {
-      const target = await resolveTarget(options);
-      if (target.kind === 'aws' || target.endpoint === undefined) {
-        throw new CliError(
-          'batchctl logs reads the local runtime only. On AWS, task output is in CloudWatch Logs: open the execution in the Step Functions console (batchctl ps --stage <name> shows its name) and follow the link of the "Run job task" step.',
-        );
-      }
-      const endpoint = target.endpoint;
-      try {
+      await withTarget(options, async (target) => {
+        if (target.kind === 'aws' || target.endpoint === undefined) {
+          throw new CliError(
+            'batchctl logs reads the local runtime only. On AWS, task output is in CloudWatch Logs: open the execution in the Step Functions console (batchctl ps --stage <name> shows its name) and follow the link of the "Run job task" step.',
+          );
+        }
+        const endpoint = target.endpoint;
         const executionArn = await resolveLogTarget(target, execution);
+        const described = await target.client.send(new DescribeExecutionCommand({ executionArn }));
+        if (described.status === 'SUCCEEDED' && skippedStartOf(described.output)) {
+          process.stdout.write(
+            `${describeOutcome(described)}\n  (a skipped start runs no task, so it has no output)\n`,
+          );
+          return;
+        }
         const printer = new LogPrinter();
         for (;;) {
           // Read the status first: output written before the execution ended is then always printed.
@@ -144,8 +157,6 @@ Examples:
           if (!running) break;
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      });
     });
 }

@@ -2,13 +2,13 @@ import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { CliError, EXIT, renderTable, unknownJobMessage } from '../common.ts';
 import {
-  describeApiError,
   formatDurationBetween,
   formatLocalTime,
   listExecutions,
-  resolveTarget,
+  skippedStarts,
   stageStateMachines,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 
@@ -48,8 +48,7 @@ Examples:
   $ batchctl ps --stage prod`,
     )
     .action(async (options: TargetOptions & { all?: boolean; job?: string }) => {
-      const target = await resolveTarget(options);
-      try {
+      await withTarget(options, async (target) => {
         let machines = [...(await stageStateMachines(target)).entries()];
         if (options.job !== undefined) {
           const deployed = machines.map(([job]) => job);
@@ -80,12 +79,16 @@ Examples:
           );
           return;
         }
+        const skipped = await skippedStarts(
+          target,
+          shown.map(({ execution }) => execution),
+        );
         const now = new Date();
         process.stdout.write(
           `${renderTable(
             ['STATUS', 'JOB', `STARTED (${LOCAL_ZONE})`, 'DURATION', 'EXECUTION'],
             shown.map(({ job, execution }) => [
-              execution.status ?? '?',
+              skipped.has(execution.executionArn ?? '') ? 'SKIPPED' : (execution.status ?? '?'),
               job,
               execution.startDate ? formatStarted(execution.startDate) : '-',
               formatDurationBetween(execution.startDate, execution.stopDate, now),
@@ -93,13 +96,16 @@ Examples:
             ]),
           )}\n`,
         );
+        if (skipped.size > 0) {
+          process.stdout.write(
+            'SKIPPED: a duplicate start the guard skipped while another execution of the job ran (SUCCEEDED in the Step Functions API; "batchctl logs <execution>" names the one it waited for)\n',
+          );
+        }
         if (!options.all && finished.length > RECENT_COUNT) {
           process.stdout.write(
             `(${finished.length - RECENT_COUNT} older finished executions not shown; use --all)\n`,
           );
         }
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      });
     });
 }

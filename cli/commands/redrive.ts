@@ -2,13 +2,7 @@ import { RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { assertRedriveDoesNotOverlap, RedriveOverlapError } from '../../lib/workflows/redrive-guard.ts';
 import { CliError, EXIT } from '../common.ts';
-import {
-  describeApiError,
-  resolveExecution,
-  resolveTarget,
-  type TargetOptions,
-  withTargetOptions,
-} from '../sfn-client.ts';
+import { type TargetOptions, withExecution, withTargetOptions } from '../sfn-client.ts';
 
 export function register(program: Command): void {
   withTargetOptions(
@@ -31,10 +25,8 @@ Examples:
   $ batchctl redrive export-monthly-records-20261130T1500Z
   $ batchctl ps --all --job export-monthly-records`,
     )
-    .action(async (execution: string, options: TargetOptions & { force?: boolean }) => {
-      const target = await resolveTarget(options);
-      try {
-        const executionArn = await resolveExecution(target, execution);
+    .action((execution: string, options: TargetOptions & { force?: boolean }) =>
+      withExecution(options, execution, async (target, executionArn) => {
         if (options.force !== true) {
           try {
             await assertRedriveDoesNotOverlap(target.client, executionArn);
@@ -47,8 +39,6 @@ Examples:
         process.stdout.write(
           `redriven ${executionArn}${redriven.redriveDate ? ` at ${redriven.redriveDate.toISOString()}` : ''}\n(follow it with: batchctl logs ${executionArn.split(':').at(-1) ?? executionArn} --follow)\n`,
         );
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
-    });
+      }),
+    );
 }

@@ -5,16 +5,20 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { checkExecutionInput, type ExecutionInput } from '../../lib/contracts/execution-input.ts';
+import {
+  checkExecutionInput,
+  type ExecutionInput,
+  skippedStartOf,
+} from '../../lib/contracts/execution-input.ts';
 import { taskInputProblem } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { CliError, EXIT, findJob, loadCatalogue } from '../common.ts';
 import {
-  describeApiError,
   formatDurationBetween,
   jobStateMachineArn,
-  resolveTarget,
+  shownStatus,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 
@@ -83,9 +87,14 @@ export async function waitForExecution(
 /** One or two lines for a finished execution: status, duration, and error/cause when it did not succeed. */
 export function describeOutcome(described: DescribeExecutionCommandOutput): string {
   const lines = [
-    `${described.name}: ${described.status} after ${formatDurationBetween(described.startDate, described.stopDate)}`,
+    `${described.name}: ${shownStatus(described.status, described.output)} after ${formatDurationBetween(described.startDate, described.stopDate)}`,
   ];
-  if (described.status !== 'SUCCEEDED') {
+  const skip = described.status === 'SUCCEEDED' ? skippedStartOf(described.output) : undefined;
+  if (skip) {
+    // SUCCEEDED to the API: a recorded skip, not a failure.
+    lines.push(`  skipped: ${skip.reason}`);
+    if (skip.blockingExecutionArn) lines.push(`  blocking execution: ${skip.blockingExecutionArn}`);
+  } else if (described.status !== 'SUCCEEDED') {
     if (described.error) lines.push(`  error: ${described.error}`);
     if (described.cause)
       lines.push(
@@ -145,8 +154,7 @@ Exit codes: 0 started (or SUCCEEDED with --wait), 1 bad input, API error or run 
             EXIT.usage,
           );
         }
-        const target = await resolveTarget(options);
-        try {
+        await withTarget(options, async (target) => {
           const stateMachineArn = await jobStateMachineArn(target, job.name);
           const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
           const tooLarge = taskInputProblem(job, input, executionArn);
@@ -165,9 +173,7 @@ Exit codes: 0 started (or SUCCEEDED with --wait), 1 bad input, API error or run 
           );
           process.stdout.write(`${describeOutcome(described)}\n`);
           if (described.status !== 'SUCCEEDED') process.exitCode = EXIT.problem;
-        } catch (error) {
-          throw describeApiError(error, target);
-        }
+        });
       },
     );
 }

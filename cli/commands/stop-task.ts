@@ -1,11 +1,10 @@
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import type { Command } from 'commander';
 import {
-  describeApiError,
   ecsClientFor,
-  resolveTarget,
   stageCluster,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 import { taskRow } from './tasks.ts';
@@ -35,9 +34,8 @@ Examples:
   $ batchctl stop-task 0f3c9a2e4b6d4e0f9a1b2c3d4e5f6a7b --reason "stuck on a lock" --stage prod`,
     )
     .action(async (task: string, options: TargetOptions & { reason: string }) => {
-      const target = await resolveTarget(options);
-      const cluster = stageCluster(target);
-      try {
+      await withTarget(options, async (target) => {
+        const cluster = stageCluster(target);
         const stopped = await ecsClientFor(target).send(
           new StopTaskCommand({ cluster, task, reason: options.reason }),
         );
@@ -45,8 +43,6 @@ Examples:
         process.stdout.write(
           `stopping ${row?.taskId ?? task} (job ${row?.job ?? '-'}, execution ${row?.execution ?? '-'}): desired status ${stopped.task?.desiredStatus ?? 'STOPPED'}, last status ${row?.status ?? '?'}\n`,
         );
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      });
     });
 }

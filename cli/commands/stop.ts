@@ -2,13 +2,7 @@ import { userInfo } from 'node:os';
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../common.ts';
-import {
-  describeApiError,
-  resolveExecution,
-  resolveTarget,
-  type TargetOptions,
-  withTargetOptions,
-} from '../sfn-client.ts';
+import { type TargetOptions, withExecution, withTargetOptions } from '../sfn-client.ts';
 
 export function register(program: Command): void {
   withTargetOptions(
@@ -29,10 +23,8 @@ and end time, and exits 1, so a script notices that it stopped nothing.
 
 Exit codes: 0 stopped, 1 the execution had already ended (or the API failed), 2 usage error.`,
     )
-    .action(async (execution: string, options: TargetOptions) => {
-      const target = await resolveTarget(options);
-      try {
-        const executionArn = await resolveExecution(target, execution);
+    .action((execution: string, options: TargetOptions) =>
+      withExecution(options, execution, async (target, executionArn) => {
         const current = await target.client.send(new DescribeExecutionCommand({ executionArn }));
         if (current.status !== undefined && current.status !== 'RUNNING') {
           const ended = current.stopDate ? ` at ${current.stopDate.toISOString()}` : '';
@@ -51,8 +43,6 @@ Exit codes: 0 stopped, 1 the execution had already ended (or the API failed), 2 
         process.stdout.write(
           `stopped ${executionArn}${stopped.stopDate ? ` at ${stopped.stopDate.toISOString()}` : ''}\n`,
         );
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
-    });
+      }),
+    );
 }

@@ -3,13 +3,12 @@ import type { Command } from 'commander';
 import { type ContainerTaskInput, TASK_INPUT_ENV } from '../../lib/contracts/execution-input.ts';
 import { renderTable } from '../common.ts';
 import {
-  describeApiError,
   ecsClientFor,
   formatDurationBetween,
   formatLocalTime,
-  resolveTarget,
   stageCluster,
   type TargetOptions,
+  withTarget,
   withTargetOptions,
 } from '../sfn-client.ts';
 
@@ -142,9 +141,8 @@ Examples:
   $ batchctl tasks --stage prod`,
     )
     .action(async (options: TargetOptions & { all?: boolean; job?: string }) => {
-      const target = await resolveTarget(options);
-      const cluster = stageCluster(target);
-      try {
+      await withTarget(options, async (target) => {
+        const cluster = stageCluster(target);
         let rows = await clusterTasks(ecsClientFor(target), cluster);
         if (options.job !== undefined) rows = rows.filter((row) => row.job === options.job);
         const running = rows.filter((row) => row.stoppedAt === undefined);
@@ -162,8 +160,6 @@ Examples:
             `(${stopped.length - RECENT_STOPPED} older stopped tasks not shown; use --all)\n`,
           );
         }
-      } catch (error) {
-        throw describeApiError(error, target);
-      }
+      });
     });
 }

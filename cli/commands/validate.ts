@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { formatProblem, type ScheduleProblem } from '../../lib/schedule/load.ts';
-import { EXIT, loadCatalogue } from '../common.ts';
+import { EXIT, loadCatalogue, parseInstant } from '../common.ts';
 
 type OutputFormat = 'text' | 'github' | 'json';
 
@@ -13,6 +13,10 @@ export function register(program: Command): void {
         .choices(['text', 'github', 'json'])
         .default('text'),
     )
+    .option(
+      '--now <iso>',
+      'judge "in the past" (a one-off at() that has run) against this instant, not the clock',
+    )
     .addHelpText(
       'after',
       `
@@ -24,14 +28,17 @@ Examples:
   $ batchctl validate
   $ batchctl validate --root path/to/other/checkout
   $ batchctl validate --format github     # in GitHub Actions: annotate the offending lines
+  $ batchctl validate --now 2027-01-01T00:00:00Z   # as it will report on that day
 
 The report goes to stdout in every format (batchctl validate > report.txt keeps it).
-Warnings (such as a one-off at() whose time has passed) are listed but do not fail.
+Warnings (such as a one-off at() whose time has passed) are listed but do not fail: such a
+job has run (or was missed) and stays valid until its file is removed.
 
 Exit codes: 0 all files valid (warnings allowed), 1 problems found, 2 usage error.`,
     )
-    .action(async (options: { format: OutputFormat }, command: Command) => {
-      const { problems, warnings, jobs } = await loadCatalogue(command);
+    .action(async (options: { format: OutputFormat; now?: string }, command: Command) => {
+      const now = options.now === undefined ? undefined : parseInstant(options.now, '--now');
+      const { problems, warnings, jobs } = await loadCatalogue(command, now);
       const files = new Set(problems.map((problem) => problem.file)).size;
       const warningNote = warnings.length > 0 ? `, ${plural(warnings.length, 'warning')}` : '';
       const summary = `${plural(problems.length, 'problem')} in ${plural(files, 'file')}${warningNote}; ${plural(jobs.length, 'valid job')}.`;

@@ -1,8 +1,9 @@
+import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import type { ConvertBatchParams, ExportManifest, ExportTarget } from '#lib/contracts/export.ts';
 import type { Database } from '#lib/db/index.ts';
 import type { Logger } from '#lib/logger.ts';
-import type { ObjectStorage } from '#lib/storage/index.ts';
+import type { ObjectStorage, PendingPublish } from '#lib/storage/index.ts';
 import { prefetch } from './prefetch.ts';
 import { loadTemplateSheet, RECORDS_SQL, type RecordRow, toRawRows } from './template-sheet.ts';
 import { writeXlsxSheet } from './xlsx-writer.ts';
@@ -16,11 +17,18 @@ export interface ConvertDeps {
   logger: Logger;
   /** Aborted on SIGTERM: the current file is abandoned (nothing at its key) and the target stays not done. */
   signal: AbortSignal;
+  /**
+   * Tests only: runs after a file is published and before its target is marked done, to
+   * crash the process in that window (main.ts wires it to SFN_BATCH_TEST_KILL_AFTER_PUBLISH).
+   */
+  afterPublish?: () => void;
 }
 
 export interface BatchSummary {
   converted: number;
   skipped: number;
+  /** Published by an earlier attempt that died before marking them done; now marked done. */
+  recovered: number;
   failed: { targetId: string; error: string }[];
 }
 
@@ -89,6 +97,7 @@ export async function loadBatchTargets(
 
 interface TargetStateRow extends Record<string, unknown> {
   status: string;
+  publish_version: string | null;
   template_id: number | string;
   object_key: string;
   period_label: string;
@@ -101,8 +110,10 @@ const errorText = (error: unknown) =>
 
 /**
  * Converts each target of a batch that is not done yet: streams its records with a
- * cursor into the xlsx writer, publishes atomically at the target's key and marks
- * it done with row count, bytes and duration. A failing target is marked failed and
+ * cursor into the xlsx writer, records the file's version, row count and bytes, publishes
+ * atomically at the target's key and marks it done. A target whose recorded version is
+ * already at its key (the last attempt died between publish and mark-done) is marked done
+ * without converting it again. A failing target is marked failed and
  * the others go on. An abort (SIGTERM) stops at once and rethrows.
  */
 export async function convertBatch(
@@ -110,12 +121,12 @@ export async function convertBatch(
   deps: ConvertDeps,
 ): Promise<BatchSummary> {
   const { db, storage, logger, signal } = deps;
-  const summary: BatchSummary = { converted: 0, skipped: 0, failed: [] };
+  const summary: BatchSummary = { converted: 0, skipped: 0, recovered: 0, failed: [] };
   for (const target of targets) {
     signal.throwIfAborted();
     const state = (
       await db.query<TargetStateRow>(
-        `SELECT status, template_id, object_key, period_label, period_start, period_end
+        `SELECT status, publish_version, template_id, object_key, period_label, period_start, period_end
          FROM export_targets WHERE target_id = $1`,
         [target.targetId],
       )
@@ -134,11 +145,35 @@ export async function convertBatch(
       summary.skipped++;
       continue;
     }
+    // An earlier attempt recorded this version just before publishing and died before marking
+    // the target done: if its file is at the key, that file is this target's export.
+    if (
+      state.publish_version !== null &&
+      (await storage.versionOf(state.object_key)) === state.publish_version
+    ) {
+      await db.query(
+        `UPDATE export_targets SET status = 'done', error = NULL, updated_at = now() WHERE target_id = $1`,
+        [target.targetId],
+      );
+      logger.info('export target already published; marked done', {
+        targetId: target.targetId,
+        objectKey: state.object_key,
+      });
+      summary.recovered++;
+      continue;
+    }
     const started = Date.now();
     try {
       const sheet = await loadTemplateSheet(db, String(state.template_id));
       let rowCount = 0;
-      const { bytes } = await storage.writeAtomically(state.object_key, async (sink) => {
+      const recordPendingPublish = async ({ bytes, version }: PendingPublish) => {
+        await db.query(
+          `UPDATE export_targets SET publish_version = $2, row_count = $3, bytes = $4, duration_ms = $5
+           WHERE target_id = $1`,
+          [target.targetId, version, rowCount, bytes, Date.now() - started],
+        );
+      };
+      const write = async (sink: Writable) => {
         const chunks = db.cursor<RecordRow>(
           RECORDS_SQL,
           [state.template_id, state.period_start, state.period_end],
@@ -158,7 +193,11 @@ export async function convertBatch(
           signal,
         );
         rowCount = result.rowCount;
+      };
+      const { bytes } = await storage.writeAtomically(state.object_key, write, {
+        beforePublish: recordPendingPublish,
       });
+      deps.afterPublish?.();
       const durationMs = Date.now() - started;
       await db.query(
         `UPDATE export_targets

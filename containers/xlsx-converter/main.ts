@@ -19,6 +19,7 @@ const EXIT_USAGE = 2;
 const EXIT_SIGTERM = 143;
 /** Fargate sends SIGKILL 30 s after SIGTERM by default (stopTimeout); give up a little earlier. */
 const STOP_GRACE_MS = 25_000;
+const KILL_AFTER_PUBLISH_ENV = 'SFN_BATCH_TEST_KILL_AFTER_PUBLISH';
 
 const taskInputSchema = z.object({
   job: z.string().min(1),
@@ -58,6 +59,9 @@ async function main(): Promise<number> {
     return usage(`${TASK_INPUT_ENV} is invalid (${problems}); expected e.g. ${INPUT_EXAMPLE}`);
   }
   const input = parsed.data;
+  // Tests only (README, "Testing the converter's crash window"): die by SIGKILL right after
+  // the first publish, before its target is marked done.
+  const killAfterPublish = process.env[KILL_AFTER_PUBLISH_ENV] === '1';
   const logger = createLogger('xlsx-converter', { job: input.job, executionArn: input.executionArn });
 
   const controller = new AbortController();
@@ -90,7 +94,13 @@ async function main(): Promise<number> {
       targetCount: targets.length,
       storage: storage.description,
     });
-    const summary = await convertBatch(targets, { db, storage, logger, signal: controller.signal });
+    const summary = await convertBatch(targets, {
+      db,
+      storage,
+      logger,
+      signal: controller.signal,
+      ...(killAfterPublish ? { afterPublish: () => process.kill(process.pid, 'SIGKILL') } : {}),
+    });
     logger.info('batch finished', {
       ...input.params,
       ...summary,

@@ -363,7 +363,13 @@ function sheetHead(columns: readonly SheetColumn[]): string {
   );
 }
 
-function workbookXml(sheetName: string, filterRef: string): string {
+/**
+ * Written before the sheet, so readers that stream the zip in order (exceljs's WorkbookReader,
+ * exceljs/exceljs#962) know the sheets before their data. Hence the filter's hidden name spans
+ * whole columns: the row count is not known yet. The sheet's own autoFilter has the exact range;
+ * LibreOffice sizes its filter range from this name.
+ */
+function workbookXml(sheetName: string, lastColumn: string): string {
   const name = escapeXml(sheetName);
   const quoted = `'${name.replaceAll("'", "''")}'`;
   return (
@@ -373,7 +379,7 @@ function workbookXml(sheetName: string, filterRef: string): string {
     '<bookViews><workbookView/></bookViews>' +
     `<sheets><sheet name="${name}" sheetId="1" r:id="rId1"/></sheets>` +
     // Excel wants this hidden name next to an autoFilter, or the filter buttons misbehave.
-    `<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">${quoted}!${filterRef}</definedName></definedNames>` +
+    `<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">${quoted}!$A:$${lastColumn}</definedName></definedNames>` +
     '</workbook>'
   );
 }
@@ -400,13 +406,15 @@ export async function writeXlsxSheet(
   const { columns } = options;
   const sheetName = safeSheetName(options.sheetName);
   const zip = new ZipWriter(sink);
+  const letters = columns.map((_, index) => columnLetter(index));
+  // Every part the sheet does not depend on comes first (see workbookXml).
   await zip.addFile('[Content_Types].xml', CONTENT_TYPES_XML);
   await zip.addFile('_rels/.rels', ROOT_RELS_XML);
+  await zip.addFile('xl/workbook.xml', workbookXml(sheetName, letters.at(-1) ?? 'A'));
   await zip.addFile('xl/_rels/workbook.xml.rels', WORKBOOK_RELS_XML);
   await zip.addFile('xl/styles.xml', STYLES_XML);
   const sheet = await zip.openEntry('xl/worksheets/sheet1.xml');
 
-  const letters = columns.map((_, index) => columnLetter(index));
   const toExcelDate = createExcelDateConverter(options.timeZone);
   const renderers = columns.map((column) => cellRenderer(column, toExcelDate));
   let buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
@@ -432,7 +440,6 @@ export async function writeXlsxSheet(
   await append(sheetHead(columns));
   // On failure the sink is left unfinished; the caller's atomic write discards it.
   await writeRows();
-  await zip.addFile('xl/workbook.xml', workbookXml(sheetName, filterRef(rowCount)));
   await zip.finish();
   return { rowCount };
 
@@ -456,15 +463,11 @@ export async function writeXlsxSheet(
       }
     }
     signal?.throwIfAborted();
-    await append(`</sheetData><autoFilter ref="${filterRef(rowCount).replaceAll('$', '')}"/>`);
+    await append(`</sheetData><autoFilter ref="A1:${letters.at(-1) ?? 'A'}${rowCount + 1}"/>`);
     await append(
       '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>',
     );
     await flush();
     await sheet.end();
-  }
-
-  function filterRef(rows: number): string {
-    return `$A$1:$${letters.at(-1) ?? 'A'}$${rows + 1}`;
   }
 }

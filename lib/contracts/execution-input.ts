@@ -52,6 +52,23 @@ export interface GuardDecision {
 }
 
 /**
+ * The guard's decision when `output` is that of an execution the duplicate-start guard
+ * skipped (both workflows end a skip with a Succeed state whose output is the decision);
+ * undefined for any other output.
+ */
+export function skippedStartOf(output: string | undefined): GuardDecision | undefined {
+  if (output === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(output);
+    return typeof parsed === 'object' && parsed !== null && 'decision' in parsed && parsed.decision === 'skip'
+      ? (parsed as GuardDecision)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Raised when an execution input breaks the rule. The name is stable: it is the
  * `Error` the execution fails with, and what Retry/Catch would match.
  */

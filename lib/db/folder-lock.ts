@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isProcessAlive, processStartTime } from '../process-identity.ts';
 
 /**
  * Exclusive, cross-process lock on a folder, held as a lock file beside it
@@ -142,23 +143,6 @@ function takeOverStale(lockFile: string, stale: FolderLockHolder | undefined): v
 function isHolderAlive(holder: FolderLockHolder): boolean {
   // Locks this process holds are in heldHere; a file naming us otherwise is a leftover.
   if (holder.pid === process.pid) return false;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const start = processStartTime(holder.pid);
   // Same pid but another start time: the holder died and its pid was reused.
-  return holder.processStart === undefined || start === undefined || start === holder.processStart;
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined off Linux. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may contain spaces: count after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return isProcessAlive(holder.pid, holder.processStart);
 }

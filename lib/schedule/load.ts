@@ -249,7 +249,10 @@ export function parseScheduleCatalogue(
 }
 
 /** Reads every schedule file in `dir` (default `<repo>/schedules`) and parses it. */
-export async function loadScheduleCatalogue(dir: string = DEFAULT_SCHEDULES_DIR): Promise<ScheduleCatalogue> {
+export async function loadScheduleCatalogue(
+  dir: string = DEFAULT_SCHEDULES_DIR,
+  options: Pick<ParseOptions, 'now'> = {},
+): Promise<ScheduleCatalogue> {
   // Paths in messages and the containers/ lookup are relative to the folder that holds schedules/.
   const projectRoot = path.dirname(path.resolve(dir));
   const entries = await readdir(dir, { withFileTypes: true });
@@ -266,6 +269,7 @@ export async function loadScheduleCatalogue(dir: string = DEFAULT_SCHEDULES_DIR)
   return parseScheduleCatalogue(files, {
     containers: folders.containers,
     incompleteContainers: folders.incomplete,
+    ...options,
   });
 }
 

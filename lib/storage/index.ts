@@ -7,7 +7,7 @@ import { parseS3Url } from './s3-url.ts';
 import type { ObjectStorage } from './types.ts';
 
 export { parseS3Url } from './s3-url.ts';
-export type { ObjectStorage, StoredObject } from './types.ts';
+export type { ObjectStorage, PendingPublish, StoredObject, WriteAtomicallyOptions } from './types.ts';
 export { assertValidKey, InvalidObjectKeyError, ObjectNotFoundError } from './types.ts';
 
 /** Default local storage folder, relative to the working directory. */
@@ -51,7 +51,8 @@ function openS3StorageLazily(url: string, clientConfig?: S3ClientConfig, client?
     exists: async (key) => (await ready).exists(key),
     list: async (keyPrefix) => (await ready).list(keyPrefix),
     deleteObject: async (key) => (await ready).deleteObject(key),
-    writeAtomically: async (key, write) => (await ready).writeAtomically(key, write),
+    writeAtomically: async (key, write, options) => (await ready).writeAtomically(key, write, options),
+    versionOf: async (key) => (await ready).versionOf(key),
     removeAbandonedWrites: async (keyPrefix, startedBefore) =>
       (await ready).removeAbandonedWrites(keyPrefix, startedBefore),
   };

@@ -1,19 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { type BigIntStats, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ObjectStorage, StoredObject } from './types.ts';
+import { isProcessAlive, processStartTime } from '../process-identity.ts';
+import type { ObjectStorage, StoredObject, WriteAtomicallyOptions } from './types.ts';
 import { assertValidKey, ObjectNotFoundError } from './types.ts';
 
-/** Temporary files are named `.<name>.tmp-<random>` next to their final name; list() hides them. */
-const TEMPORARY_FILE = /^\.(.+)\.tmp-[0-9a-f]+$/;
+/**
+ * Temporary files are named `.<name>.tmp-<pid>-<process start>-<random>` next to their final
+ * name (older versions: `.<name>.tmp-<random>`); list() hides them. The writer's pid and start
+ * time let a later write tell a dead writer's leftover from a live writer's file.
+ */
+const TEMPORARY_FILE = /^\.(.+)\.tmp-(?:(\d+)-(\d+|x)-)?[0-9a-f]+$/;
+
+/** This process's part of its temporary names: `<pid>-<process start>`. */
+const WRITER = `${process.pid}-${processStartTime(process.pid) ?? 'x'}`;
+
+/**
+ * Deletes the temporary files in `dir` whose writer process is gone (SIGKILLed mid-write, as
+ * the local runtime does to leftover tasks at restart), so no hidden leftover outlives the
+ * next write in its folder. A file of a live writer, or in the old naming without a writer, is
+ * left alone (removeAbandonedWrites takes those by age).
+ */
+async function removeDeadWritersTemporaryFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const match = TEMPORARY_FILE.exec(name);
+    const pid = match?.[2];
+    const start = match?.[3];
+    if (pid === undefined || start === undefined) continue;
+    if (`${pid}-${start}` === WRITER || isProcessAlive(Number(pid), start === 'x' ? undefined : start))
+      continue;
+    await rm(join(dir, name), { force: true });
+  }
+}
 
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
 }
+
+/** A file's identity as far as publishing is concerned: rename keeps all four, a rewrite changes them. */
+const fileVersion = (info: BigIntStats) => `${info.dev}-${info.ino}-${info.size}-${info.mtimeNs}`;
 
 async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -35,17 +64,23 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
   async function writeAtomically(
     key: string,
     write: (sink: Writable) => Promise<void>,
+    options: WriteAtomicallyOptions = {},
   ): Promise<{ bytes: number }> {
     const finalPath = pathOf(key);
     const dir = dirname(finalPath);
     await mkdir(dir, { recursive: true });
-    const tempPath = join(dir, `.${basename(finalPath)}.tmp-${randomBytes(6).toString('hex')}`);
+    await removeDeadWritersTemporaryFiles(dir);
+    const tempPath = join(dir, `.${basename(finalPath)}.tmp-${WRITER}-${randomBytes(6).toString('hex')}`);
     // flush: fsync before close, so the rename never publishes a file whose data is not on disk.
     const sink = createWriteStream(tempPath, { flush: true });
     try {
       await write(sink);
       if (!sink.writableEnded) sink.end();
       await finished(sink);
+      if (options.beforePublish) {
+        const info = await stat(tempPath, { bigint: true });
+        await options.beforePublish({ bytes: sink.bytesWritten, version: fileVersion(info) });
+      }
       await rename(tempPath, finalPath);
       await fsyncDirectory(dir);
       return { bytes: sink.bytesWritten };
@@ -122,6 +157,15 @@ export function openLocalStorage(rootDir: string): ObjectStorage {
     },
     async deleteObject(key) {
       await rm(pathOf(key), { force: true });
+    },
+    async versionOf(key) {
+      try {
+        const info = await stat(pathOf(key), { bigint: true });
+        return info.isFile() ? fileVersion(info) : undefined;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
     writeAtomically,
     async removeAbandonedWrites(prefix, startedBefore) {

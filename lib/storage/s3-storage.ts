@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   AbortMultipartUploadCommand,
@@ -13,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Url } from './s3-url.ts';
-import type { ObjectStorage, StoredObject } from './types.ts';
+import type { ObjectStorage, StoredObject, WriteAtomicallyOptions } from './types.ts';
 
 export { parseS3Url, type S3Location } from './s3-url.ts';
 
@@ -36,6 +38,8 @@ function httpStatus(error: unknown): number | undefined {
 /** Part size of streaming uploads: S3's minimum; memory is about partSize × queueSize. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
+/** User metadata (x-amz-meta-…) naming the write that published an object; see versionOf. */
+const VERSION_METADATA = 'sfn-batch-version';
 
 /**
  * Object storage in an S3 bucket under a prefix.
@@ -113,19 +117,38 @@ export function openS3Storage(
     async deleteObject(key) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
     },
-    async writeAtomically(key, write: (sink: Writable) => Promise<void>) {
+    async versionOf(key) {
+      try {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        return head.Metadata?.[VERSION_METADATA];
+      } catch (error) {
+        if (errorName(error) === 'NotFound' || httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async writeAtomically(
+      key,
+      write: (sink: Writable) => Promise<void>,
+      options: WriteAtomicallyOptions = {},
+    ) {
       let bytes = 0;
-      // The sink is the upload body itself: Upload pulls parts from it, so a writer that
-      // respects write() returning false is held back while parts upload (bounded memory).
-      const body = new Transform({
+      const version = randomUUID();
+      // Upload pulls parts from the body, so a writer that respects write() returning false
+      // is held back while parts upload (bounded memory).
+      // The writer writes (and ends) this counting sink, piped into the upload body, which
+      // ends only after beforePublish: S3 cannot publish (PutObject or CompleteMultipartUpload)
+      // before the body ends. Once the sink has finished, every byte is counted.
+      const sink = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           bytes += chunk.length;
           callback(null, chunk);
         },
       });
+      const body = new PassThrough();
+      sink.pipe(body, { end: false });
       const upload = new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: fullKey(key), Body: body },
+        params: { Bucket: bucket, Key: fullKey(key), Body: body, Metadata: { [VERSION_METADATA]: version } },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,
@@ -134,12 +157,16 @@ export function openS3Storage(
       // Keep a rejection from being unhandled while write() is still running.
       uploaded.catch(() => undefined);
       try {
-        await write(body);
-        if (!body.writableEnded) body.end();
+        await write(sink);
+        if (!sink.writableEnded) sink.end();
+        await Promise.race([finished(sink), uploaded]);
+        await options.beforePublish?.({ bytes, version });
+        body.end();
         await uploaded;
         return { bytes };
       } catch (error) {
         await upload.abort().catch(() => undefined);
+        sink.destroy();
         body.destroy();
         await uploaded.catch(() => undefined);
         throw error;

@@ -24,7 +24,16 @@ export interface ObjectStorage {
    * `write` may end the sink itself (e.g. through `pipeline` or exceljs `commit()`);
    * if it does not, the sink is ended when `write` resolves.
    */
-  writeAtomically(key: string, write: (sink: Writable) => Promise<void>): Promise<{ bytes: number }>;
+  writeAtomically(
+    key: string,
+    write: (sink: Writable) => Promise<void>,
+    options?: WriteAtomicallyOptions,
+  ): Promise<{ bytes: number }>;
+  /**
+   * The version writeAtomically reported (to `beforePublish`) for the object now at `key`;
+   * undefined when there is no object there, or one written some other way.
+   */
+  versionOf(key: string): Promise<string | undefined>;
   /**
    * Removes what writers killed mid-write left behind for keys starting with `prefix`:
    * local temporary files last modified before `startedBefore`, or S3 incomplete multipart
@@ -32,6 +41,27 @@ export interface ObjectStorage {
    * write that may still be running: a removed in-flight write fails.
    */
   removeAbandonedWrites(prefix: string, startedBefore: Date): Promise<number>;
+}
+
+/** What a write will publish, told to `beforePublish` while nothing of it is visible yet. */
+export interface PendingPublish {
+  bytes: number;
+  /**
+   * Identifies this write's object: `versionOf(key)` returns it once (and as long as) the
+   * object is at its key. S3: a random token in the object's metadata; local folder: the temp
+   * file's device, inode, size and mtime, which the publishing rename keeps.
+   */
+  version: string;
+}
+
+export interface WriteAtomicallyOptions {
+  /**
+   * Awaited after every byte is written and before the object becomes visible at its key. A
+   * caller records the version here (e.g. in the database): after a crash between publish and
+   * its own bookkeeping, `versionOf(key)` tells whether this write was published. A throw
+   * abandons the write.
+   */
+  beforePublish?: (pending: PendingPublish) => Promise<void>;
 }
 
 export class ObjectNotFoundError extends Error {

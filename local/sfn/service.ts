@@ -1,24 +1,19 @@
 /**
- * The local Step Functions service: the API operations over the durable execution store,
- * and the execution lifecycle (start, redrive, stop, finish, recovery after a crash, the
- * heartbeat). The interpreter gets its definition from definition.ts and its clock from
- * fixed-clock.ts; Task states go to task-dispatch.ts, outcomes come from
- * execution-outcome.ts, and events leave through execution-events.ts.
+ * The local Step Functions service: the execution lifecycle (start, redrive, stop, finish,
+ * recovery after a crash, the heartbeat) behind the API operations. Requests are typed and
+ * paged in requests.ts and the read-only operations are answered by queries.ts. The
+ * interpreter gets its definition from definition.ts and its clock from fixed-clock.ts;
+ * Task states go to task-dispatch.ts, outcomes come from execution-outcome.ts, and events
+ * leave through execution-events.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { z } from 'zod';
 import { MAX_EXECUTION_INPUT_BYTES } from '../../lib/contracts/task-input-limits.ts';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import { type EcsEmulator, signalTaskProcesses } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
-import type {
-  ExecutionRecord,
-  ExecutionStore,
-  ListingCursor,
-  ResumePoint,
-} from '../store/execution-store.ts';
+import type { ExecutionRecord, ExecutionStore, ResumePoint } from '../store/execution-store.ts';
 import { validateExecutionName } from './api-rules.ts';
 import {
   type Definition,
@@ -34,7 +29,26 @@ import { withFixedClock } from './fixed-clock.ts';
 import { describeTaskResource, historyEventsFor, type InterpreterEvent } from './history.ts';
 import { HistoryLinker } from './history-links.ts';
 import { IdempotentResponses } from './idempotency.ts';
-import { compact, epochSeconds, withoutExecutionData } from './response-shape.ts';
+import { ExecutionQueries } from './queries.ts';
+import {
+  executionArnSchema,
+  historySchema,
+  jsonNestingDepth,
+  listExecutionsSchema,
+  lookupExecution,
+  lookupStateMachine,
+  MAX_INPUT_NESTING_DEPTH,
+  paginationSchema,
+  parseRequest,
+  redriveSchema,
+  resourceArnSchema,
+  type StartExecutionRequest,
+  type StopExecutionRequest,
+  startExecutionSchema,
+  stateMachineArnSchema,
+  stopExecutionSchema,
+} from './requests.ts';
+import { compact, epochSeconds } from './response-shape.ts';
 import { TaskDispatcher } from './task-dispatch.ts';
 
 export type { Definition } from './definition.ts';
@@ -99,6 +113,7 @@ export class StepFunctionsService {
   private readonly tasks: TaskDispatcher;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private readonly redriveTokens = new IdempotentResponses();
+  private readonly queries: ExecutionQueries;
 
   constructor(options: ServiceOptions) {
     this.options = options;
@@ -111,6 +126,7 @@ export class StepFunctionsService {
       },
     });
     for (const machine of options.stateMachines) this.machines.set(machine.arn, machine);
+    this.queries = new ExecutionQueries(options.store, this.machines);
   }
 
   /** Closes executions a previous process left RUNNING (it died), and kills task processes it left behind. */
@@ -162,53 +178,31 @@ export class StepFunctionsService {
   async call(operation: string, body: unknown): Promise<unknown> {
     switch (operation) {
       case 'StartExecution':
-        return this.startExecution(parse(startExecutionSchema, body));
+        return this.startExecution(parseRequest(startExecutionSchema, body));
       case 'DescribeExecution':
-        return this.describeExecution(parse(executionArnSchema, body).executionArn);
+        return this.queries.describeExecution(parseRequest(executionArnSchema, body).executionArn);
       case 'ListExecutions':
-        return this.listExecutions(parse(listExecutionsSchema, body));
+        return this.queries.listExecutions(parseRequest(listExecutionsSchema, body));
       case 'StopExecution':
-        return this.stopExecution(parse(stopExecutionSchema, body));
+        return this.stopExecution(parseRequest(stopExecutionSchema, body));
       case 'GetExecutionHistory':
-        return this.getExecutionHistory(parse(historySchema, body));
+        return this.queries.getExecutionHistory(parseRequest(historySchema, body));
       case 'RedriveExecution': {
-        const request = parse(redriveSchema, body);
+        const request = parseRequest(redriveSchema, body);
         return this.redriveTokens.answer(request.executionArn, request.clientToken, () =>
           this.redriveExecution(request.executionArn),
         );
       }
       case 'ListStateMachines':
-        return this.listStateMachines(parse(paginationSchema, body));
+        return this.queries.listStateMachines(parseRequest(paginationSchema, body));
       case 'DescribeStateMachine':
-        return this.describeStateMachine(this.machine(parse(stateMachineArnSchema, body).stateMachineArn));
-      case 'DescribeStateMachineForExecution': {
-        const record = this.record(parse(executionArnSchema, body).executionArn);
-        const machine = this.machine(record.stateMachineArn);
-        // Exactly DescribeStateMachineForExecutionOutput: no status/type/creationDate, updateDate required.
-        return {
-          stateMachineArn: machine.arn,
-          name: machine.name,
-          definition: JSON.stringify(machine.definition, null, 2),
-          roleArn: machine.roleArn,
-          updateDate: machine.creationDate.getTime() / 1000,
-          loggingConfiguration: { level: 'OFF', includeExecutionData: false },
-          tracingConfiguration: { enabled: false },
-        };
-      }
-      case 'ListTagsForResource': {
-        const { resourceArn } = parse(z.object({ resourceArn: z.string() }), body);
-        // ListTagsForResource lists InvalidArn and ResourceNotFound, not StateMachineDoesNotExist.
-        if (!/^arn:aws:states:[a-z0-9-]+:\d{12}:(stateMachine|activity):[^:]+$/.test(resourceArn)) {
-          throw new SfnApiError(
-            'InvalidArn',
-            `Invalid Arn: 'Resource type not valid in this context: ${resourceArn}'`,
-          );
-        }
-        const machine = this.machines.get(resourceArn);
-        if (machine === undefined)
-          throw new SfnApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
-        return { tags: machine.tags };
-      }
+        return this.queries.describeStateMachine(parseRequest(stateMachineArnSchema, body).stateMachineArn);
+      case 'DescribeStateMachineForExecution':
+        return this.queries.describeStateMachineForExecution(
+          parseRequest(executionArnSchema, body).executionArn,
+        );
+      case 'ListTagsForResource':
+        return this.queries.listTagsForResource(parseRequest(resourceArnSchema, body).resourceArn);
       default:
         throw new SfnApiError(
           'UnknownOperationException',
@@ -217,8 +211,8 @@ export class StepFunctionsService {
     }
   }
 
-  private startExecution(request: z.infer<typeof startExecutionSchema>): unknown {
-    const machine = this.machine(request.stateMachineArn);
+  private startExecution(request: StartExecutionRequest): unknown {
+    const machine = lookupStateMachine(this.machines, request.stateMachineArn);
     const name = request.name ?? randomUUID();
     validateExecutionName(name);
     const inputText = request.input ?? '{}';
@@ -277,110 +271,17 @@ export class StepFunctionsService {
     return { executionArn, startDate: epochSeconds(record.startDate) };
   }
 
-  private describeExecution(executionArn: string): unknown {
-    const record = this.record(executionArn);
-    const redrive = redriveStatus(record);
-    return compact({
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: epochSeconds(record.startDate),
-      stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
-      input: record.input,
-      inputDetails: { included: true },
-      output: record.output,
-      outputDetails: record.output === undefined ? undefined : { included: true },
-      error: record.error,
-      cause: record.cause,
-      redriveCount: record.redriveCount,
-      redriveDate: record.redriveDate === undefined ? undefined : epochSeconds(record.redriveDate),
-      redriveStatus: redrive.status,
-      redriveStatusReason: redrive.reason,
-    });
-  }
-
-  private listExecutions(request: z.infer<typeof listExecutionsSchema>): unknown {
-    if (request.stateMachineArn === undefined) {
-      throw new SfnApiError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
-    }
-    const machine = this.machine(request.stateMachineArn);
-    const scope = `ListExecutions:${machine.arn}:${request.statusFilter ?? ''}:${request.redriveFilter ?? ''}`;
-    const size = request.maxResults === undefined || request.maxResults === 0 ? 100 : request.maxResults;
-    const after = request.nextToken === undefined ? undefined : readListingToken(request.nextToken, scope);
-    // PENDING_REDRIVE is never a stored status (a local redrive starts at once): it lists nothing.
-    const status = request.statusFilter === 'PENDING_REDRIVE' ? undefined : request.statusFilter;
-    const items: ExecutionRecord[] = [];
-    let more = false;
-    if (request.statusFilter !== 'PENDING_REDRIVE') {
-      // The store's newest-first index: a page reads its own executions, not the whole store.
-      for (const record of this.options.store.newestFirst(machine.arn, {
-        ...(status === undefined ? {} : { status }),
-        ...(after === undefined ? {} : { after }),
-      })) {
-        if (request.redriveFilter === 'REDRIVEN' && record.redriveCount === 0) continue;
-        if (request.redriveFilter === 'NOT_REDRIVEN' && record.redriveCount > 0) continue;
-        if (items.length === size) {
-          more = true;
-          break;
-        }
-        items.push(record);
-      }
-    }
-    const last = items.at(-1);
-    const page = {
-      items,
-      nextToken:
-        more && last !== undefined
-          ? Buffer.from(
-              JSON.stringify({ after: { startDate: last.startDate, name: last.name }, scope }),
-            ).toString('base64url')
-          : undefined,
-    };
-    return compact({
-      executions: page.items.map((record) =>
-        compact({
-          executionArn: record.executionArn,
-          stateMachineArn: record.stateMachineArn,
-          name: record.name,
-          status: record.status,
-          startDate: epochSeconds(record.startDate),
-          stopDate: record.stopDate === undefined ? undefined : epochSeconds(record.stopDate),
-          redriveCount: record.redriveCount,
-          redriveDate: record.redriveDate === undefined ? undefined : epochSeconds(record.redriveDate),
-        }),
-      ),
-      nextToken: page.nextToken,
-    });
-  }
-
-  private stopExecution(request: z.infer<typeof stopExecutionSchema>): unknown {
-    const record = this.record(request.executionArn);
+  private stopExecution(request: StopExecutionRequest): unknown {
+    const record = lookupExecution(this.options.store, request.executionArn);
     if (record.status === 'RUNNING') {
       this.stopRun(record, { status: 'ABORTED', error: request.error, cause: request.cause }, false);
     }
-    const stopped = this.record(request.executionArn);
+    const stopped = lookupExecution(this.options.store, request.executionArn);
     return { stopDate: epochSeconds(stopped.stopDate ?? new Date().toISOString()) };
   }
 
-  private getExecutionHistory(request: z.infer<typeof historySchema>): unknown {
-    this.record(request.executionArn);
-    const all = this.options.store.history(request.executionArn);
-    const ordered = request.reverseOrder === true ? [...all].reverse() : all;
-    const page = paginate(
-      ordered,
-      request,
-      `GetExecutionHistory:${request.executionArn}:${request.reverseOrder === true}`,
-    );
-    const events =
-      request.includeExecutionData === false
-        ? page.items.map((event) => withoutExecutionData(event))
-        : page.items;
-    return compact({ events, nextToken: page.nextToken });
-  }
-
   private redriveExecution(executionArn: string): unknown {
-    const record = this.record(executionArn);
+    const record = lookupExecution(this.options.store, executionArn);
     const redrive = redriveStatus(record);
     if (redrive.status !== 'REDRIVABLE' || record.resumeFrom === undefined) {
       throw new SfnApiError(
@@ -408,62 +309,6 @@ export class StepFunctionsService {
     this.events.execution('started', resumed);
     this.launch(resumed, definition, record.resumeFrom);
     return { redriveDate: epochSeconds(now) };
-  }
-
-  private listStateMachines(request: z.infer<typeof paginationSchema>): unknown {
-    const machines = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const page = paginate(machines, request, 'ListStateMachines');
-    return compact({
-      stateMachines: page.items.map((machine) => ({
-        stateMachineArn: machine.arn,
-        name: machine.name,
-        type: 'STANDARD',
-        creationDate: machine.creationDate.getTime() / 1000,
-      })),
-      nextToken: page.nextToken,
-    });
-  }
-
-  private describeStateMachine(machine: StateMachineEntry): unknown {
-    return {
-      stateMachineArn: machine.arn,
-      name: machine.name,
-      status: 'ACTIVE',
-      definition: JSON.stringify(machine.definition, null, 2),
-      roleArn: machine.roleArn,
-      type: 'STANDARD',
-      creationDate: machine.creationDate.getTime() / 1000,
-      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
-      tracingConfiguration: { enabled: false },
-    };
-  }
-
-  private machine(stateMachineArn: string): StateMachineEntry {
-    if (!/^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/.test(stateMachineArn)) {
-      throw new SfnApiError(
-        'InvalidArn',
-        `Invalid Arn: 'Resource type not valid in this context: ${stateMachineArn}'`,
-      );
-    }
-    const machine = this.machines.get(stateMachineArn);
-    if (machine === undefined) {
-      throw new SfnApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
-    }
-    return machine;
-  }
-
-  private record(executionArn: string): ExecutionRecord {
-    if (!/^arn:aws:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
-      throw new SfnApiError(
-        'InvalidArn',
-        `Invalid Arn: 'Resource type not valid in this context: ${executionArn}'`,
-      );
-    }
-    const record = this.options.store.get(executionArn);
-    if (record === undefined) {
-      throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    }
-    return record;
   }
 
   /** Starts (or, with `resume`, redrives) the interpreter for an execution. */
@@ -691,115 +536,4 @@ function sameJson(a: string, b: string): boolean {
   } catch {
     return a === b;
   }
-}
-
-const executionArnSchema = z.object({ executionArn: z.string() });
-const stateMachineArnSchema = z.object({ stateMachineArn: z.string() });
-const redriveSchema = z.object({ executionArn: z.string(), clientToken: z.string().optional() });
-// Requests arrive validated against the service model (local/api); these schemas only type them.
-const paginationSchema = z.object({
-  maxResults: z.number().int().optional(),
-  nextToken: z.string().optional(),
-});
-const startExecutionSchema = z.object({
-  stateMachineArn: z.string(),
-  name: z.string().optional(),
-  input: z.string().optional(),
-  traceHeader: z.string().optional(),
-});
-const listExecutionsSchema = paginationSchema.extend({
-  stateMachineArn: z.string().optional(),
-  statusFilter: z
-    .enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'])
-    .optional(),
-  redriveFilter: z.enum(['REDRIVEN', 'NOT_REDRIVEN']).optional(),
-});
-const stopExecutionSchema = z.object({
-  executionArn: z.string(),
-  error: z.string().max(256).optional(),
-  cause: z.string().max(32768).optional(),
-});
-const historySchema = paginationSchema.extend({
-  executionArn: z.string(),
-  reverseOrder: z.boolean().optional(),
-  includeExecutionData: z.boolean().optional(),
-});
-
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data;
-  const messages = result.error.issues.map(
-    (issue) => `Value at '${issue.path.join('.')}' failed to satisfy constraint: ${issue.message}`,
-  );
-  throw new SfnApiError(
-    'ValidationException',
-    `${messages.length} validation error${messages.length === 1 ? '' : 's'} detected: ${messages.join('; ')}`,
-  );
-}
-
-/**
- * ListExecutions tokens hold the last execution shown rather than an offset, so executions
- * started while someone pages do not shift later pages (new ones sort first).
- */
-function readListingToken(token: string, scope: string): ListingCursor {
-  try {
-    const parsed = z
-      .object({ after: z.object({ startDate: z.string(), name: z.string() }), scope: z.string() })
-      .parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
-    if (parsed.scope !== scope) throw new Error('scope');
-    return parsed.after;
-  } catch {
-    throw new SfnApiError('InvalidToken', `Invalid Token: '${token}'`);
-  }
-}
-
-/** Opaque page tokens bound to the request they continue (AWS rejects a token used elsewhere). */
-function paginate<T>(
-  items: T[],
-  request: { maxResults?: number | undefined; nextToken?: string | undefined },
-  scope: string,
-): { items: T[]; nextToken?: string } {
-  let offset = 0;
-  if (request.nextToken !== undefined) {
-    try {
-      const token = z
-        .object({ offset: z.number().int().min(0), scope: z.string() })
-        .parse(JSON.parse(Buffer.from(request.nextToken, 'base64url').toString('utf8')));
-      if (token.scope !== scope) throw new Error('scope');
-      offset = token.offset;
-    } catch {
-      throw new SfnApiError('InvalidToken', `Invalid Token: '${request.nextToken}'`);
-    }
-  }
-  const size = request.maxResults === undefined || request.maxResults === 0 ? 100 : request.maxResults;
-  const page = items.slice(offset, offset + size);
-  const next = offset + size;
-  return next < items.length
-    ? { items: page, nextToken: Buffer.from(JSON.stringify({ offset: next, scope })).toString('base64url') }
-    : { items: page };
-}
-
-/**
- * Deepest nesting the local runtime accepts in an execution input. The interpreter and the
- * execution store handle JSON recursively: an input nested 5,000 deep overflowed the stack
- * in the store and took the whole runtime down (2,000 ran). AWS documents no depth limit;
- * no real input comes near this one.
- */
-export const MAX_INPUT_NESTING_DEPTH = 1000;
-
-/** How deep the lists and objects of a JSON text nest, counted without recursion (the text is valid JSON). */
-export function jsonNestingDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index++) {
-    const character = text[index];
-    if (inString) {
-      if (character === '\\') index++;
-      else if (character === '"') inString = false;
-    } else if (character === '"') inString = true;
-    else if (character === '[' || character === '{') deepest = Math.max(deepest, ++depth);
-    else if (character === ']' || character === '}') depth--;
-  }
-  return deepest;
 }

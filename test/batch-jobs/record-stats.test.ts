@@ -175,16 +175,19 @@ describe('aggregate-record-stats (child process, PostgreSQL)', { timeout: 90_000
     expect(rows[0]).toEqual({ n: 0 });
   });
 
-  it('rolls up the previous local month for monthly granularity', async () => {
-    await runOk(suite.env, ['aggregate-record-stats', '--granularity', 'monthly'], {
-      scheduledTime: '2026-12-01T00:30:00Z',
-    });
-
+  /** Runs the roll-up of `granularity` at `scheduledTime`; its submitted counts per workspace and period. */
+  async function rollUp(granularity: 'weekly' | 'monthly', scheduledTime: string) {
+    await runOk(suite.env, ['aggregate-record-stats', '--granularity', granularity], { scheduledTime });
     const { rows } = await suite.env.db.query(
       `SELECT workspace_id, period_start, sum(submitted_count)::integer AS submitted FROM record_stats
-       WHERE granularity = 'monthly' GROUP BY 1, 2 ORDER BY 1`,
+       WHERE granularity = $1 GROUP BY 1, 2 ORDER BY 1`,
+      [granularity],
     );
-    expect(rows).toEqual([
+    return rows;
+  }
+
+  it('rolls up the previous local month for monthly granularity', async () => {
+    expect(await rollUp('monthly', '2026-12-01T00:30:00Z')).toEqual([
       { workspace_id: suite.world.tokyo.id, period_start: '2026-11-01', submitted: 4 },
       { workspace_id: suite.world.london.id, period_start: '2026-11-01', submitted: 2 },
     ]);
@@ -192,15 +195,7 @@ describe('aggregate-record-stats (child process, PostgreSQL)', { timeout: 90_000
 
   it('rolls up the previous ISO week, Monday to Sunday in each workspace time zone', async () => {
     // Monday 09:30 in Tokyo, Monday 00:30 in London: the week of 16 to 22 November is complete in both.
-    await runOk(suite.env, ['aggregate-record-stats', '--granularity', 'weekly'], {
-      scheduledTime: '2026-11-23T00:30:00Z',
-    });
-
-    const { rows } = await suite.env.db.query(
-      `SELECT workspace_id, period_start, sum(submitted_count)::integer AS submitted FROM record_stats
-       WHERE granularity = 'weekly' GROUP BY 1, 2 ORDER BY 1`,
-    );
-    expect(rows).toEqual([
+    expect(await rollUp('weekly', '2026-11-23T00:30:00Z')).toEqual([
       { workspace_id: suite.world.tokyo.id, period_start: '2026-11-16', submitted: 4 },
       { workspace_id: suite.world.london.id, period_start: '2026-11-16', submitted: 2 },
     ]);

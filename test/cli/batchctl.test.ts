@@ -6,16 +6,47 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runBatchctl } from './run-batchctl.ts';
 
 const BROKEN_ROOT = path.join(REPO, 'test', 'schedule', 'fixtures', 'broken');
+/** validate's warning for the demo catalogue's one-off backfill once its time has passed. */
+const BACKFILL_IS_PAST =
+  /^schedules\/backfill-compliance-scores-2026\.yml:3:11 {2}warning: schedule: at\(2026-12-01T03:00:00\) is in the past /;
 
 describe('batchctl validate', () => {
-  it('exits 0 on the demo catalogue', async () => {
+  it('exits 0 on the demo catalogue, on any date', async () => {
     // Act
     const result = await runBatchctl(['validate']);
 
-    // Assess
+    // Assess: the only warning that can appear is the one-off backfill's, once its date has passed.
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^OK: \d+ jobs valid/m);
+    expect(result.stdout).toMatch(/^OK: \d+ jobs valid(, 1 warning)?\.$/m);
+    const warnings = result.stdout.split('\n').filter((line) => line.includes(' warning: '));
+    for (const line of warnings) expect(line).toMatch(BACKFILL_IS_PAST);
     expect(result.exitCode).toBe(0);
+  });
+
+  it('keeps the one-off backfill valid after its date, with one warning that it will not run again', async () => {
+    // Act: the backfill runs at(2026-12-01T03:00:00) Tokyo = 2026-11-30T18:00:00Z.
+    const [before, after] = await Promise.all([
+      runBatchctl(['validate', '--now', '2026-11-30T17:59:59Z']),
+      runBatchctl(['validate', '--now', '2027-06-01T00:00:00Z']),
+    ]);
+
+    // Assess
+    expect(before.stdout).not.toContain('warning');
+    expect(before.stdout).toMatch(/^OK: \d+ jobs valid\.$/m);
+    expect(before.exitCode).toBe(0);
+    const warnings = after.stdout.split('\n').filter((line) => line.includes(' warning: '));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(BACKFILL_IS_PAST);
+    expect(after.stdout).toMatch(/^OK: \d+ jobs valid, 1 warning\.$/m);
+    expect(after.exitCode).toBe(0);
+    // Two batchctl processes: generous for a loaded 2-core machine.
+  }, 90_000);
+
+  it('refuses a --now that is not an ISO instant', async () => {
+    const result = await runBatchctl(['validate', '--now', 'tomorrow']);
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--now must be an ISO 8601 instant');
   });
 
   it('exits 1 and prints every located problem of every file on stdout', async () => {

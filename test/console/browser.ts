@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type OutputProcess, REPO, startNpmStart } from '../support/processes.ts';
+import { REPO, type ServingRuntime, startServingNpmStart } from '../support/processes.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Git-ignored: one screenshot per page, for people to look at. */
@@ -57,28 +57,15 @@ export function testSchedules(root: string): string {
   return schedules;
 }
 
-export interface ConsoleRuntime {
-  process: OutputProcess;
-  endpoint: string;
-  consoleUrl: string;
-}
+export type ConsoleRuntime = ServingRuntime;
 
-/** `npm start --no-schedule --port 0` on `dataDir`; resolves once the status block is printed. */
-export async function startConsoleRuntime(
+/** `npm start --no-schedule --port 0` on `dataDir` with 200 seed records; resolves once it serves. */
+export function startConsoleRuntime(
   dataDir: string,
   variables: Record<string, string> = {},
   args: string[] = [],
 ): Promise<ConsoleRuntime> {
-  const started = startNpmStart(dataDir, ['--no-schedule', '--port', '0', ...args], {
-    SFN_BATCH_SEED_RECORDS: '200',
-    ...variables,
-  });
-  await started.waitForOutput('Run a job now', 150_000);
-  const { endpoint, consoleUrl } = JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as {
-    endpoint: string;
-    consoleUrl: string;
-  };
-  return { process: started, endpoint, consoleUrl };
+  return startServingNpmStart(dataDir, { SFN_BATCH_SEED_RECORDS: '200', ...variables }, args);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

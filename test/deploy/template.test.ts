@@ -1,6 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is CloudFormation Fn::Sub syntax, not a JS template
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListTagsForResourceCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -11,6 +10,7 @@ import { loadJobSpecs } from '#lib/schedule/load.ts';
 import { LOG_DELIVERY_ACTIONS, stateMachineLogicalId } from '#lib/workflows/deployment.ts';
 import { everyState } from '#lib/workflows/states.ts';
 import { startLocalRuntime } from '../../local/runtime.ts';
+import { expectCfnLintClean } from '../support/cfn-lint.ts';
 import {
   type CfnResource,
   type CfnTemplate,
@@ -343,19 +343,7 @@ describe('packaged CloudFormation template (prod)', () => {
   });
 
   it('passes cfn-lint', () => {
-    // A copy outside .serverless, so another packaging run cannot change it mid-check.
-    const directory = mkdtempSync(path.join(tmpdir(), 'sfn-batch-cfn-lint-'));
-    const copy = path.join(directory, 'template.json');
-    copyFileSync(templatePath, copy);
-    try {
-      const result = spawnSync('cfn-lint', [copy], { encoding: 'utf8' });
-
-      expect(result.error).toBeUndefined();
-      expect(`${result.stdout}${result.stderr}`).toBe('');
-      expect(result.status).toBe(0);
-    } finally {
-      rmSync(directory, { recursive: true, force: true });
-    }
+    expectCfnLintClean(templatePath);
   }, 120_000);
 });
 

@@ -17,6 +17,7 @@ import {
   SMALL_FIELDS,
   seedExportFixture,
   startConverter,
+  type TargetRow,
 } from './export-fixtures.ts';
 
 // End to end as on AWS: enqueue in process (the Lambda), the converter as a real
@@ -56,20 +57,10 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-interface TargetRow extends Record<string, unknown> {
-  target_id: number;
-  template_id: number;
-  status: string;
-  row_count: number | null;
-  bytes: number | null;
-  duration_ms: number | null;
-  object_key: string;
-}
-
 async function targetOf(templateId: number): Promise<TargetRow> {
   const row = (
     await db.query<TargetRow>(
-      `SELECT target_id, template_id, status, row_count, bytes, duration_ms, object_key
+      `SELECT target_id, template_id, status, row_count, bytes, duration_ms, publish_version, object_key
        FROM export_targets WHERE template_id = $1`,
       [templateId],
     )

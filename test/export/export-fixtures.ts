@@ -70,6 +70,18 @@ export const SMALL_RECORDS: SmallRecord[] = [
   { submittedAt: '2026-10-11T00:00:00Z', values: { note: 'deleted: not exported' }, deleted: true },
 ];
 
+/** Columns of an export_targets row that the export suites read. */
+export interface TargetRow extends Record<string, unknown> {
+  target_id: number;
+  template_id: number;
+  status: string;
+  row_count: number | null;
+  bytes: number | null;
+  duration_ms: number | null;
+  publish_version: string | null;
+  object_key: string;
+}
+
 export interface Fixture {
   workspaceId: number;
   smallTemplateId: number;

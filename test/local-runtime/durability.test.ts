@@ -8,12 +8,12 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   containerPid,
   FIXTURES,
   makeJob,
   processExists,
+  runtimesPerTest,
   sfnClient,
   startedTask,
   startTestRuntime,
@@ -42,12 +42,10 @@ function startRuntimeProcess(dataDir: string): Promise<{ child: ChildProcess; en
 }
 
 describe('durable executions across runtime restarts', () => {
-  let runtime: LocalRuntime | undefined;
+  const startRuntime = runtimesPerTest();
   let crashed: ChildProcess | undefined;
 
-  afterEach(async () => {
-    await runtime?.close();
-    runtime = undefined;
+  afterEach(() => {
     crashed?.kill('SIGKILL');
   });
 
@@ -76,7 +74,7 @@ describe('durable executions across runtime restarts', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const restartedAt = Date.now();
     const notified: Array<{ detail: { executionArn: string; status: string; error: string } }> = [];
-    runtime = await startTestRuntime(
+    const runtime = await startRuntime(
       [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) }],
       {
         dataDir,
@@ -124,7 +122,7 @@ describe('durable executions across runtime restarts', () => {
     const dataDir = tempDataDir();
     const readyFile = path.join(dataDir, 'ready');
     const jobs = [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 60 }) }];
-    const firstRuntime = await startTestRuntime(jobs, { dataDir });
+    const firstRuntime = await startRuntime(jobs, { dataDir });
     const started = await sfnClient(firstRuntime.endpoint).send(
       new StartExecutionCommand({
         stateMachineArn: firstRuntime.stateMachineArn('run-task'),
@@ -137,7 +135,7 @@ describe('durable executions across runtime restarts', () => {
     await firstRuntime.close();
     // Assess
     expect(processExists(pid)).toBe(false);
-    runtime = await startTestRuntime(jobs, { dataDir });
+    const runtime = await startRuntime(jobs, { dataDir });
     const client = sfnClient(runtime.endpoint);
     const aborted = await client.send(new DescribeExecutionCommand({ executionArn }));
     expect(aborted.status).toBe('ABORTED');
@@ -151,7 +149,7 @@ describe('durable executions across runtime restarts', () => {
     // Prepare
     const dataDir = tempDataDir();
     const jobs = [{ job: makeJob('run-task'), definition: taskDefinition() }];
-    runtime = await startTestRuntime(jobs, { dataDir });
+    const _runtime = await startRuntime(jobs, { dataDir });
     // Act
     const second = startTestRuntime(jobs, { dataDir });
     // Assess

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetExecutionHistoryCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { describe, expect, it } from 'vitest';
 import {
   containerPid,
   makeJob,
   processExists,
+  runtimesPerTest,
   sfnClient,
   startedTask,
   startTestRuntime,
@@ -18,15 +18,10 @@ import {
 } from './helpers.ts';
 
 describe('ecs:runTask.sync dispatch to child processes', () => {
-  let runtime: LocalRuntime | undefined;
-
-  afterEach(async () => {
-    await runtime?.close();
-    runtime = undefined;
-  });
+  const startRuntime = runtimesPerTest();
 
   async function start(definition = taskDefinition({ timeoutSeconds: 30 }), options = {}) {
-    runtime = await startTestRuntime([{ job: makeJob('run-task'), definition }], options);
+    const runtime = await startRuntime([{ job: makeJob('run-task'), definition }], options);
     const client = sfnClient(runtime.endpoint);
     const stateMachineArn = runtime.stateMachineArn('run-task');
     const run = async (command: string[]) => {

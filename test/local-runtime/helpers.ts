@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { JobSpec } from '../../lib/schedule/job-spec.ts';
 import type { TaskLog } from '../../local/console/ui/api.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.ts';
@@ -169,14 +169,16 @@ export interface SharedTestRuntime {
 /**
  * Starts one runtime before the enclosing describe block's tests and closes it after them.
  * Its fields are there from the block's first beforeAll on (hooks registered later can use them).
+ * Options that depend on an earlier hook (a webhook's URL, say) come as a function, called
+ * when the runtime starts.
  */
 export function useTestRuntime(
   jobs: Array<{ job: JobSpec; definition?: Definition }>,
-  options: Partial<LocalRuntimeOptions> = {},
+  options: Partial<LocalRuntimeOptions> | (() => Partial<LocalRuntimeOptions>) = {},
 ): SharedTestRuntime {
   let started: SharedTestRuntime | undefined;
   beforeAll(async () => {
-    const runtime = await startTestRuntime(jobs, options);
+    const runtime = await startTestRuntime(jobs, typeof options === 'function' ? options() : options);
     started = { runtime, sfn: sfnClient(runtime.endpoint), ecs: ecsClient(runtime.endpoint) };
   });
   afterAll(async () => {
@@ -198,6 +200,23 @@ export function useTestRuntime(
     get ecs() {
       return get().ecs;
     },
+  };
+}
+
+/**
+ * For suites whose tests start their own runtimes: a startTestRuntime whose runtimes are all
+ * closed after each test, passed or failed (close is idempotent: a test may close one itself,
+ * to restart on the same data folder).
+ */
+export function runtimesPerTest(): typeof startTestRuntime {
+  const started: LocalRuntime[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((runtime) => runtime.close()));
+  });
+  return async (jobs, options) => {
+    const runtime = await startTestRuntime(jobs, options);
+    started.push(runtime);
+    return runtime;
   };
 }
 

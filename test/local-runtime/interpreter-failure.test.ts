@@ -1,19 +1,13 @@
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { makeJob, sfnClient, startTestRuntime, taskDefinition, waitForStatus } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { makeJob, runtimesPerTest, sfnClient, taskDefinition, waitForStatus } from './helpers.ts';
 
 describe('a failure inside the interpreter', () => {
-  let runtime: LocalRuntime | undefined;
-
-  afterEach(async () => {
-    await runtime?.close();
-    runtime = undefined;
-  });
+  const startRuntime = runtimesPerTest();
 
   it('ends an execution whose input is nested 20,000 deep as FAILED with States.Runtime within seconds', async () => {
     // Prepare: 40 KB, well under the 256 KiB quota; the interpreter throws a RangeError on it.
-    runtime = await startTestRuntime([{ job: makeJob('run-task'), definition: taskDefinition() }]);
+    const runtime = await startRuntime([{ job: makeJob('run-task'), definition: taskDefinition() }]);
     const client = sfnClient(runtime.endpoint);
     const input = `{"params":{"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`;
     const startedAt = Date.now();

@@ -1,18 +1,13 @@
 import path from 'node:path';
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { FaultInjectionConfig, LocalRuntime } from '../../local/runtime.ts';
-import { makeJob, sfnClient, startTestRuntime, waitForStatus } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import type { FaultInjectionConfig } from '../../local/runtime.ts';
+import { makeJob, runtimesPerTest, sfnClient, waitForStatus } from './helpers.ts';
 
 // The real scheduled-task definition (statemachines/scheduled-task.asl.yml, synthesised from the
 // JobSpec) with the real duplicate-start guard Lambda; the container is a test stand-in.
 describe('the scheduled-task workflow on the local runtime', () => {
-  let runtime: LocalRuntime | undefined;
-
-  afterEach(async () => {
-    await runtime?.close();
-    runtime = undefined;
-  });
+  const startRuntime = runtimesPerTest();
 
   async function start(command: string[], faults: FaultInjectionConfig = {}) {
     const job = makeJob('nightly-report', {
@@ -20,7 +15,7 @@ describe('the scheduled-task workflow on the local runtime', () => {
       command,
       retry: { maxAttempts: 6, intervalSeconds: 1, backoffRate: 1, retryOnJobFailure: false },
     });
-    runtime = await startTestRuntime([{ job }], { faults, functionsDir: path.resolve('functions') });
+    const runtime = await startRuntime([{ job }], { faults, functionsDir: path.resolve('functions') });
     const client = sfnClient(runtime.endpoint);
     const stateMachineArn = runtime.stateMachineArn('nightly-report');
     const run = async (name?: string) =>

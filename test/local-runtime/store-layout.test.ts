@@ -7,10 +7,10 @@ import {
   ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import type { Definition } from '../../local/sfn/service.ts';
-import { makeJob, sfnClient, startTestRuntime, tempDataDir, waitForStatus } from './helpers.ts';
+import { makeJob, runtimesPerTest, sfnClient, tempDataDir, waitForStatus } from './helpers.ts';
 
 const STATE_MACHINE = 'arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-test-pass';
 const passDefinition: Definition = { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } };
@@ -22,18 +22,14 @@ function tree(dir: string): string[] {
 }
 
 describe('the execution store on disk', () => {
-  let runtime: LocalRuntime | undefined;
-
-  afterEach(async () => {
-    await runtime?.close();
-    runtime = undefined;
-  });
+  const startRuntime = runtimesPerTest();
+  let runtime: LocalRuntime;
 
   it('keeps executions with any name AWS accepts (.., ., dots, unicode) in their own folders across a restart', async () => {
     // Prepare
     const dataDir = tempDataDir();
     const names = ['..', '.', '...', '.hidden', 'a..b', '実行-1', "it's(1)=@!+", 'CON', '-', '_'];
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
     const client = sfnClient(runtime.endpoint);
     for (const name of names) {
       const started = await client.send(
@@ -44,7 +40,7 @@ describe('the execution store on disk', () => {
     await runtime.close();
 
     // Act
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
     const restarted = sfnClient(runtime.endpoint);
     const listed = await restarted.send(new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE }));
 
@@ -68,7 +64,7 @@ describe('the execution store on disk', () => {
   it('sets an execution with a truncated record.json aside, names the file, and starts with the others', async () => {
     // Prepare
     const dataDir = tempDataDir();
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
     const client = sfnClient(runtime.endpoint);
     for (const name of ['intact', 'damaged']) {
       const started = await client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE, name }));
@@ -82,7 +78,7 @@ describe('the execution store on disk', () => {
     const warnings: string[] = [];
 
     // Act
-    runtime = await startTestRuntime(jobs, { dataDir, warn: (message) => warnings.push(message) });
+    runtime = await startRuntime(jobs, { dataDir, warn: (message) => warnings.push(message) });
     const restarted = sfnClient(runtime.endpoint);
 
     // Assess
@@ -110,7 +106,7 @@ describe('the execution store on disk', () => {
   it('deletes the temporary files a killed runtime left mid-write and keeps the files they were replacing', async () => {
     // Prepare: what SIGKILL between writeFileSync and renameSync leaves (found by test/reliability/crash.test.ts).
     const dataDir = tempDataDir();
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
     const client = sfnClient(runtime.endpoint);
     const started = await client.send(
       new StartExecutionCommand({ stateMachineArn: STATE_MACHINE, name: 'kept' }),
@@ -130,7 +126,7 @@ describe('the execution store on disk', () => {
     }
 
     // Act
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
 
     // Assess
     for (const file of leftovers) expect(existsSync(file), file).toBe(false);
@@ -144,7 +140,7 @@ describe('the execution store on disk', () => {
   it('moves the files of .. and . executions that an older version wrote outside their folders back in', async () => {
     // Prepare: the layout the old folder naming (the execution name itself) produced.
     const dataDir = tempDataDir();
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
     const client = sfnClient(runtime.endpoint);
     for (const name of ['..', '.']) {
       const started = await client.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE, name }));
@@ -166,7 +162,7 @@ describe('the execution store on disk', () => {
     const warnings: string[] = [];
 
     // Act
-    runtime = await startTestRuntime(jobs, { dataDir, warn: (message) => warnings.push(message) });
+    runtime = await startRuntime(jobs, { dataDir, warn: (message) => warnings.push(message) });
     const restarted = sfnClient(runtime.endpoint);
 
     // Assess
@@ -186,13 +182,13 @@ describe('the execution store on disk', () => {
   it('starts although an older version left stray execution files in the executions folder itself', async () => {
     // Prepare: what a `..` execution left behind before execution folders stopped following names.
     const dataDir = tempDataDir();
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
     await runtime.close();
     writeFileSync(path.join(dataDir, 'sfn', 'executions', 'definition.json'), '{}');
     writeFileSync(path.join(dataDir, 'sfn', 'executions', 'history.jsonl'), '');
 
     // Act
-    runtime = await startTestRuntime(jobs, { dataDir });
+    runtime = await startRuntime(jobs, { dataDir });
 
     // Assess
     const listed = await sfnClient(runtime.endpoint).send(

@@ -16,6 +16,7 @@ import {
   waitForStatus,
   waitUntil,
 } from '../local-runtime/helpers.ts';
+import { readBody } from '../support/http.ts';
 
 const RUNBOOK = 'https://wiki.example.com/display/OPS/Runbook?pageId=4711&section=purge';
 const job = makeJob('purge-deleted-records', {
@@ -39,17 +40,11 @@ describe('local delivery of status changes to the notify Lambda', () => {
   const runtimes: LocalRuntime[] = [];
 
   beforeAll(async () => {
-    webhook = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        posts.push({ path: request.url ?? '', body });
-        // A revoked webhook: Slack answers 404 no_service, which is not worth retrying.
-        if (request.url?.includes('revoked')) response.writeHead(404).end('no_service');
-        else response.writeHead(200).end('ok');
-      });
+    webhook = createServer(async (request, response) => {
+      posts.push({ path: request.url ?? '', body: await readBody(request) });
+      // A revoked webhook: Slack answers 404 no_service, which is not worth retrying.
+      if (request.url?.includes('revoked')) response.writeHead(404).end('no_service');
+      else response.writeHead(200).end('ok');
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}`;

@@ -1,62 +1,36 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifyConfigFromEnv } from '../../functions/notify-failure/config.ts';
 import { resolveDatabaseConfig } from '../../lib/db/resolve-config.ts';
 import { secureParameterReader } from '../../lib/secure-parameter.ts';
+import { startTestSsm, type TestSsm } from '../support/ssm.ts';
 
 // Powertools Parameters over the real SDK client, against a stand-in for the SSM API
 // (AWS JSON 1.1 on 127.0.0.1): no network, no credentials beyond dummies.
 describe('secrets from SSM through Powertools Parameters', () => {
-  const requests: { target: string; body: Record<string, unknown> }[] = [];
   const values: Record<string, string> = {
     '/sfn-batch/prod/slack-webhook-url': 'https://hooks.slack.com/services/T0/B0/secret',
     '/sfn-batch/prod/database-url': 'postgres://batch:secret@db.internal:5432/records',
   };
-  let server: Server;
-  let endpoint: string;
+  let ssm: TestSsm;
 
   beforeAll(async () => {
-    server = createServer((request, response) => {
-      let text = '';
-      request.on('data', (chunk) => {
-        text += chunk;
-      });
-      request.on('end', () => {
-        const body = JSON.parse(text) as { Name: string };
-        requests.push({ target: String(request.headers['x-amz-target']), body });
-        const value = values[body.Name];
-        response.setHeader('content-type', 'application/x-amz-json-1.1');
-        if (value === undefined) {
-          response.writeHead(400).end(JSON.stringify({ __type: 'ParameterNotFound', message: '' }));
-          return;
-        }
-        response.writeHead(200).end(
-          JSON.stringify({
-            Parameter: { Name: body.Name, Type: 'SecureString', Value: value, Version: 1 },
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ssm = await startTestSsm(values);
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await ssm.close();
   });
 
   const client = () =>
     new SSMClient({
-      endpoint,
+      endpoint: ssm.environment.AWS_ENDPOINT_URL_SSM,
       region: 'ap-northeast-1',
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
 
   it('reads the webhook URL decrypted once, then serves it from the cache', async () => {
     // Prepare
-    requests.length = 0;
+    ssm.calls.length = 0;
     const config = notifyConfigFromEnv(
       { AWS_REGION: 'ap-northeast-1', SLACK_WEBHOOK_PARAMETER: '/sfn-batch/prod/slack-webhook-url' },
       secureParameterReader({ client: client() }),
@@ -69,7 +43,7 @@ describe('secrets from SSM through Powertools Parameters', () => {
     // Assess
     expect(first).toBe('https://hooks.slack.com/services/T0/B0/secret');
     expect(second).toBe(first);
-    expect(requests).toEqual([
+    expect(ssm.calls).toEqual([
       {
         target: 'AmazonSSM.GetParameter',
         body: { Name: '/sfn-batch/prod/slack-webhook-url', WithDecryption: true },
@@ -79,7 +53,7 @@ describe('secrets from SSM through Powertools Parameters', () => {
 
   it('fails the invocation with SlackWebhookUnavailable when the parameter is missing, and tries again next time', async () => {
     // Prepare
-    requests.length = 0;
+    ssm.calls.length = 0;
     const config = notifyConfigFromEnv(
       { AWS_REGION: 'ap-northeast-1', SLACK_WEBHOOK_PARAMETER: '/sfn-batch/prod/missing' },
       secureParameterReader({ client: client() }),
@@ -94,7 +68,7 @@ describe('secrets from SSM through Powertools Parameters', () => {
       message: expect.stringContaining('SSM parameter /sfn-batch/prod/missing'),
     });
     await expect(config.webhookUrl()).rejects.toThrow();
-    expect(requests).toHaveLength(2);
+    expect(ssm.calls).toHaveLength(2);
   });
 
   it('gives the enqueue Lambda its database URL the same way', async () => {

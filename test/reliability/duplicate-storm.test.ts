@@ -7,12 +7,11 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSkipWarningPoint } from '../../functions/notify-failure/notify-failure.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   makeJob,
-  sfnClient,
-  startTestRuntime,
+  taskLogs,
   tempDataDir,
+  useTestRuntime,
   waitForStatus,
   waitUntil,
 } from '../local-runtime/helpers.ts';
@@ -31,19 +30,32 @@ const WARN_AFTER_SKIPS = 2;
 describe('duplicate storm: 20 concurrent starts of one forbid job, 50 rounds', () => {
   const dataDir = tempDataDir();
   const release = path.join(dataDir, 'release-the-run');
-  let runtime: LocalRuntime;
   let webhook: WebhookServer;
   const notifyResults: unknown[] = [];
 
   beforeAll(async () => {
     webhook = await startWebhookServer();
-    const job = makeJob('storm-job', {
-      container: 'batch-jobs',
-      command: ['wait-for-file', release],
-      concurrency: 'forbid',
-      notifications: { on: ['FAILED', 'TIMED_OUT', 'ABORTED'], warnAfterConsecutiveSkips: WARN_AFTER_SKIPS },
-    });
-    runtime = await startTestRuntime([{ job }], {
+  });
+  // Closed after the runtime (afterAll hooks run in reverse order), so no notification is cut off.
+  afterAll(async () => {
+    await webhook?.close();
+  });
+
+  const local = useTestRuntime(
+    [
+      {
+        job: makeJob('storm-job', {
+          container: 'batch-jobs',
+          command: ['wait-for-file', release],
+          concurrency: 'forbid',
+          notifications: {
+            on: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+            warnAfterConsecutiveSkips: WARN_AFTER_SKIPS,
+          },
+        }),
+      },
+    ],
+    () => ({
       dataDir,
       // The repository's own Lambdas (guard and notify), not the fixtures.
       functionsDir: path.resolve('functions'),
@@ -54,17 +66,12 @@ describe('duplicate storm: 20 concurrent starts of one forbid job, 50 rounds', (
         POWERTOOLS_LOG_LEVEL: 'CRITICAL',
       },
       onNotification: (result) => void notifyResults.push(result),
-    });
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-    await webhook?.close();
-  });
+    }),
+  );
 
   it('runs exactly one start per round, records 19 skips, and warns at 2, 4, 8 and 16 skips in a row', async () => {
-    const client = sfnClient(runtime.endpoint);
-    const stateMachineArn = runtime.stateMachineArn('storm-job');
+    const client = local.sfn;
+    const stateMachineArn = local.runtime.stateMachineArn('storm-job');
     const expectedWarnings = Array.from({ length: STARTS_PER_ROUND - 1 }, (_, index) => index + 1).filter(
       (streak) => isSkipWarningPoint(streak, WARN_AFTER_SKIPS),
     );
@@ -133,16 +140,12 @@ describe('duplicate storm: 20 concurrent starts of one forbid job, 50 rounds', (
 
   /** Resolves 'skipped' when the execution ends as a skip, 'running' once its task has started. */
   async function waitUntilSkippedOrRunningTask(executionArn: string): Promise<'skipped' | 'running'> {
-    const client = sfnClient(runtime.endpoint);
     for (;;) {
-      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+      const described = await local.sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (described.status !== 'RUNNING') {
         return JSON.parse(described.output ?? '{}').decision === 'skip' ? 'skipped' : 'running';
       }
-      const logs = (await (
-        await fetch(`${runtime.endpoint}/_local/logs?executionArn=${encodeURIComponent(executionArn)}`)
-      ).json()) as { tasks: unknown[] };
-      if (logs.tasks.length > 0) return 'running';
+      if ((await taskLogs(local.runtime.endpoint, executionArn)).length > 0) return 'running';
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -1,28 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { diffCatalogues, renderDiffReport } from '../../lib/schedule/diff.ts';
-import { parseScheduleCatalogue } from '../../lib/schedule/load.ts';
+import { DEFAULTS, parseFiles } from './catalogue-fixture.ts';
 
 const NOW = new Date('2026-11-21T23:30:00Z');
-const DEFAULTS = `owner: { team: records-platform, slack: "#records-batch" }
-timezone: Asia/Tokyo
-container: batch-jobs
-cpu: 256
-memory: 512
-timeout: 30m
-retry: { maxAttempts: 3, interval: 30s, backoffRate: 2, retryOnJobFailure: false }
-notify: { on: [FAILED], warnAfterConsecutiveSkips: 2 }
-`;
 const job = (schedule: string, extra = '') =>
   `description: Nightly statistics.\nschedule: ${schedule}\ncommand: [analyze-tables]\n${extra}`;
 
-function catalogue(files: Record<string, string>) {
-  return parseScheduleCatalogue(
-    Object.entries(files).map(([file, text]) => ({ path: `schedules/${file}`, text })),
-  );
-}
-
 const report = (base: Record<string, string>, head: Record<string, string>) =>
-  renderDiffReport(catalogue(base), catalogue(head), { baseLabel: 'main', headLabel: 'feature', now: NOW });
+  renderDiffReport(parseFiles(base), parseFiles(head), { baseLabel: 'main', headLabel: 'feature', now: NOW });
 
 describe('renderDiffReport', () => {
   it('shows a changed schedule before and after, with the next five runs of each', () => {
@@ -53,8 +38,8 @@ describe('renderDiffReport', () => {
   it('shows run times in both zones when the time zone changes across a DST boundary', () => {
     // Act
     const markdown = renderDiffReport(
-      catalogue({ '_defaults.yml': DEFAULTS, 'uk.yml': job('cron(30 1 * * ? *)') }),
-      catalogue({
+      parseFiles({ '_defaults.yml': DEFAULTS, 'uk.yml': job('cron(30 1 * * ? *)') }),
+      parseFiles({
         '_defaults.yml': DEFAULTS,
         'uk.yml': job('cron(30 1 * * ? *)', 'timezone: Europe/London\n'),
       }),
@@ -95,8 +80,8 @@ describe('renderDiffReport', () => {
       'c.yml': job('cron(0 5 * * ? *)', 'cpu: 1024\nmemory: 2048\n'),
     };
     const diff = diffCatalogues(
-      catalogue(base),
-      catalogue({ ...base, '_defaults.yml': DEFAULTS.replace('memory: 512', 'memory: 1024') }),
+      parseFiles(base),
+      parseFiles({ ...base, '_defaults.yml': DEFAULTS.replace('memory: 512', 'memory: 1024') }),
     );
     const markdown = report(base, {
       ...base,

@@ -8,24 +8,9 @@ import {
   parseScheduleSources,
   ScheduleValidationError,
 } from '../../lib/schedule/load.ts';
+import { DEFAULTS, parseFiles } from './catalogue-fixture.ts';
 
 const BROKEN = path.join(import.meta.dirname, 'fixtures', 'broken', 'schedules');
-
-const DEFAULTS = `owner: { team: records-platform, slack: "#records-batch" }
-timezone: Asia/Tokyo
-container: batch-jobs
-cpu: 256
-memory: 512
-timeout: 30m
-retry: { maxAttempts: 3, interval: 30s, backoffRate: 2, retryOnJobFailure: false }
-notify: { on: [FAILED, TIMED_OUT, ABORTED], warnAfterConsecutiveSkips: 2 }
-`;
-
-function parse(files: Record<string, string>) {
-  return parseScheduleCatalogue(
-    Object.entries(files).map(([file, text]) => ({ path: `schedules/${file}`, text })),
-  );
-}
 
 describe('the demo catalogue', () => {
   it('loads every job without problems', async () => {
@@ -186,7 +171,7 @@ describe('parseScheduleSources', () => {
 
   it('lists the allowed keys when an unknown key resembles none', () => {
     // Act
-    const { problems } = parse({
+    const { problems } = parseFiles({
       '_defaults.yml': DEFAULTS,
       'nightly.yml':
         'description: Nightly.\nschedule: cron(0 3 * * ? *)\ncommand: [analyze-tables]\npriority: high\n',
@@ -200,7 +185,7 @@ describe('parseScheduleSources', () => {
 
   it('merges _defaults.yml per key and records where each value came from', () => {
     // Act
-    const catalogue = parse({
+    const catalogue = parseFiles({
       '_defaults.yml': DEFAULTS,
       'nightly.yml':
         'description: Nightly.\nschedule: cron(0 3 * * ? *)\ncommand: [purge-deleted-records, --retention-days, 30]\nretry: { maxAttempts: 5 }\n',
@@ -227,7 +212,7 @@ describe('parseScheduleSources', () => {
 
   it('reports a bad value in _defaults.yml once, at its place in _defaults.yml', () => {
     // Act
-    const { problems } = parse({
+    const { problems } = parseFiles({
       '_defaults.yml': DEFAULTS.replace('cpu: 256', 'cpu: 300'),
       'one.yml': 'description: One.\nschedule: cron(0 3 * * ? *)\ncommand: [analyze-tables]\n',
       'two.yml': 'description: Two.\nschedule: cron(0 4 * * ? *)\ncommand: [analyze-tables]\n',
@@ -247,7 +232,7 @@ describe('parseScheduleSources', () => {
 
   it('reports a missing required field at the top of the job file', () => {
     // Act
-    const { problems } = parse({
+    const { problems } = parseFiles({
       '_defaults.yml': DEFAULTS,
       'nightly.yml': 'description: Nightly.\ncommand: [analyze-tables]\n',
     });
@@ -267,7 +252,7 @@ describe('parseScheduleSources', () => {
 
   it('rejects an export block on a task job and a Map concurrency over 40', () => {
     // Act
-    const { problems } = parse({
+    const { problems } = parseFiles({
       '_defaults.yml': DEFAULTS,
       'task.yml':
         'description: Task.\nschedule: cron(0 3 * * ? *)\ncommand: [analyze-tables]\nexport: { frequency: daily, maxConcurrency: 2, recordsPerBatch: 10 }\n',
@@ -290,7 +275,7 @@ describe('parseScheduleSources', () => {
     // Act
     const body = 'description: X.\nschedule: cron(0 3 * * ? *)\ncommand: [analyze-tables]\n';
     const longName = `a${'-b'.repeat(20)}`;
-    const { problems } = parse({
+    const { problems } = parseFiles({
       '_defaults.yml': DEFAULTS,
       [`${longName}.yml`]: body,
       'twice.yml': body,
@@ -306,7 +291,7 @@ describe('parseScheduleSources', () => {
 
   it('ignores other files starting with an underscore', () => {
     // Act
-    const { jobs, problems } = parse({ '_defaults.yml': DEFAULTS, '_notes.yml': 'anything: goes' });
+    const { jobs, problems } = parseFiles({ '_defaults.yml': DEFAULTS, '_notes.yml': 'anything: goes' });
 
     // Assess
     expect(jobs).toEqual([]);

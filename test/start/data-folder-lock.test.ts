@@ -1,36 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  batchctl,
-  isolatedEnv,
-  NODE,
-  type OutputProcess,
-  REPO,
-  spawnWithOutput,
-  startNpmStart,
-} from '../support/processes.ts';
+import { describe, expect, it } from 'vitest';
+import { useNpmStart } from '../support/npm-start.ts';
+import { batchctl, isolatedEnv, NODE, REPO, spawnWithOutput } from '../support/processes.ts';
 
 // Slow (real processes: npm start seeds a small database, then batchctl seed tries the same
 // folder): a second process on a PGlite folder corrupted it beyond opening (issue 8, item 1).
 describe('the embedded database folder has one owner at a time', () => {
-  let dataDir: string;
-  let runtime: OutputProcess;
-  let endpoint: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-lock-'));
-    runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], { SFN_BATCH_SEED_RECORDS: '200' });
-    await runtime.waitForOutput('Run a job now', 150_000);
-    endpoint = (JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as { endpoint: string })
-      .endpoint;
-  }, 180_000);
-
-  afterAll(() => {
-    if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const npmStart = useNpmStart('sfn-batch-lock-', { SFN_BATCH_SEED_RECORDS: '200' });
+  const { dataDir } = npmStart;
 
   it('refuses batchctl seed --reset while npm start runs, naming its pid, command and API endpoint', async () => {
     // Act
@@ -39,10 +17,10 @@ describe('the embedded database folder has one owner at a time', () => {
     // Assess
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `in use by the running local runtime (npm start): pid ${runtime.child.pid}`,
+      `in use by the running local runtime (npm start): pid ${npmStart.process.child.pid}`,
     );
     expect(result.stderr).toContain('local/main.ts');
-    expect(result.stderr).toContain(`Step Functions API ${endpoint}`);
+    expect(result.stderr).toContain(`Step Functions API ${npmStart.endpoint}`);
     expect(result.stdout).not.toContain('Seeded');
   }, 60_000);
 
@@ -54,15 +32,15 @@ describe('the embedded database folder has one owner at a time', () => {
     expect(result.stdout).toMatch(/SUCCEEDED after/);
     expect(result.code).toBe(0);
     // The task reached the records with the password of this start; the terminal never shows it.
-    expect(runtime.output).toMatch(
+    expect(npmStart.process.output).toMatch(
       /served to tasks at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres/,
     );
   }, 60_000);
 
   it('lets the next command take over the lock of a runtime killed with SIGKILL, and the folder opens', async () => {
     // Prepare
-    runtime.child.kill('SIGKILL');
-    await runtime.exit;
+    npmStart.process.child.kill('SIGKILL');
+    await npmStart.process.exit;
     expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
 
     // Act
@@ -77,9 +55,9 @@ describe('the embedded database folder has one owner at a time', () => {
 
   it('opens the folder again after a seed --reset killed with SIGKILL while it writes records', async () => {
     // Prepare
-    if (runtime.child.exitCode === null) {
-      runtime.child.kill('SIGKILL');
-      await runtime.exit;
+    if (npmStart.process.child.exitCode === null) {
+      npmStart.process.child.kill('SIGKILL');
+      await npmStart.process.exit;
     }
     const seeding = spawnWithOutput(
       'batchctl seed',

@@ -1,32 +1,21 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchctl, type OutputProcess, processesMentioning, startNpmStart } from '../support/processes.ts';
+import { describe, expect, it } from 'vitest';
+import { useNpmStart } from '../support/npm-start.ts';
+import { batchctl, processesMentioning } from '../support/processes.ts';
 
 // Slow (spawns the whole runtime, seeds a small database and runs a real job in a child process):
 // this is the "fresh clone, npm start, batchctl run" path end to end.
 describe('npm start', () => {
-  let dataDir: string;
-  let runtime: OutputProcess;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-start-'));
-    runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], { SFN_BATCH_SEED_RECORDS: '500' });
-    await runtime.waitForOutput('Run a job now', 150_000);
-  }, 180_000);
-
-  afterAll(() => {
-    if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const npmStart = useNpmStart('sfn-batch-start-', { SFN_BATCH_SEED_RECORDS: '500' });
+  const { dataDir } = npmStart;
 
   it('prints the status block with the API endpoint and writes runtime.json', () => {
-    expect(runtime.output).toMatch(/Step Functions API {2}http:\/\/127\.0\.0\.1:\d+/);
-    expect(runtime.output).toContain('scheduler off (--no-schedule)');
-    expect(runtime.output).toMatch(/database: seeded 500 records/);
+    expect(npmStart.process.output).toMatch(/Step Functions API {2}http:\/\/127\.0\.0\.1:\d+/);
+    expect(npmStart.process.output).toContain('scheduler off (--no-schedule)');
+    expect(npmStart.process.output).toMatch(/database: seeded 500 records/);
     expect(JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8'))).toMatchObject({
-      pid: runtime.child.pid,
+      pid: npmStart.process.child.pid,
       stage: 'local',
     });
   });
@@ -39,8 +28,8 @@ describe('npm start', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/aggregate-record-stats-daily-manual-\d{8}T\d{6}Z: SUCCEEDED after/);
     expect(result.code).toBe(0);
-    expect(runtime.output).toMatch(/started {3}aggregate-record-stats-daily/);
-    expect(runtime.output).toMatch(/SUCCEEDED aggregate-record-stats-daily/);
+    expect(npmStart.process.output).toMatch(/started {3}aggregate-record-stats-daily/);
+    expect(npmStart.process.output).toMatch(/SUCCEEDED aggregate-record-stats-daily/);
   }, 60_000);
 
   it('runs the monthly export to SUCCEEDED and publishes xlsx files', async () => {
@@ -63,12 +52,12 @@ describe('npm start', () => {
 
   it('shuts down cleanly on SIGINT: exit 0, runtime.json removed, no process left', async () => {
     // Act
-    runtime.child.kill('SIGINT');
-    const code = await runtime.exit;
+    npmStart.process.child.kill('SIGINT');
+    const code = await npmStart.process.exit;
 
     // Assess
     expect(code).toBe(0);
-    expect(runtime.output).toContain('stopped.');
+    expect(npmStart.process.output).toContain('stopped.');
     expect(existsSync(path.join(dataDir, 'runtime.json'))).toBe(false);
     expect(processesMentioning(dataDir)).toEqual([]);
   }, 60_000);

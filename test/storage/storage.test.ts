@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ObjectStorage } from '#lib/storage/index.ts';
 import { openStorage, parseS3Url, storageConfigFromEnv } from '#lib/storage/index.ts';
 import { openS3Storage } from '#lib/storage/s3-storage.ts';
+import { NODE, REPO, spawnWithOutput } from '../support/processes.ts';
 import { startTestS3 } from '../support/s3rver.ts';
 
 const KINDS = ['local', 's3'] as const;
@@ -121,6 +122,48 @@ describe.each(KINDS)('object storage (%s)', (kind) => {
     expect((await storage.getObject('exports/1/2/small.xlsx')).toString('utf8')).toBe('年月日');
   });
 
+  it('tells beforePublish every byte and a version that versionOf reports once published, and only then', async () => {
+    // Prepare
+    const key = 'exports/1/4/2026-10.xlsx';
+    const seen: { bytes: number; version: string; visible: boolean; versionThen: string | undefined }[] = [];
+    const write = (body: string) =>
+      storage.writeAtomically(key, async (sink) => void sink.end(body), {
+        beforePublish: async (pending) => {
+          seen.push({
+            ...pending,
+            visible: await storage.exists(key),
+            versionThen: await storage.versionOf(key),
+          });
+        },
+      });
+
+    // Act
+    await write('first');
+    const firstVersion = await storage.versionOf(key);
+    await write('second, longer');
+    const secondVersion = await storage.versionOf(key);
+    const refused = storage.writeAtomically(key, async (sink) => void sink.end('third'), {
+      beforePublish: async () => {
+        throw new Error('database down');
+      },
+    });
+
+    // Assess
+    await expect(refused).rejects.toThrow('database down');
+    expect(seen.map(({ bytes, visible }) => ({ bytes, visible }))).toEqual([
+      { bytes: 5, visible: false },
+      { bytes: 14, visible: true },
+    ]);
+    expect(seen[0]?.versionThen).toBeUndefined();
+    expect(firstVersion).toBe(seen[0]?.version);
+    expect(seen[1]?.versionThen).toBe(firstVersion);
+    expect(secondVersion).toBe(seen[1]?.version);
+    expect(secondVersion).not.toBe(firstVersion);
+    expect(await storage.versionOf(key)).toBe(secondVersion);
+    expect((await storage.getObject(key)).toString()).toBe('second, longer');
+    expect(await storage.versionOf('exports/1/4/missing.xlsx')).toBeUndefined();
+  });
+
   it('leaves the previous object and no partial file when the writer fails', async () => {
     await storage.putObject('exports/1/3/2026-10.xlsx', 'previous version');
 
@@ -172,6 +215,52 @@ describe('abandoned writes (local folder)', () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+
+  it("removes a SIGKILLed writer's temporary file at the next write in its folder, and keeps a live writer's", async () => {
+    // Prepare: two real writer processes stop mid-write in one folder; one is SIGKILLed.
+    const root = await mkdtemp(join(tmpdir(), 'sfn-storage-dead-writer-'));
+    const folder = join(root, 'exports', '1', '2');
+    const writer = (key: string) =>
+      spawnWithOutput('writer', NODE, [
+        '--input-type=module',
+        '-e',
+        `import { openLocalStorage } from ${JSON.stringify(join(REPO, 'lib', 'storage', 'local-storage.ts'))};
+         setInterval(() => undefined, 1000);
+         await openLocalStorage(${JSON.stringify(root)}).writeAtomically(${JSON.stringify(key)}, async (sink) => {
+           sink.write('half a file');
+           // The temp file exists once the stream has opened it.
+           if (sink.pending) await new Promise((resolve) => sink.once('ready', resolve));
+           console.log('writing');
+           await new Promise(() => undefined);
+         });`,
+      ]);
+    const dead = writer('exports/1/2/2026-09.xlsx');
+    const live = writer('exports/1/2/2026-10.xlsx');
+    try {
+      await dead.waitForOutput('writing', 30_000);
+      await live.waitForOutput('writing', 30_000);
+      dead.child.kill('SIGKILL');
+      await dead.exit;
+      // A pid that lives on (1) but started at another time: the writer died and its pid was reused.
+      await writeFile(join(folder, '.2026-07.xlsx.tmp-1-999999999999-0a1b2c'), 'x');
+      const before = (await readdir(folder)).sort();
+
+      // Act
+      await openStorage({ rootDir: root }).putObject('exports/1/2/2026-08.xlsx', 'done');
+
+      // Assess
+      expect(before).toEqual([
+        '.2026-07.xlsx.tmp-1-999999999999-0a1b2c',
+        expect.stringMatching(new RegExp(`^\\.2026-09\\.xlsx\\.tmp-${dead.child.pid}-\\d+-[0-9a-f]+$`)),
+        expect.stringMatching(new RegExp(`^\\.2026-10\\.xlsx\\.tmp-${live.child.pid}-\\d+-[0-9a-f]+$`)),
+      ]);
+      expect((await readdir(folder)).sort()).toEqual([before[2], '2026-08.xlsx']);
+    } finally {
+      live.child.kill('SIGKILL');
+      await live.exit;
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('finds nothing to remove when the prefix folder does not exist', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sfn-storage-abandoned-'));

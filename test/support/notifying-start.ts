@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type OutputProcess, startNpmStart } from './processes.ts';
+import { type OutputProcess, startServingNpmStart } from './processes.ts';
 import { startWebhookServer, type WebhookServer } from './webhook.ts';
 
 export interface NotifyingStart {
@@ -24,26 +24,28 @@ export async function startNotifyingRuntime(
 ): Promise<NotifyingStart> {
   const webhook = await startWebhookServer();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-notify-'));
-  const runtime = startNpmStart(dataDir, ['--no-schedule', '--port', '0'], {
-    SFN_BATCH_SEED_RECORDS: '100',
-    SLACK_WEBHOOK_URL: webhook.url(webhookPath),
-    ...variables,
-  });
-  const started: NotifyingStart = {
+  const removeWebhookAndFolder = async () => {
+    await webhook.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let runtime: OutputProcess;
+  try {
+    ({ process: runtime } = await startServingNpmStart(dataDir, {
+      SFN_BATCH_SEED_RECORDS: '100',
+      SLACK_WEBHOOK_URL: webhook.url(webhookPath),
+      ...variables,
+    }));
+  } catch (error) {
+    await removeWebhookAndFolder();
+    throw error;
+  }
+  return {
     dataDir,
     runtime,
     webhook,
     close: async () => {
       if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
-      await webhook.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await removeWebhookAndFolder();
     },
   };
-  try {
-    await runtime.waitForOutput('Run a job now');
-  } catch (error) {
-    await started.close();
-    throw error;
-  }
-  return started;
 }

@@ -153,6 +153,38 @@ export function startNpmStart(
   });
 }
 
+/** An `npm start` that is serving, with the addresses it wrote to runtime.json. */
+export interface ServingRuntime {
+  readonly process: OutputProcess;
+  readonly endpoint: string;
+  readonly consoleUrl: string;
+}
+
+/**
+ * `npm start --no-schedule --port 0` (plus `args`) on `dataDir`; resolves once it has printed
+ * its status block, which it does after writing runtime.json. A start that fails is killed.
+ */
+export async function startServingNpmStart(
+  dataDir: string,
+  variables: Record<string, string> = {},
+  args: string[] = [],
+  timeoutMs = 150_000,
+): Promise<ServingRuntime> {
+  const started = startNpmStart(dataDir, ['--no-schedule', '--port', '0', ...args], variables);
+  try {
+    await started.waitForOutput('Run a job now', timeoutMs);
+  } catch (error) {
+    // A start that never serves must not outlive the test.
+    if (started.child.exitCode === null) started.child.kill('SIGKILL');
+    throw error;
+  }
+  const { endpoint, consoleUrl } = JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as {
+    endpoint: string;
+    consoleUrl: string;
+  };
+  return { process: started, endpoint, consoleUrl };
+}
+
 /** Pids of live processes whose environment mentions `marker` (a data folder): a runtime and its tasks. */
 export function processesMentioning(marker: string): number[] {
   const pids: number[] = [];

@@ -12,14 +12,18 @@ export interface TestSsm {
   environment: Record<string, string>;
   /** Names asked for, in order. */
   readonly requests: string[];
+  /** Every request, in order: its X-Amz-Target and JSON body. */
+  readonly calls: { target: string; body: Record<string, unknown> }[];
   close(): Promise<void>;
 }
 
 /** Serves `parameters` (name → value) as SecureStrings over the AWS JSON 1.1 protocol. */
 export async function startTestSsm(parameters: Record<string, string>): Promise<TestSsm> {
   const requests: string[] = [];
+  const calls: TestSsm['calls'] = [];
   const server = createServer(async (request, response) => {
     const body = await readBody(request);
+    calls.push({ target: String(request.headers['x-amz-target']), body: jsonObject(body) });
     const reply = (status: number, payload: unknown) =>
       response
         .writeHead(status, { 'content-type': 'application/x-amz-json-1.1' })
@@ -42,9 +46,20 @@ export async function startTestSsm(parameters: Record<string, string>): Promise<
   return {
     environment: { AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}` },
     requests,
+    calls,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** `text` as a JSON object, or `{}` when it is not one (recorded, never fatal to the stand-in). */
+function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

@@ -1,4 +1,4 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -67,6 +67,18 @@ async function writeAndRead(
   const worksheet = workbook.worksheets[0];
   if (!worksheet) throw new Error('the written workbook has no sheet');
   return { worksheet, rowCount, bytes: bytes() };
+}
+
+/** Every row's cell values (from column A), read in one pass by exceljs's streaming reader. */
+async function streamedRows(xlsx: Buffer): Promise<{ sheetName: string; rows: unknown[][] }> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([xlsx]), { styles: 'cache' });
+  const rows: unknown[][] = [];
+  let sheetName = '';
+  for await (const worksheet of reader) {
+    sheetName = (worksheet as unknown as { name: string }).name;
+    for await (const row of worksheet) rows.push((row.values as unknown[]).slice(1));
+  }
+  return { sheetName, rows };
 }
 
 describe('writeXlsxSheet', () => {
@@ -164,6 +176,29 @@ describe('writeXlsxSheet', () => {
     expect(widths[0]).toBe(30); // text
     expect(widths[1]).toBe(17); // datetime
     expect(widths[3]).toBe(18); // '冷蔵庫温度 (°C)': five wide characters + 5 + filter button
+  });
+
+  it("is read by exceljs's streaming reader: the workbook part comes before the sheet data", async () => {
+    // Act
+    const { bytes } = await writeAndRead(rows);
+    const streamed = await streamedRows(bytes);
+
+    // Assess: exceljs/exceljs#962, WorkbookReader needs xl/workbook.xml before the sheets.
+    expect(bytes.indexOf('xl/workbook.xml')).toBeLessThan(bytes.indexOf('xl/worksheets/sheet1.xml'));
+    expect(streamed.sheetName).toBe('温度記録   10月');
+    expect(streamed.rows).toHaveLength(4);
+    expect(streamed.rows[0]?.[3]).toBe('冷蔵庫温度 (°C)');
+    expect(streamed.rows[1]?.slice(0, 8)).toEqual([
+      'rec-1',
+      new Date('2026-10-31T23:30:00Z'),
+      new Date('2026-10-31T00:00:00Z'),
+      4.5,
+      12.25,
+      true,
+      '渋谷店',
+      '卵, 乳',
+    ]);
+    expect(streamed.rows[3]?.[0]).toBe('a < b & "c"');
   });
 
   it('writes a valid file with only the header when there are no rows', async () => {

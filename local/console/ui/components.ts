@@ -2,8 +2,8 @@
 import { html } from 'htm/preact';
 import type { ComponentChildren, VNode } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ExecutionStatus } from './api.ts';
-import { formatDuration } from './format.ts';
+import type { ExecutionListItem, ExecutionStatus } from './api.ts';
+import { executionMilliseconds, formatDuration, formatZoned } from './format.ts';
 import {
   END,
   type GraphLayout,
@@ -116,6 +116,24 @@ export interface DurationBar {
   milliseconds: number;
   label: string;
   href?: string;
+}
+
+/**
+ * The bars of `runs` (newest first, as ListExecutions returns them), oldest on the left, each
+ * linking to its execution; with `zone`, each label also says when the run started there.
+ */
+export function runBars(runs: readonly ExecutionListItem[], zone?: string): DurationBar[] {
+  return [...runs].reverse().map((run) => {
+    const milliseconds = executionMilliseconds(run.startDate, run.stopDate);
+    const started =
+      zone === undefined ? '' : `, started ${formatZoned(new Date(run.startDate * 1000), zone)}`;
+    return {
+      status: run.status,
+      milliseconds,
+      label: `${run.name}: ${run.status}, ${formatDuration(milliseconds)}${started}`,
+      href: executionHref(run.executionArn),
+    };
+  });
 }
 
 /** Duration bars coloured by status, oldest on the left: a job getting slower shows as rising bars. */

@@ -17,6 +17,14 @@ export function executionMilliseconds(startDate: number, stopDate: number | unde
   return ((stopDate ?? Date.now() / 1000) - startDate) * 1000;
 }
 
+/** An execution's duration as text (until now while it runs). */
+export function formatExecutionDuration(execution: {
+  startDate: number;
+  stopDate?: number | undefined;
+}): string {
+  return formatDuration(executionMilliseconds(execution.startDate, execution.stopDate));
+}
+
 const relativeFormatters = new Map<Language, Intl.RelativeTimeFormat>();
 
 /** "in 3 hours", "5 minutes ago" (or Japanese). */

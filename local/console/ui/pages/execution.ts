@@ -27,8 +27,8 @@ import {
   usePolling,
 } from '../components.ts';
 import {
-  executionMilliseconds,
   formatDuration,
+  formatExecutionDuration,
   formatTimestamp,
   prettyJson,
   prettyValue,
@@ -193,7 +193,7 @@ export function ExecutionPage(props: { executionArn: string }): VNode {
         ${(execution.redriveCount ?? 0) > 0 ? html` <span class="tag tag-redrive">redriven ×${execution.redriveCount}</span>` : null}</dd></div>
       <div><dt>Job</dt><dd><${Link} href=${`${BASE}/jobs/${encodeURIComponent(job)}`}>${job}<//></dd></div>
       <div><dt>Started</dt><dd>${formatTimestamp(execution.startDate)}</dd></div>
-      <div><dt>Duration</dt><dd>${formatDuration(executionMilliseconds(execution.startDate, execution.stopDate))}</dd></div>
+      <div><dt>Duration</dt><dd>${formatExecutionDuration(execution)}</dd></div>
       ${execution.error ? html`<div><dt>Error</dt><dd class="mono" id="execution-error">${execution.error}</dd></div>` : null}
     </dl>
     ${execution.cause ? html`<div class="panel cause"><h2>Cause</h2><pre class="json" id="execution-cause">${prettyJson(execution.cause)}</pre></div>` : null}

@@ -20,7 +20,7 @@ import {
   useAsync,
   usePolling,
 } from '../components.ts';
-import { executionMilliseconds, formatDuration, formatTimestamp } from '../format.ts';
+import { formatExecutionDuration, formatTimestamp } from '../format.ts';
 
 const PAGE_SIZE = 25;
 const STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -213,7 +213,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }): VNode {
               ${skipped ? html` <span class="tag tag-skip" title="A duplicate start: another execution of the job was running (concurrency forbid)">skipped duplicate</span>` : null}
               ${(row.redriveCount ?? 0) > 0 ? html` <span class="tag tag-redrive">redriven ×${row.redriveCount}</span>` : null}</td>
             <td>${formatTimestamp(row.startDate)}</td>
-            <td>${formatDuration(executionMilliseconds(row.startDate, row.stopDate))}</td>
+            <td>${formatExecutionDuration(row)}</td>
           </tr>`;
         })}</tbody>
       </table></div>`

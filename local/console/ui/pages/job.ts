@@ -5,19 +5,13 @@ import {
   BASE,
   DurationBars,
   ErrorNote,
-  executionHref,
   Link,
+  runBars,
   StateGraph,
   useAsync,
   usePolling,
 } from '../components.ts';
-import {
-  executionMilliseconds,
-  formatDuration,
-  formatRelative,
-  formatZoned,
-  type Language,
-} from '../format.ts';
+import { formatRelative, formatZoned, type Language } from '../format.ts';
 
 const TIMELINE_RUNS = 60;
 const ORIGIN_NOTE = { job: '', defaults: '_defaults.yml', 'built-in': 'built-in default' } as const;
@@ -51,15 +45,7 @@ export function JobPage(props: { name: string; language: Language }): VNode {
   const job = detail.value;
   if (job === undefined)
     return html`<${ErrorNote} error=${detail.error} />${detail.error ? null : html`<p aria-busy="true">Loading…</p>`}`;
-  const bars = [...(runs.value ?? [])].reverse().map((run) => {
-    const milliseconds = executionMilliseconds(run.startDate, run.stopDate);
-    return {
-      status: run.status,
-      milliseconds,
-      label: `${run.name}: ${run.status}, ${formatDuration(milliseconds)}, started ${formatZoned(new Date(run.startDate * 1000), job.timezone)}`,
-      href: executionHref(run.executionArn),
-    };
-  });
+  const bars = runBars(runs.value ?? [], job.timezone);
   return html`<section aria-labelledby="job-title">
     <p class="crumbs"><${Link} href=${`${BASE}/`}>Jobs<//> / ${job.name}</p>
     <h1 id="job-title">${job.name}</h1>

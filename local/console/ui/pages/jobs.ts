@@ -8,17 +8,12 @@ import {
   ErrorNote,
   executionHref,
   Link,
+  runBars,
   StatusBadge,
   useAsync,
   usePolling,
 } from '../components.ts';
-import {
-  executionMilliseconds,
-  formatDuration,
-  formatRelative,
-  formatZoned,
-  type Language,
-} from '../format.ts';
+import { formatExecutionDuration, formatRelative, formatZoned, type Language } from '../format.ts';
 
 const RECENT = 12;
 
@@ -85,12 +80,7 @@ function JobRow(props: {
   const { job, runs, language } = props;
   const last = runs?.[0];
   const next = job.nextRun === null ? undefined : new Date(job.nextRun);
-  const bars = [...(runs ?? [])].reverse().map((run) => ({
-    status: run.status,
-    milliseconds: executionMilliseconds(run.startDate, run.stopDate),
-    label: `${run.name}: ${run.status}, ${formatDuration(executionMilliseconds(run.startDate, run.stopDate))}`,
-    href: executionHref(run.executionArn),
-  }));
+  const bars = runBars(runs ?? []);
   return html`<tr data-job=${job.name}>
     <th scope="row"><${Link} href=${`${BASE}/jobs/${encodeURIComponent(job.name)}`}>${job.name}<//><div class="muted small">${job.description}</div></th>
     <td>${job.owner.team}<div class="muted small">${job.owner.slackChannel}</div></td>
@@ -107,7 +97,7 @@ function JobRow(props: {
     <td>${
       last === undefined
         ? html`<span class="muted">never</span>`
-        : html`<${Link} href=${executionHref(last.executionArn)}><${StatusBadge} status=${last.status} /><//><div class="small">${formatDuration(executionMilliseconds(last.startDate, last.stopDate))}</div>`
+        : html`<${Link} href=${executionHref(last.executionArn)}><${StatusBadge} status=${last.status} /><//><div class="small">${formatExecutionDuration(last)}</div>`
     }</td>
     <td><${DurationBars} bars=${bars} width=${96} height=${28} label=${`Durations of the last ${bars.length} runs of ${job.name}`} /></td>
     <td><${Link} class="button" href=${`${BASE}/jobs/${encodeURIComponent(job.name)}/start`}>Start execution<//></td>
