@@ -75,9 +75,17 @@ export async function openPostgresDriver(url: string): Promise<Driver> {
     },
     async acquireSession() {
       const client = await pool.connect();
+      // A checked-out client whose connection is cut between queries (the server terminated it)
+      // emits 'error'; with no listener that crashed the process (the converter, mid-export).
+      // Its next query fails instead, and the caller reports it.
+      const ignore = () => undefined;
+      client.on('error', ignore);
       return {
         session: clientSession(client),
-        release: (broken?: boolean) => client.release(broken === true),
+        release: (broken?: boolean) => {
+          client.off('error', ignore);
+          client.release(broken === true);
+        },
       };
     },
     close: () => pool.end(),

@@ -13,6 +13,8 @@ import {
 import { AWS_CLI, awsCli, type ProcessResult } from '../support/processes.ts';
 
 const CLUSTER = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/sfn-batch-test`;
+/** A CLI call took 8 s alone and 30 s with four others at load average 25 on the shared 2-core machine. */
+const CLI_TIMEOUT_MS = 120_000;
 
 function aws(endpoint: string, args: string[]): Promise<ProcessResult> {
   return awsCli(endpoint, REGION, tempDataDir(), args);
@@ -67,60 +69,68 @@ describe('local Step Functions and ECS APIs driven by the AWS CLI v2', () => {
       'ClusterNotFoundException',
       ['ecs', 'list-tasks', '--cluster', 'no-such-cluster'],
     ],
-  ])('answers %s with %s', async (_label, code, args) => {
-    const result = await aws(local.runtime.endpoint, args);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(`(${code})`);
-  });
+  ])(
+    'answers %s with %s',
+    async (_label, code, args) => {
+      const result = await aws(local.runtime.endpoint, args);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`(${code})`);
+    },
+    CLI_TIMEOUT_MS,
+  );
 
-  it('lists a running job task with aws ecs, stops it and shows its stop reason and exit code', async () => {
-    // Prepare
-    const sfn = local.sfn;
-    const started = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: local.runtime.stateMachineArn('run-task'),
-        input: JSON.stringify({ command: ['sleep', '60000'] }),
-      }),
-    );
-    let taskArns: string[] = [];
-    for (let attempt = 0; attempt < 20 && taskArns.length === 0; attempt++) {
-      const listed = await aws(local.runtime.endpoint, ['ecs', 'list-tasks', '--cluster', CLUSTER]);
-      expect(listed.stderr).toBe('');
-      taskArns = (JSON.parse(listed.stdout) as { taskArns: string[] }).taskArns;
-    }
-    const [taskArn] = taskArns;
-    if (taskArn === undefined) throw new Error('aws ecs list-tasks never showed the task');
-    // Act
-    const stopped = await aws(local.runtime.endpoint, [
-      'ecs',
-      'stop-task',
-      '--cluster',
-      CLUSTER,
-      '--task',
-      taskArn,
-      '--reason',
-      'stopped from the CLI',
-    ]);
-    const execution = await waitForStatus(sfn, started.executionArn ?? '');
-    const described = await aws(local.runtime.endpoint, [
-      'ecs',
-      'describe-tasks',
-      '--cluster',
-      CLUSTER,
-      '--tasks',
-      taskArn,
-    ]);
-    // Assess
-    expect(stopped.stderr).toBe('');
-    const [task] = (JSON.parse(described.stdout) as { tasks: Array<Record<string, unknown>> }).tasks;
-    expect(task).toMatchObject({
-      taskArn,
-      lastStatus: 'STOPPED',
-      stopCode: 'UserInitiated',
-      stoppedReason: 'stopped from the CLI',
-      containers: [expect.objectContaining({ exitCode: 143 })],
-    });
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('States.TaskFailed');
-  });
+  it(
+    'lists a running job task with aws ecs, stops it and shows its stop reason and exit code',
+    async () => {
+      // Prepare
+      const sfn = local.sfn;
+      const started = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: local.runtime.stateMachineArn('run-task'),
+          input: JSON.stringify({ command: ['sleep', '60000'] }),
+        }),
+      );
+      let taskArns: string[] = [];
+      for (let attempt = 0; attempt < 20 && taskArns.length === 0; attempt++) {
+        const listed = await aws(local.runtime.endpoint, ['ecs', 'list-tasks', '--cluster', CLUSTER]);
+        expect(listed.stderr).toBe('');
+        taskArns = (JSON.parse(listed.stdout) as { taskArns: string[] }).taskArns;
+      }
+      const [taskArn] = taskArns;
+      if (taskArn === undefined) throw new Error('aws ecs list-tasks never showed the task');
+      // Act
+      const stopped = await aws(local.runtime.endpoint, [
+        'ecs',
+        'stop-task',
+        '--cluster',
+        CLUSTER,
+        '--task',
+        taskArn,
+        '--reason',
+        'stopped from the CLI',
+      ]);
+      const execution = await waitForStatus(sfn, started.executionArn ?? '');
+      const described = await aws(local.runtime.endpoint, [
+        'ecs',
+        'describe-tasks',
+        '--cluster',
+        CLUSTER,
+        '--tasks',
+        taskArn,
+      ]);
+      // Assess
+      expect(stopped.stderr).toBe('');
+      const [task] = (JSON.parse(described.stdout) as { tasks: Array<Record<string, unknown>> }).tasks;
+      expect(task).toMatchObject({
+        taskArn,
+        lastStatus: 'STOPPED',
+        stopCode: 'UserInitiated',
+        stoppedReason: 'stopped from the CLI',
+        containers: [expect.objectContaining({ exitCode: 143 })],
+      });
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('States.TaskFailed');
+    },
+    CLI_TIMEOUT_MS,
+  );
 });

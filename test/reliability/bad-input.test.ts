@@ -95,7 +95,7 @@ describe(`bad schedule files (${SCHEDULE_CASES.length} cases)`, () => {
       }),
     ]);
     validate = JSON.parse(validateRun.stdout) as typeof validate;
-  }, 60_000);
+  }, 120_000);
 
   afterAll(() => {
     rmSync(project, { recursive: true, force: true });
@@ -447,7 +447,7 @@ describe('invalid execution input at every entry point', () => {
   it.concurrent.each(cases.filter((badCase) => !inProcess.includes(badCase)))(
     '$entry: $rule',
     expectRefused,
-    60_000,
+    120_000,
   );
 
   it('still runs a valid start to SUCCEEDED afterwards', async () => {
@@ -900,9 +900,10 @@ describe('the monthly export with unwritable storage, or a database that dies mi
       const converterLog = (await taskLogs(runtime.endpoint, executionArn))
         .flatMap((task) => task.lines.map((line) => line.text))
         .join('\n');
-      // The reason is in the converter's log, where the execution's cause points (its task).
+      // The reason is in the converter's log, where the execution's cause points (its task); which
+      // of these it says depends on what the converter was doing when the connection went.
       expect(converterLog).toMatch(
-        /export target failed.*(not currently accepting connections|terminating connection due to administrator command)/,
+        /(not currently accepting connections|terminating connection due to administrator command \(SQLSTATE 57P01\)|Client has encountered a connection error and is not queryable)/,
       );
       const afterFailure = await targets();
       const done = afterFailure
