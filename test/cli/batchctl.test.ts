@@ -310,7 +310,8 @@ describe('batchctl next', () => {
         runs: [],
       },
     ]);
-  });
+    // Two CLI processes; generous for a loaded 2-core machine.
+  }, 120_000);
 
   it('exits 2 for --before not after --after, and for JSON of a rate() job without an anchor', async () => {
     // Act
@@ -334,7 +335,8 @@ describe('batchctl next', () => {
     expect(unanchored.exitCode).toBe(2);
     expect(unanchored.stderr).toContain('no fixed run instants yet');
     expect(unanchored.stderr).toContain('Pass --anchor <instant>.');
-  });
+    // Two CLI processes; generous for a loaded 2-core machine.
+  }, 120_000);
 
   it('exits 2 for an unknown job and suggests the closest name', async () => {
     // Act
