@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadApiModel } from '../api/api-model.ts';
 import type { DocumentedRule, JsonApiService } from '../api/json-api.ts';
+import { camelCaseKeysDeep } from '../api/key-case.ts';
 import { ApiError } from '../api/validate-request.ts';
 import type { RegisteredTask, TaskRegistry } from './task-registry.ts';
 
@@ -227,7 +228,7 @@ function describeTaskDefinition(options: EcsApiOptions, body: unknown): unknown 
   );
   if (definition === undefined) throw new ApiError('ClientException', 'Unable to describe task definition.');
   const { Tags: tags, Family: _family, ...properties } = definition.properties;
-  const described = camelCaseKeys(properties) as Record<string, unknown>;
+  const described = camelCaseKeysDeep(properties) as Record<string, unknown>;
   return {
     taskDefinition: {
       taskDefinitionArn: definition.arn,
@@ -238,7 +239,7 @@ function describeTaskDefinition(options: EcsApiOptions, body: unknown): unknown 
       registeredAt: definition.registeredAt.getTime() / 1000,
       ...described,
     },
-    ...(request.include?.includes('TAGS') === true ? { tags: camelCaseKeys(tags ?? []) } : {}),
+    ...(request.include?.includes('TAGS') === true ? { tags: camelCaseKeysDeep(tags ?? []) } : {}),
   };
 }
 
@@ -255,25 +256,13 @@ const TIMESTAMP_MEMBERS = new Set([
 
 /** The registry's task (PascalCase, epoch ms as Step Functions shows it) in the ECS API's shape (camelCase, epoch seconds). */
 export function taskForApi(task: RegisteredTask, withTags: boolean): Record<string, unknown> {
-  const described = camelCaseKeys(task.describe()) as Record<string, unknown>;
+  const described = camelCaseKeysDeep(task.describe()) as Record<string, unknown>;
   for (const member of TIMESTAMP_MEMBERS) {
     const value = described[member];
     if (typeof value === 'number') described[member] = value / 1000;
   }
   if (!withTags) delete described.tags;
   return described;
-}
-
-/** `{ContainerOverrides: [{Name: …}]}` → `{containerOverrides: [{name: …}]}`; map keys such as `awslogs-group` stay. */
-export function camelCaseKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(camelCaseKeys);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
-      key.charAt(0).toLowerCase() + key.slice(1),
-      camelCaseKeys(item),
-    ]),
-  );
 }
 
 function paginate<T>(

@@ -33,14 +33,3 @@ export function toCamelCaseKeys(value: unknown): unknown {
     ]),
   );
 }
-
-export function toPascalCase(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toPascalCase);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
-      key.charAt(0).toUpperCase() + key.slice(1),
-      toPascalCase(item),
-    ]),
-  );
-}

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { pascalCaseKeysDeep } from '../api/key-case.ts';
 import { ApiError } from '../api/validate-request.ts';
 import type { EcsEmulator } from '../ecs/run-task.ts';
 import type { LambdaInvoker } from '../lambda/invoke.ts';
@@ -13,7 +14,7 @@ import type { StateDefinition } from './definition.ts';
 import { TaskStateError } from './errors.ts';
 import { describeTaskResource } from './history.ts';
 import type { HistoryLinker } from './history-links.ts';
-import { compact, toCamelCaseKeys, toPascalCase } from './response-shape.ts';
+import { compact, toCamelCaseKeys } from './response-shape.ts';
 
 export interface TaskDispatchOptions {
   store: ExecutionStore;
@@ -185,7 +186,7 @@ export class TaskDispatcher {
       const action = sdk[1];
       const operation = action.charAt(0).toUpperCase() + action.slice(1);
       try {
-        return toPascalCase(await this.options.call(operation, toCamelCaseKeys(input)));
+        return pascalCaseKeysDeep(await this.options.call(operation, toCamelCaseKeys(input)));
       } catch (error) {
         if (error instanceof ApiError) throw new TaskStateError(`Sfn.${error.type}`, error.message);
         throw error;

@@ -11,7 +11,7 @@ import {
 } from '../../lib/contracts/task-input-limits.ts';
 import { loadJobSpecs } from '../../lib/schedule/load.ts';
 import { localSynthesisContext, synthesizeDefinition } from '../../lib/workflows/synthesize.ts';
-import { camelCaseKeys } from '../../local/ecs/ecs-api.ts';
+import { camelCaseKeysDeep } from '../../local/api/key-case.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import {
   makeJob,
@@ -101,7 +101,7 @@ describe('the override size check follows the synthesised workflow', () => {
         `"Value":${JSON.stringify(JSON.stringify(taskInput))}`,
       ),
     );
-    expect(camelCaseKeys(sent)).toEqual(jobContainerOverrides(taskJob, taskInput));
+    expect(camelCaseKeysDeep(sent)).toEqual(jobContainerOverrides(taskJob, taskInput));
   });
 });
 
