@@ -7,10 +7,10 @@ import { benchColumns, benchRows } from './sheet-data.ts';
 /*
  * The floor: the same sheet XML as the converter writes for `benchColumns`, built
  * with the column types fixed in code (no type checks, no escaping, which the
- * bench data does not need) and deflated at level 1 into a zip by the converter's zip writer
+ * bench data does not need) and deflated at level 1 into a zip by our zip writer
  * (the xlsx floor, (b)). `readySheetXml` makes the same XML ready before the clock
  * starts for the deflate-only floor (no zip container at all, so it does not depend
- * on any zip writer) and for the zip-writer comparison (bench/zip-libraries.ts packs
+ * on our zip writer) and for the zip-writer comparison (bench/zip-libraries.ts packs
  * the same chunks with zip-stream and yazl).
  */
 
@@ -139,13 +139,13 @@ export function readySheetXml(rows: number): () => Generator<Buffer> {
   };
 }
 
-/** Writes `rows` bench rows, rendered as it goes, as a one-sheet zip (sheet part only) with the converter's zip writer. */
+/** Writes `rows` bench rows, rendered as it goes, as a one-sheet zip (sheet part only) with our zip writer. */
 export async function writeLowerBound(sink: Writable, rows: number): Promise<number> {
   await writeWithOurZipWriter(sink, () => sheetXmlChunks(rows));
   return rows;
 }
 
-/** Packs `chunks` as the sheet entry of a zip with the converter's zip writer (containers/xlsx-converter/zip-writer.ts). */
+/** Packs `chunks` as the sheet entry of a zip with our zip writer (containers/xlsx-converter/zip-writer.ts). */
 export async function writeWithOurZipWriter(sink: Writable, chunks: () => Iterable<Buffer>): Promise<void> {
   const zip = new ZipWriter(sink);
   const sheet = await zip.openEntry(SHEET_ENTRY);
@@ -156,7 +156,7 @@ export async function writeWithOurZipWriter(sink: Writable, chunks: () => Iterab
 
 /**
  * The floor below any zip writer: the XML deflated by node:zlib at level 1 straight
- * into `sink`, no container (no headers, no CRC-32), with the deflate queue the converter's zip
+ * into `sink`, no container (no headers, no CRC-32), with the deflate queue our zip
  * writer gives zlib. Zip cost alone = a zip case's time minus this one's.
  */
 export async function writeDeflateOnly(sink: Writable, chunks: () => Iterable<Buffer>): Promise<void> {

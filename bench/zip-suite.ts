@@ -17,10 +17,10 @@ type ZipCase = (typeof ZIP_CASES)[number];
 
 const labels: Record<ZipCase, string> = {
   'deflate-only': 'deflate only: ready-made sheet XML → node:zlib level 1, no zip container (floor)',
-  'zip-writer': 'the converter’s zip writer (zip-writer.ts: zip-stream behind awaitable writes)',
+  'zip-writer': 'our zip writer (containers/xlsx-converter/zip-writer.ts)',
   'zip-stream': 'zip-stream 7 (archiver’s engine), same zlib options',
   yazl: 'yazl 3, compressionLevel 1',
-  converter: 'converter (renders typed + styled rows, its zip writer)',
+  converter: 'converter (renders typed + styled rows, our zip writer)',
 };
 
 export interface ZipCaseFigures {
@@ -107,7 +107,7 @@ export function formatZipSuite(
   for (const library of figures.filter((item) => item.case === 'zip-stream' || item.case === 'yazl')) {
     if (!ours) continue;
     notes.push(
-      `${library.case} vs the converter’s zip writer: rows/s ${format(library.rowsPerSecond / ours.rowsPerSecond, 2)}x, ` +
+      `${library.case} vs our zip writer: rows/s ${format(library.rowsPerSecond / ours.rowsPerSecond, 2)}x, ` +
         `zip cost ${format(library.zipCostSeconds, 2)} s vs ${format(ours.zipCostSeconds, 2)} s wall, ` +
         `${format(library.zipCostCpuSeconds, 2)} s vs ${format(ours.zipCostCpuSeconds, 2)} s CPU, ` +
         `peak RSS ${format(library.peakRssMiB)} vs ${format(ours.peakRssMiB)} MiB`,

@@ -9,7 +9,7 @@ import { ZipWriter } from './zip-writer.ts';
  * the zip+zlib lower bound even with a style cache, because every cell becomes a
  * Cell object, a model and an XmlStream before it is a string. This writer emits
  * the same SpreadsheetML straight as strings into a streaming zip (zip-writer.ts:
- * zip-stream with node:zlib deflate level 1 as exceljs uses, ZIP64 when needed), with a fixed style table, so typed and styled
+ * node:zlib deflate level 1 as exceljs uses, ZIP64 when needed), with a fixed style table, so typed and styled
  * output costs little more than the lower bound and memory stays flat.
  */
 

@@ -51,7 +51,7 @@ describe('npm run bench at a tiny size', () => {
     expect(result.stdout).toMatch(
       /deflate only: same XML made ready beforehand → node:zlib level 1, no zip container \| 300 \|/,
     );
-    for (const label of ['the converter’s zip writer', 'zip-stream 7', 'yazl 3', 'converter (renders']) {
+    for (const label of ['our zip writer', 'zip-stream 7', 'yazl 3', 'converter (renders']) {
       expect(result.stdout).toContain(label);
     }
     expect(result.stdout).toMatch(

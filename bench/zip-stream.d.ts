@@ -1,4 +1,4 @@
-// Types for the part of zip-stream (no published typings) that zip-writer.ts and the benchmarks use.
+// Types for the part of zip-stream (no published typings) that bench/zip-libraries.ts uses.
 declare module 'zip-stream' {
   import type { Transform, TransformOptions } from 'node:stream';
   import type { ZlibOptions } from 'node:zlib';
