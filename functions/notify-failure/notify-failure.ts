@@ -183,9 +183,12 @@ export function nextSkipWarningAfter(streak: number, threshold: number): number 
 /**
  * How many starts in a row, up to and including this one, were skipped because
  * `blockingArn` was running. Every start between the blocking run's start and this
- * one happened while it ran, so under `forbid` each of them was skipped: counting
- * the SUCCEEDED executions started in that window (every ListExecutions page) gives
- * the streak without describing each one, and without a cap on its length.
+ * one happened while it ran, so under `forbid` each of them was (or, while its guard
+ * still runs, will be) skipped: counting the executions of any status started in that
+ * window (every ListExecutions page) gives this skip's place in the streak without
+ * describing each one, and without a cap on its length. Counting only SUCCEEDED ones
+ * gave a short count when a later skip ended before an earlier one, and posted the
+ * same warning twice.
  */
 async function consecutiveSkips(
   detail: StatusChangeEvent['detail'],
@@ -198,7 +201,7 @@ async function consecutiveSkips(
   let seenSelf = false;
   let olderThanSelf = 0;
   let listedAfterSelf = 0;
-  for await (const execution of api.executionsNewestFirst(detail.stateMachineArn, 'SUCCEEDED')) {
+  for await (const execution of api.executionsNewestFirst(detail.stateMachineArn)) {
     if (execution.startDate.getTime() <= blocking.startDate.getTime()) break;
     if (execution.executionArn === detail.executionArn) {
       seenSelf = true;

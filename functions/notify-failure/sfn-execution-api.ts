@@ -30,7 +30,8 @@ export interface ExecutionApi {
   failedStateName(executionArn: string): Promise<string | undefined>;
   stateMachineTags(stateMachineArn: string): Promise<Record<string, string>>;
   /** Executions of a state machine with one status, newest first, every page (ListExecutions with nextToken). */
-  executionsNewestFirst(stateMachineArn: string, status: string): AsyncIterable<ExecutionSummary>;
+  /** Newest first, every page; `status` filters, undefined lists every status. */
+  executionsNewestFirst(stateMachineArn: string, status?: string): AsyncIterable<ExecutionSummary>;
 }
 
 /** One row of ListExecutions. */
@@ -81,7 +82,7 @@ export function sfnExecutionApi(client: SFNClient, pageSize = 1000): ExecutionAp
         const page = await client.send(
           new ListExecutionsCommand({
             stateMachineArn,
-            statusFilter: status as ExecutionStatus,
+            ...(status === undefined ? {} : { statusFilter: status as ExecutionStatus }),
             maxResults: pageSize,
             nextToken,
           }),

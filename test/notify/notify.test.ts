@@ -70,7 +70,7 @@ function fakeApi(executions: FakeExecution[], tags: Record<string, string>): Exe
     stateMachineTags: async () => tags,
     executionsNewestFirst: async function* (_arn, status) {
       for (const execution of executions) {
-        if (execution.status === status && execution.startDate) {
+        if ((status === undefined || execution.status === status) && execution.startDate) {
           yield { executionArn: execution.executionArn, startDate: execution.startDate };
         }
       }
@@ -404,6 +404,57 @@ describe('notify-failure', () => {
     expect(allText(webhook.posts[0])).toContain('3 consecutive starts skipped');
     expect(allText(webhook.posts[0])).toContain('Still running');
     expect(allText(webhook.posts[0])).toContain('Next warning at 6 skips in a row');
+  });
+
+  it('counts a skip whose guard is still running, so a later skip that ends first gets its own place in the streak', async () => {
+    // Prepare
+    webhook = new RecordingWebhook((_attempt, response) => ok(response));
+    const url = await webhook.listen();
+    const minute = (n: number) => new Date(Date.parse('2026-11-30T15:00:00Z') + n * 60_000);
+    const blocking: FakeExecution = {
+      ...failedExecution,
+      executionArn: `${EXECUTION}-long`,
+      status: 'RUNNING',
+      startDate: minute(0),
+    };
+    const skip = (index: number, status: 'RUNNING' | 'SUCCEEDED'): FakeExecution => ({
+      executionArn: `${EXECUTION}-skip${index}`,
+      status,
+      startDate: minute(index),
+      stopDate: status === 'SUCCEEDED' ? minute(index) : undefined,
+      error: undefined,
+      cause: undefined,
+      output: JSON.stringify({ decision: 'skip', blockingExecutionArn: blocking.executionArn }),
+    });
+    const tags = { ...OWNER_TAGS, 'warn-after-consecutive-skips': '2' };
+    const eventFor = (execution: FakeExecution) =>
+      statusEvent('SUCCEEDED', {
+        executionArn: execution.executionArn,
+        startDate: execution.startDate?.getTime(),
+        output: execution.output,
+      });
+    // The third skip ends while the second one's guard still runs; then the second ends.
+    const whileSecondRuns = [skip(3, 'SUCCEEDED'), skip(2, 'RUNNING'), skip(1, 'SUCCEEDED'), blocking];
+    const afterwards = [skip(3, 'SUCCEEDED'), skip(2, 'SUCCEEDED'), skip(1, 'SUCCEEDED'), blocking];
+
+    // Act
+    const third = await notifyExecutionStatusChange(
+      eventFor(skip(3, 'SUCCEEDED')),
+      dependencies(fakeApi(whileSecondRuns, tags), url),
+    );
+    const second = await notifyExecutionStatusChange(
+      eventFor(skip(2, 'SUCCEEDED')),
+      dependencies(fakeApi(afterwards, tags), url),
+    );
+
+    // Assess: one warning, at 2 (the second skip); the third is not a warning point.
+    expect(third).toMatchObject({
+      action: 'ignored',
+      reason: '3 consecutive skips; the next warning is at 4',
+    });
+    expect(second.action).toBe('posted');
+    expect(webhook.posts).toHaveLength(1);
+    expect(allText(webhook.posts[0])).toContain('2 consecutive starts skipped');
   });
 
   it('warns at the threshold and then at twice, four times, ... the threshold', () => {
