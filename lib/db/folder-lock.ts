@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isProcessAlive, processStartTime } from '../process-identity.ts';
@@ -71,6 +71,9 @@ export function acquireFolderLock(folder: string, lockFile: string = lockFileOf(
   // Written whole beside the lock, then linked into place: link fails if the lock exists,
   // and a reader never sees a half-written lock file.
   const temp = `${lockFile}.${process.pid}.${holder.token}.tmp`;
+  // The lock sits beside the folder: a data folder whose parent does not exist yet (a fresh
+  // SFN_BATCH_DATA_DIR) is created by its opener right after, so create the parent here.
+  mkdirSync(path.dirname(lockFile), { recursive: true });
   writeFileSync(temp, content);
   try {
     for (let attempt = 0; ; attempt += 1) {

@@ -27,6 +27,19 @@ describe('acquireFolderLock', () => {
     acquireFolderLock(folder)();
   });
 
+  it('locks a data folder whose parent does not exist yet (a fresh SFN_BATCH_DATA_DIR)', () => {
+    // Prepare
+    const folder = path.join(tempFolder(), 'not', 'yet', 'pglite');
+
+    // Act
+    const release = acquireFolderLock(folder);
+
+    // Assess
+    expect(existsSync(lockFileOf(folder))).toBe(true);
+    release();
+    expect(existsSync(lockFileOf(folder))).toBe(false);
+  });
+
   it('refuses while another live process holds it, and takes over once that process is killed', async () => {
     // Prepare
     const folder = tempFolder();
