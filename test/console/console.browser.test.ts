@@ -457,7 +457,10 @@ describe('local console in a browser', () => {
           (button) => [button.getAttribute('aria-label') ?? '', Number(button.textContent)] as const,
         ),
       );
-    const busiest = [...cells].sort((a, b) => b[1] - a[1])[0];
+    // Only cells with runs: an empty cell has no count, and NaN would break the sort.
+    const busiest = cells
+      .filter(([label, count]) => label !== '' && Number.isFinite(count))
+      .sort((a, b) => b[1] - a[1])[0];
     await page.getByRole('button', { name: busiest?.[0] ?? '' }).click();
 
     // Assess: the month-start peak is the busiest hour of the week in Tokyo.
