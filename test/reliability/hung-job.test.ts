@@ -124,7 +124,14 @@ describe('hung job: a task that never ends is stopped at its timeout', () => {
       expect(endedAfterSigterm).toBeGreaterThanOrEqual(item.endsAfterSigtermMs[0]);
       expect(endedAfterSigterm).toBeLessThanOrEqual(item.endsAfterSigtermMs[1]);
       expect(markedProcesses()).toEqual([]);
-      const tasks = await taskLogs(local.runtime.endpoint, executionArn);
+      // As on AWS, the execution fails at the timeout and the task reaches STOPPED a little later:
+      // its exit is recorded when the runtime reaps the process, which may trail the /proc scan.
+      let tasks = await taskLogs(local.runtime.endpoint, executionArn);
+      const deadline = Date.now() + 10_000;
+      while (tasks[0]?.stoppedAt == null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        tasks = await taskLogs(local.runtime.endpoint, executionArn);
+      }
       expect(tasks).toHaveLength(1);
       expect(tasks[0]).toMatchObject({ exitCode: item.exitCode, stopCode: 'UserInitiated' });
       expect(tasks[0]?.stoppedReason).toContain(
