@@ -16,6 +16,17 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/** Field 4 of /proc/<pid>/stat (the parent's pid; it changes when the parent dies); undefined off Linux or when the pid is gone. */
+export function parentPidOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(parent) ? parent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether process `pid` is alive and is the one that started at `startTime` (when known on
  * both sides; without it, any live process with that pid counts as the same).
