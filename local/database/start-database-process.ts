@@ -53,6 +53,8 @@ export interface DatabaseProcessOptions {
   /** Seeds this demo data when the database is empty. */
   seed?: DemoSeed;
   env?: NodeJS.ProcessEnv;
+  /** Where its progress lines go: this process's stdout (npm start's terminal, default) or stderr (a bench whose stdout is its result). */
+  stdout?: 'stdout' | 'stderr';
   /** Called once if the process exits after it was ready without being asked to close. */
   onUnexpectedExit?: (description: string) => void;
 }
@@ -80,7 +82,7 @@ export function startDatabaseProcess(options: DatabaseProcessOptions): Promise<D
   // the URL and errors. Same process group: the terminal's Ctrl-C reaches it too, and it
   // ignores that signal, to close only when its parent asks or is gone.
   const child = fork(DATABASE_PROCESS_ENTRY, args, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.stdout === 'stderr' ? 2 : 'inherit', 'inherit', 'ipc'],
     env: options.env ?? process.env,
     // A debugger flag of the parent would make the child fight for its port.
     execArgv: process.execArgv.filter((flag) => !flag.startsWith('--inspect')),
