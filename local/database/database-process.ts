@@ -75,8 +75,11 @@ let closing: Promise<never> | undefined;
 function closeAndExit(): Promise<never> {
   closing ??= (async () => {
     let code = 0;
-    // An open or a migration in flight finishes first; a seed in flight fails at its next query and rolls back.
+    // PGlite creating a new folder finishes first. A migration or seed in flight is one open
+    // transaction that close() would wait for (a seed can take minutes): exit without it,
+    // uncommitted, as a kill would; PGlite opens such a folder again (test/start/data-folder-lock.test.ts).
     await opening.catch(() => undefined);
+    if (server === undefined) process.exit(1);
     for (const [what, close] of [
       ['database server', () => server?.close()],
       ['database', () => db?.close()],
@@ -113,7 +116,7 @@ async function openWhenFree(folder: string): Promise<Database> {
       return await openDatabase({ dataDir: folder });
     } catch (error) {
       if (!(error instanceof FolderInUseError) || !isOrphanedDatabaseProcess(error.holder)) throw error;
-      if (Date.now() >= deadline) throw error;
+      if (Date.now() >= deadline || closing !== undefined) throw error;
       if (!announced) {
         announced = true;
         out(
@@ -140,9 +143,7 @@ try {
   const opened = openWhenFree(pgliteDir);
   opening = opened;
   db = await opened;
-  const prepared = prepareDatabase(db, seed, out);
-  opening = prepared;
-  await prepared;
+  await prepareDatabase(db, seed, out);
   // The tasks (child processes) and the runtime reach it over the wire, with a password made
   // for this start that only they receive (in DATABASE_URL).
   server = await servePglite(db, { host: '127.0.0.1', port: 0 });
