@@ -88,11 +88,15 @@ describe('the database process of npm start', () => {
     first.child.kill('SIGKILL');
     await first.exit;
     const gone = await waitUntil(() => !isProcessAlive(databasePid), 10_000);
+    const lockLeftBehind = existsSync(path.join(dataDir, 'pglite.lock'));
     const second = await start();
     const job = await batchctl(dataDir, ['run', 'aggregate-record-stats-daily', '--wait']);
 
     // Assess: it closed cleanly (released its lock), the restart did not seed again, the records serve jobs.
     expect(gone, `database process ${databasePid} still runs 10 s after npm start was SIGKILLed`).toBe(true);
+    expect(lockLeftBehind, 'the database process left its folder lock: it did not close the database').toBe(
+      false,
+    );
     expect(second.process.output).not.toContain('database: seeded');
     expect(second.process.output).not.toContain('waiting for pid');
     expect(job.stdout).toMatch(/SUCCEEDED after/);
