@@ -127,7 +127,7 @@ try {
       const { executionArn } = await sfn.send(
         new StartExecutionCommand({
           stateMachineArn: `arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-${job}`,
-          input: '{}',
+          input: JSON.stringify({ trigger: 'manual' }),
         }),
       );
       let described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
