@@ -2,7 +2,7 @@
  * How late the runtime's timers run while the embedded database works, and how much memory
  * the runtime and the database use.
  *
- *   node bench/event-loop-delay.ts [--records 100000] [--jobs meter-usage-monthly,analyze-tables]
+ *   node bench/event-loop-delay.ts [--records 100000] [--jobs meter-usage-monthly,analyze-tables,export-monthly-records]
  *                                  [--seeded <pglite folder>] [--repo <checkout>] [--keep <dir>]
  *
  * Runs `npm start --no-schedule --port 0` (local/main.ts of `--repo`, default this checkout)
@@ -43,7 +43,7 @@ interface Phase {
 const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '100000' },
-    jobs: { type: 'string', default: 'meter-usage-monthly,analyze-tables' },
+    jobs: { type: 'string', default: 'meter-usage-monthly,analyze-tables,export-monthly-records' },
     seeded: { type: 'string' },
     repo: { type: 'string', default: REPO_ROOT },
     keep: { type: 'string' },
@@ -147,7 +147,7 @@ try {
 const fixed = (value: number | null, digits = 0) => (value === null ? '–' : value.toFixed(digits));
 console.log(
   [
-    '| phase | status | s | timer delay p50 / p99 / max ms | runtime RSS max MB | database process RSS max MB | load (1 min) |',
+    '| phase | status | s | timer lateness p50 / p99 / max ms | runtime RSS max MB | database process RSS max MB | load (1 min) |',
     '|---|---|---:|---:|---:|---:|---:|',
     ...phases.map(
       (phase) =>
