@@ -115,8 +115,7 @@ export function windowFor(size: ScenarioSize, env: NodeJS.ProcessEnv = process.e
 }
 
 /**
- * Live memory and RSS, each measured right after a full GC (a heap snapshot), may grow by at
- * most this share from the end of the first slice to the end, once every execution has ended.
+ * Live memory, measured by a full GC (a heap snapshot), may grow by at most this share from the end of the first slice to the end, once every execution has ended.
  * The first slice already holds the warmed-up runtime (interpreter, AWS SDK clients, PGlite's
  * ~200 MB of WASM memory); a leak per execution (the month has ~10,000) shows far above it.
  */
@@ -648,17 +647,14 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
       failures.push('no RSS/fd samples in the first or the last slice');
     // Memory is compared after a full GC (the heap snapshots): RSS medians move by ±200 MB with
     // when V8 last collected (702 MB → 502 MB within the first day of one run), far more than a
-    // leak of a few KB per execution, so they are reported, not asserted.
+    // leak of a few KB per execution, so they are reported, not asserted. So is the RSS read
+    // after a snapshot: writing the snapshot itself lifts it by ~120 MB (433 → 553 MB).
     if (assertFlat && (firstGc === undefined || lastGc === undefined))
       failures.push('no heap snapshot of the runtime (SIGUSR2) at the end of the first slice or at the end');
     if (assertFlat && firstGc !== undefined && lastGc !== undefined) {
       if (lastGc.liveMb > firstGc.liveMb * (1 + RSS_GROWTH_TOLERANCE))
         failures.push(
           `live memory after a full GC grew from ${firstGc.liveMb.toFixed(1)} MB (end of the first slice) to ${lastGc.liveMb.toFixed(1)} MB (every execution ended), more than ${RSS_GROWTH_TOLERANCE * 100}%`,
-        );
-      if (lastGc.rssMb > firstGc.rssMb * (1 + RSS_GROWTH_TOLERANCE))
-        failures.push(
-          `RSS after a full GC grew from ${firstGc.rssMb.toFixed(1)} MB (end of the first slice) to ${lastGc.rssMb.toFixed(1)} MB (every execution ended), more than ${RSS_GROWTH_TOLERANCE * 100}%`,
         );
     }
     // Fds are compared once the work is over: while the runtime is behind, in-flight API calls
