@@ -52,13 +52,15 @@ export interface BurstSize {
 }
 
 /**
- * Quick: what npm test can afford. Full: at least 300,000 records in the exported month (the
- * seed spreads records over the 3 months before the clock, about a quarter of them in November)
+ * Quick: what npm test can afford. Full: at least 300,000 records in the exported month, and
+ * under its enabled exports (the seed spreads records over the 3 months before the clock, about a
+ * quarter of them in November, and about a tenth of the export settings are disabled)
  * and at least 200 templates with a monthly export.
  */
 export const BURST_SIZES: Record<ScenarioSize, BurstSize> = {
   quick: { records: 5000, templates: 20, startupTimeoutMs: 300_000, runTimeoutMs: 240_000 },
-  full: { records: 1_400_000, templates: 246, startupTimeoutMs: 3 * 3600_000, runTimeoutMs: 3 * 3600_000 },
+  // 1,400,000 gave 329,135 records in November but only 295,008 under enabled exports; 1,500,000 clears 300,000 for both.
+  full: { records: 1_500_000, templates: 246, startupTimeoutMs: 3 * 3600_000, runTimeoutMs: 3 * 3600_000 },
 };
 
 /** Jobs of the catalogue whose schedule fires at `instant` (the cron library that `batchctl next` uses). */

@@ -11,6 +11,7 @@ import {
 import { TaskStateError } from '../sfn/errors.ts';
 import type { ExecutionStore, TaskLogLine, TaskMeta } from '../store/execution-store.ts';
 import type { FaultPicker, RunningFault } from './faults.ts';
+import { ImageEnvironmentError, imageEnvironmentOf } from './image-environment.ts';
 import { type RegisteredTask, TaskRegistry } from './task-registry.ts';
 
 const keyValueSchema = z.object({ Name: z.string(), Value: z.string() });
@@ -131,6 +132,13 @@ export class EcsEmulator {
         'ECS.InvalidParameterException',
         `Container ${container} of task definition ${parameters.TaskDefinition} has no entrypoint: ${entrypoint} does not exist. Name the container folder under containers/ in Overrides.ContainerOverrides[0].Name.`,
       );
+    }
+
+    try {
+      imageEnvironmentOf(path.join(path.dirname(entrypoint), 'Dockerfile'));
+    } catch (error) {
+      if (!(error instanceof ImageEnvironmentError)) throw error;
+      throw new TaskStateError('ECS.ClientException', error.message);
     }
 
     const fault = this.options.faults.pickStartFault();
@@ -338,6 +346,8 @@ class LocalTask implements RegisteredTask {
       AWS_REGION: this.options.region,
       AWS_DEFAULT_REGION: this.options.region,
       AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE',
+      // As on Fargate: the image's ENV, then the task definition's environment, then the overrides.
+      ...imageEnvironmentOf(path.join(path.dirname(this.entrypoint), 'Dockerfile')),
       ...this.options.taskEnvironment,
       ...overrideEnvironment,
       // Inherited by every descendant, also one that leaves the process group with setsid.

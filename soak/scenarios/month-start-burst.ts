@@ -64,9 +64,14 @@ export async function checkExportedMonth(
     fail(
       `${targets.length} targets for ${EXPORTED_MONTH}; the size asks for at least ${options.minimumTargets}`,
     );
+  // Both the month and what its enabled exports cover: about a tenth of the demo export settings are disabled.
   if (monthRecords < options.minimumRecords)
     fail(
       `${monthRecords} records in ${EXPORTED_MONTH}; the size asks for at least ${options.minimumRecords}`,
+    );
+  if (targetRecords < options.minimumRecords)
+    fail(
+      `the export targets of ${EXPORTED_MONTH} cover ${targetRecords} records; the size asks for at least ${options.minimumRecords}`,
     );
   for (const target of targets) {
     if (target.status !== 'done') fail(`target ${target.object_key} is ${target.status}, not done`);

@@ -53,10 +53,14 @@ const FAULT_SHARE = 0.3;
  */
 const ROUNDS = { quick: 2, full: 3 } as const;
 /**
- * A Spot job of the catalogue for the rounds: its files are older than 90 days only, so it deletes
- * none of the month's exports. Spot interruptions are drawn for Spot tasks only.
+ * Back-to-back runs of two cheap task jobs of the catalogue that the burst does not run, one
+ * on-demand and one on Spot (its own interruptions), next to the rounds, so
+ * a full run draws enough task starts to meet every kind: each of the six start kinds has a share
+ * of 0.05 per RunTask try, so 18 sequences (the first full run, 2026-11-30) left four kinds unseen;
+ * about 250 tries leave a given kind unseen with probability 0.95^250 < 3e-6.
  */
-const SPOT_JOB = 'cleanup-expired-exports';
+const LOOPS = { quick: 2, full: 90 } as const;
+const LOOP_JOBS = ['escalate-corrective-actions', 'cleanup-expired-exports'] as const;
 /** Redrives allowed for an export that failed (the faults stay on). */
 const MAX_REDRIVES = 4;
 /** Timer and event-loop slack allowed on a pause measured from the history, under a loaded machine. */
@@ -246,20 +250,41 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
     const ended = await waitForEnd(burst, [...jobs.keys()], remaining());
     log(`the burst ended: ${[...ended.values()].map((e) => `${e.name} ${e.status}`).join(', ')}`);
 
-    // More rounds of the due task jobs (in parallel across jobs, one at a time per job: forbid).
-    // The due jobs run on-demand capacity; a Spot job joins the rounds so Spot interruptions happen too.
-    const spotJob = (await loadScheduleCatalogue()).jobs.find((job) => job.name === SPOT_JOB);
-    if (spotJob === undefined) throw new Error(`${SPOT_JOB} is not in schedules/`);
-    const taskJobs = [
-      ...burst.due.filter((due) => due.job.workflow === 'task').map((due) => due.job),
-      spotJob,
-    ];
+    // More rounds of the due task jobs (in parallel across jobs, one at a time per job: forbid),
+    // and next to them the loops of two other jobs (distinct jobs, so no start is a forbid skip).
+    const taskJobs = burst.due.filter((due) => due.job.workflow === 'task').map((due) => due.job);
+    const stateMachineArn = (job: string) =>
+      `arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-${job}`;
+    const catalogue = new Map((await loadScheduleCatalogue()).jobs.map((job) => [job.name, job]));
+    const running = burst;
+    const loops = Promise.all(
+      LOOP_JOBS.map(async (name) => {
+        const job = catalogue.get(name);
+        if (job === undefined) throw new Error(`${name} is not in schedules/`);
+        for (let run = 1; run <= LOOPS[size]; run++) {
+          const { executionArn = '' } = await client.send(
+            new StartExecutionCommand({
+              stateMachineArn: stateMachineArn(name),
+              name: `${name}-storm-loop-${run}`,
+              input: JSON.stringify({ scheduledTime: MONTH_START.toISOString() }),
+            }),
+          );
+          jobs.set(executionArn, job);
+          runs.push({ arn: executionArn, job });
+          for (const [arn, execution] of await waitForEnd(running, [executionArn], remaining()))
+            ended.set(arn, execution);
+          if (run % 30 === 0) log(`${name}: ${run} of ${LOOPS[size]} back-to-back runs ended`);
+        }
+      }),
+    );
+    // Awaited after the rounds; a failure meanwhile must not surface as an unhandled rejection.
+    loops.catch(() => undefined);
     for (let round = 1; round <= ROUNDS[size]; round++) {
       const arns = await Promise.all(
         taskJobs.map(async (job) => {
           const { executionArn = '' } = await client.send(
             new StartExecutionCommand({
-              stateMachineArn: `arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-${job.name}`,
+              stateMachineArn: stateMachineArn(job.name),
               name: `${job.name}-storm-round-${round}`,
               input: JSON.stringify({ scheduledTime: MONTH_START.toISOString() }),
             }),
@@ -272,6 +297,7 @@ const provisioningStorm: Scenario = async ({ size, log }) => {
       for (const [arn, execution] of await waitForEnd(burst, arns, remaining())) ended.set(arn, execution);
       log(`round ${round} of ${ROUNDS[size]} ended`);
     }
+    await loops;
 
     // Failed exports: their unconverted targets are pending, not lost; a redrive converts them.
     const failureEndings = new Map<string, number>();

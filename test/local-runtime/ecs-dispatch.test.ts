@@ -79,6 +79,11 @@ describe('ecs:runTask.sync dispatch to child processes', () => {
     const started = JSON.parse(logged?.lines[0]?.text ?? '{}');
     expect(JSON.parse(started.input)).toEqual({ command: ['succeed'] });
     expect(started.endpoint).toBe(runtime.endpoint);
+    // The ENV of the container's Dockerfile reaches the process, as Fargate gives it the image's.
+    expect(started).toMatchObject({
+      imageEnvironment: 'set by the test-task Dockerfile',
+      nodeEnv: 'production',
+    });
     expect(logged?.lines).toContainEqual(
       expect.objectContaining({ stream: 'stderr', text: 'a line on stderr' }),
     );

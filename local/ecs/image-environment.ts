@@ -1,0 +1,60 @@
+/**
+ * The environment a container image sets with `ENV` in its Dockerfile's final stage, which
+ * Fargate gives the container and the local ECS gives the container's process (one contract:
+ * `NODE_OPTIONS` and `NODE_ENV` of the image apply locally too).
+ *
+ * Parsed with `dockerfile-ast` (the parser of the Docker language server, already installed
+ * through `dockerfile-utils`), which handles `KEY=value` pairs, the legacy `ENV KEY value`
+ * form, quotes, escapes and line continuations.
+ */
+import { readFileSync } from 'node:fs';
+import { DockerfileParser } from 'dockerfile-ast';
+
+/** Set by the local runtime itself; an image's value (a Linux image path) would break the local process. */
+const KEPT_FROM_HOST = new Set(['PATH', 'HOME']);
+
+export class ImageEnvironmentError extends Error {
+  override name = 'ImageEnvironmentError';
+}
+
+/** `ENV` of the last stage of the Dockerfile text, in order (a later key wins). */
+export function imageEnvironment(dockerfileText: string, file = 'Dockerfile'): Record<string, string> {
+  const dockerfile = DockerfileParser.parse(dockerfileText);
+  const lastFrom = dockerfile.getFROMs().at(-1);
+  const finalStageStart = lastFrom?.getRange().start.line ?? -1;
+  const environment: Record<string, string> = {};
+  for (const instruction of dockerfile.getENVs()) {
+    const line = instruction.getRange().start.line;
+    if (line < finalStageStart) continue;
+    for (const property of instruction.getProperties()) {
+      const name = property.getName();
+      const value = property.getValue() ?? '';
+      if (KEPT_FROM_HOST.has(name)) continue;
+      // Substitution needs the base image's environment, which only a real build has.
+      if (/\$\{?[A-Za-z_]/.test(value))
+        throw new ImageEnvironmentError(
+          `${file}:${line + 1}: ENV ${name} refers to another variable (${value}); the local runtime cannot expand it. Write the value out.`,
+        );
+      environment[name] = value;
+    }
+  }
+  return environment;
+}
+
+const cache = new Map<string, Record<string, string>>();
+
+/** {@link imageEnvironment} of a Dockerfile on disk, read once per runtime; a missing file sets nothing. */
+export function imageEnvironmentOf(dockerfile: string): Record<string, string> {
+  const cached = cache.get(dockerfile);
+  if (cached !== undefined) return cached;
+  let text: string;
+  try {
+    text = readFileSync(dockerfile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    text = '';
+  }
+  const environment = imageEnvironment(text, dockerfile);
+  cache.set(dockerfile, environment);
+  return environment;
+}
