@@ -615,7 +615,8 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
     // ListExecutions call waits behind the backlog of the runtime that answers it. That is the
     // clock asking more than the machine gives, not a product fault, when the runtime was behind
     // by more than the guard's timeout; then such runs are counted apart. Anything else fails.
-    const behindMs = Math.max(0, percentile(lateness, 0.99));
+    // The worst start lateness: a guard times out at the moment the queue is longest.
+    const behindMs = Math.max(0, ...lateness);
     const overloaded = behindMs > GUARD_STATE_TIMEOUT_MS;
     const errors = new Map<string, number>();
     let guardTimeouts = 0;
@@ -703,8 +704,8 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
         .map(([status, count]) => `${status} ${count}`)
         .join(', '),
       'runs ended by the guard timing out while the runtime was behind': overloaded
-        ? `${guardTimeouts} (start lateness p99 ${(behindMs / 1000).toFixed(1)} s > the guard's ${GUARD_STATE_TIMEOUT_MS / 1000} s)`
-        : `0 excused (start lateness p99 ${(behindMs / 1000).toFixed(1)} s is within the guard's ${GUARD_STATE_TIMEOUT_MS / 1000} s, so any guard timeout fails)`,
+        ? `${guardTimeouts} (start lateness max ${(behindMs / 1000).toFixed(1)} s > the guard's ${GUARD_STATE_TIMEOUT_MS / 1000} s)`
+        : `0 excused (start lateness max ${(behindMs / 1000).toFixed(1)} s is within the guard's ${GUARD_STATE_TIMEOUT_MS / 1000} s, so any guard timeout fails)`,
       'why runs did not succeed':
         errors.size === 0
           ? '-'
