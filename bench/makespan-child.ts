@@ -2,7 +2,8 @@
  * One database of the month-start makespan bench (bench/makespan.ts): this process is the
  * runtime process of `npm start`. It seeds a realistic month into a throw-away database
  * (PostgreSQL: a database created on DATABASE_URL's server and dropped at the end; PGlite:
- * on disk in the work folder and served over the wire with servePglite, as `npm start` does),
+ * on disk in the work folder, opened, seeded and served over the wire by npm start's own
+ * database process, local/database/, so the runtime here is as small as npm start's),
  * starts the real local runtime on the real xlsx-export job (synthesised from
  * statemachines/xlsx-export.asl.yml) once per Map MaxConcurrency, and runs the export end to
  * end through @aws-sdk/client-sfn: StartExecution → SUCCEEDED. Between runs the month's
@@ -22,10 +23,10 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { type Database, migrate, openDatabase } from '../lib/db/index.ts';
-import { servePglite } from '../lib/db/serve-pglite.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { seedDemoData } from '../lib/seed/index.ts';
+import { type DatabaseProcess, startDatabaseProcess } from '../local/database/start-database-process.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './throwaway-database.ts';
 
@@ -62,10 +63,10 @@ export interface MakespanRun {
   meanTasksRunning: number;
   /** CPU seconds of the converter processes (reaped children of this process, /proc/self/stat). */
   converterCpuSeconds: number;
-  /** CPU seconds of this process: the runtime, the in-process Lambdas and (pglite-wire) the database. */
+  /** CPU seconds of this process: the runtime and the in-process Lambdas. */
   runtimeCpuSeconds: number;
-  /** CPU seconds of the PostgreSQL backends of the bench database (postgres only). */
-  postgresCpuSeconds: number;
+  /** CPU seconds of the database: the PostgreSQL backends of the bench database, or the PGlite database process. */
+  databaseCpuSeconds: number;
   batches: number;
   targets: number;
   rows: number;
@@ -174,29 +175,53 @@ class BackendCpuSampler {
   }
 }
 
+/** CPU seconds (utime + stime) a live process has used so far, from /proc/<pid>/stat. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function ownCpuSeconds(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
 }
 
-// PostgreSQL: the bench database; PGlite: the served URL (set once it serves).
+// PostgreSQL: the bench database; PGlite: the URL its database process serves. The bench's
+// own queries (counts, deleting the month's targets between runs) go over the wire too.
 let url = '';
 let db: Database;
 let throwaway: ThrowawayDatabase | undefined;
-let closeServer: () => Promise<void> = async () => undefined;
+let databaseProcess: DatabaseProcess | undefined;
+const seedStarted = performance.now();
 if (kind === 'postgres') {
   if (!options.postgresUrl) throw new Error('the postgres case needs postgresUrl (DATABASE_URL)');
   throwaway = await createThrowawayDatabase(options.postgresUrl, 'sfn_makespan');
   url = throwaway.url;
   db = await openDatabase({ url });
 } else {
-  db = await openDatabase({ dataDir: join(dataDir, 'pglite') });
+  // Its lines ("database: seeded …") go to stderr: this process's stdout carries the result only.
+  databaseProcess = await startDatabaseProcess({
+    pgliteDir: join(dataDir, 'pglite'),
+    seed: { records: options.records, months: options.months, now: SEED_NOW },
+    stdout: 'stderr',
+  });
+  url = databaseProcess.url;
+  db = await openDatabase({ url });
 }
+const closeDatabaseProcess = async () => {
+  await databaseProcess?.close();
+  databaseProcess = undefined;
+};
 
 try {
-  await migrate(db);
-  const seedStarted = performance.now();
-  const summary = await seedDemoData(db, { records: options.records, months: options.months, now: SEED_NOW });
+  const summary =
+    kind === 'postgres'
+      ? await (async () => {
+          await migrate(db);
+          return seedDemoData(db, { records: options.records, months: options.months, now: SEED_NOW });
+        })()
+      : await seededCounts(db);
   // Bulk-loaded tables: vacuum and analyze now, so autovacuum does not run during the first measured run.
   await db.query('VACUUM ANALYZE');
   const month = (
@@ -222,12 +247,6 @@ try {
   log(
     `seeded ${seeded.records} records, ${seeded.templates} templates in ${seeded.seconds.toFixed(0)} s; October: ${seeded.monthlyTargets} targets, ${seeded.monthRecords} records`,
   );
-
-  if (kind === 'pglite-wire') {
-    const served = await servePglite(db, { host: '127.0.0.1', port: 0 });
-    url = served.url;
-    closeServer = served.close;
-  }
 
   // The real job, with only the Map's MaxConcurrency (and the bench month's batch size) changed.
   const catalogue = await loadScheduleCatalogue();
@@ -278,7 +297,12 @@ try {
       await db.query('DELETE FROM export_runs');
       rmSync(join(dataDir, 'objects', 'exports'), { recursive: true, force: true });
       backends?.start();
-      const cpuBefore = { converters: childrenCpuSeconds(), runtime: ownCpuSeconds() };
+      const databasePid = databaseProcess?.pid;
+      const cpuBefore = {
+        converters: childrenCpuSeconds(),
+        runtime: ownCpuSeconds(),
+        database: databasePid === undefined ? 0 : processCpuSeconds(databasePid),
+      };
       const sent = performance.now();
       const { executionArn } = await sfn.send(
         new StartExecutionCommand({
@@ -295,7 +319,9 @@ try {
       }
       const wallSeconds = (performance.now() - sent) / 1000;
       const cpu = { converters: childrenCpuSeconds(), runtime: ownCpuSeconds() };
-      const postgresCpuSeconds = backends?.stop() ?? 0;
+      const databaseCpuSeconds =
+        backends?.stop() ??
+        (databasePid === undefined ? 0 : processCpuSeconds(databasePid) - cpuBefore.database);
       if (described.status !== 'SUCCEEDED') {
         throw new Error(
           `${executionArn} ended ${described.status}: ${described.error ?? ''} ${described.cause ?? ''}`,
@@ -342,7 +368,7 @@ try {
         meanTasksRunning: taskSeconds / ((at(mapExited) - at(mapEntered)) / 1000),
         converterCpuSeconds: cpu.converters - cpuBefore.converters,
         runtimeCpuSeconds: cpu.runtime - cpuBefore.runtime - (backends?.ownCpuSeconds ?? 0),
-        postgresCpuSeconds,
+        databaseCpuSeconds,
         batches: output.convertedBatches ?? 0,
         targets: Number(done?.targets ?? 0),
         rows: Number(done?.rows ?? 0),
@@ -361,22 +387,32 @@ try {
         );
       }
       log(
-        `round ${round} MaxConcurrency ${concurrency}: ${run.wallSeconds.toFixed(2)} s (map ${run.mapSeconds.toFixed(2)} s, ${run.batches} batches, ${run.meanTasksRunning.toFixed(2)} tasks at once, converters ${run.converterCpuSeconds.toFixed(1)} CPU s, runtime ${run.runtimeCpuSeconds.toFixed(1)} CPU s, postgres ${run.postgresCpuSeconds.toFixed(1)} CPU s), load ${run.loadAverage1m.toFixed(1)}`,
+        `round ${round} MaxConcurrency ${concurrency}: ${run.wallSeconds.toFixed(2)} s (map ${run.mapSeconds.toFixed(2)} s, ${run.batches} batches, ${run.meanTasksRunning.toFixed(2)} tasks at once, converters ${run.converterCpuSeconds.toFixed(1)} CPU s, runtime ${run.runtimeCpuSeconds.toFixed(1)} CPU s, database ${run.databaseCpuSeconds.toFixed(1)} CPU s), load ${run.loadAverage1m.toFixed(1)}`,
       );
       runs.push(run);
     }
   }
   await runtime.close();
-  await closeServer();
   const result: MakespanChildResult = { database: kind, seeded, runs };
   await db.close();
+  await closeDatabaseProcess();
   await throwaway?.drop();
   rmSync(workDir, { recursive: true, force: true });
   console.log(JSON.stringify(result));
 } catch (error) {
-  await closeServer().catch(() => undefined);
   await db.close().catch(() => undefined);
+  await closeDatabaseProcess().catch(() => undefined);
   await throwaway?.drop().catch(() => undefined);
   rmSync(workDir, { recursive: true, force: true });
   throw error;
+}
+
+/** What the database process seeded (it printed the same figures to stderr). */
+async function seededCounts(database: Database): Promise<{ records: number; templates: number }> {
+  const counts = (
+    await database.query<{ records: string; templates: string }>(
+      'SELECT (SELECT count(*) FROM records) AS records, (SELECT count(*) FROM form_templates) AS templates',
+    )
+  ).rows[0];
+  return { records: Number(counts?.records ?? 0), templates: Number(counts?.templates ?? 0) };
 }

@@ -166,14 +166,14 @@ export function formatMakespan(result: MakespanResult, concurrencies: readonly n
   }
   lines.push(
     '',
-    '| database | MaxConcurrency | round | execution s | Map s | before Map s | tasks at once | converter CPU s | runtime CPU s | PostgreSQL CPU s | CPU s per execution s | load (1 min) |',
+    '| database | MaxConcurrency | round | execution s | Map s | before Map s | tasks at once | converter CPU s | runtime CPU s | database CPU s | CPU s per execution s | load (1 min) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const summary of result.summaries) {
     for (const run of summary.runs) {
-      const cpu = run.converterCpuSeconds + run.runtimeCpuSeconds + run.postgresCpuSeconds;
+      const cpu = run.converterCpuSeconds + run.runtimeCpuSeconds + run.databaseCpuSeconds;
       lines.push(
-        `| ${summary.database} | ${run.concurrency} | ${run.round} | ${fixed(run.executionSeconds)} | ${fixed(run.mapSeconds)} | ${fixed(run.beforeMapSeconds)} | ${fixed(run.meanTasksRunning, 2)} | ${fixed(run.converterCpuSeconds)} | ${fixed(run.runtimeCpuSeconds)} | ${summary.database === 'postgres' ? fixed(run.postgresCpuSeconds) : '(in runtime)'} | ${fixed(cpu / run.executionSeconds, 2)} | ${fixed(run.loadAverage1m)} |`,
+        `| ${summary.database} | ${run.concurrency} | ${run.round} | ${fixed(run.executionSeconds)} | ${fixed(run.mapSeconds)} | ${fixed(run.beforeMapSeconds)} | ${fixed(run.meanTasksRunning, 2)} | ${fixed(run.converterCpuSeconds)} | ${fixed(run.runtimeCpuSeconds)} | ${fixed(run.databaseCpuSeconds)} | ${fixed(cpu / run.executionSeconds, 2)} | ${fixed(run.loadAverage1m)} |`,
       );
     }
   }

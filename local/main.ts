@@ -1,6 +1,7 @@
 /**
- * `npm start`: the whole system on one machine. Prepares the records database,
- * validates the schedules, serves the database to the child-process containers,
+ * `npm start`: the whole system on one machine. Validates the schedules, prepares the
+ * records database (embedded: in its own database process, which serves it to the runtime
+ * and the child-process containers),
  * starts the local Step Functions API (with its ECS and Lambda stand-ins) and the
  * scheduler, and wires failure notifications. Ctrl-C stops everything cleanly.
  */
@@ -11,17 +12,17 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 // The execution-input rule batchctl run applies (lib/contracts/execution-input.ts); the console validates with it.
 import { manualExecutionName, validateManualInput } from '../cli/commands/run.ts';
 import { FolderInUseError } from '../lib/db/folder-lock.ts';
-import { type Database, databaseConfigFromEnv, migrate, openDatabase } from '../lib/db/index.ts';
-import { servePglite } from '../lib/db/serve-pglite.ts';
+import { databaseConfigFromEnv, openDatabase } from '../lib/db/index.ts';
 import type { JobSpec } from '../lib/schedule/job-spec.ts';
 import { formatProblem, loadScheduleCatalogue } from '../lib/schedule/load.ts';
 import { suggestClosest } from '../lib/schedule/suggest.ts';
 import { formatInstant } from '../lib/schedule/time-format.ts';
-import { isDatabaseEmpty, seedDemoData } from '../lib/seed/index.ts';
 import { WorkflowSynthesisError } from '../lib/workflows/synthesize.ts';
 import { parseStartConfig, type StartConfig, StartConfigError, USAGE } from './config.ts';
 import { ensureConsoleBuilt } from './console/build.ts';
 import { CONSOLE_PATH, createConsoleRoutes } from './console/routes.ts';
+import { prepareDatabase } from './database/prepare-database.ts';
+import { DatabaseProcessError, startDatabaseProcess } from './database/start-database-process.ts';
 import { describeNotifyResult } from './notify/deliver.ts';
 import { type ExecutionEvent, type LocalRuntime, startLocalRuntime } from './runtime.ts';
 import {
@@ -82,27 +83,35 @@ async function main(): Promise<number> {
   }
   const environment = { ...process.env, SFN_BATCH_DATA_DIR: config.dataDir };
   const databaseConfig = databaseConfigFromEnv(environment);
-  if (databaseConfig.dataDir && !existsSync(databaseConfig.dataDir)) {
-    out(`database: creating the embedded PostgreSQL in ${databaseConfig.dataDir} (first start only)…`);
-  }
-  const db = await openDatabase(databaseConfig);
-  closers.push({ what: 'database', close: () => db.close() });
-  const applied = await migrate(db);
-  if (applied.applied.length > 0) out(`database: applied migrations ${applied.applied.join(', ')}`);
   // Demo data ends at the clock's start: with --at, the month before a simulated month start is complete.
-  if (await isDatabaseEmpty(db))
-    await seed(db, config.seedRecords, config.seedTemplates, config.at ?? new Date());
-
+  const seed = { records: config.seedRecords, templates: config.seedTemplates, now: config.at ?? new Date() };
   let databaseUrl: string;
   let databaseDisplayUrl: string;
-  if (databaseConfig.url) databaseUrl = databaseDisplayUrl = databaseConfig.url;
-  else {
-    // Containers are child processes: they reach the embedded database over the wire protocol,
-    // with a password made for this start that only they receive (in DATABASE_URL).
-    const served = await servePglite(db, { host: '127.0.0.1', port: 0 });
-    closers.push({ what: 'database server', close: () => served.close() });
-    databaseUrl = served.url;
-    databaseDisplayUrl = served.displayUrl;
+  let databasePid: number | undefined;
+  if (databaseConfig.url) {
+    const db = await openDatabase(databaseConfig);
+    closers.push({ what: 'database', close: () => db.close() });
+    await prepareDatabase(db, seed, out);
+    databaseUrl = databaseDisplayUrl = databaseConfig.url;
+  } else {
+    // PGlite runs in a process of its own, so its queries never hold up this process's timers
+    // (Wait states, retries, timeouts, the scheduler), and task starts fork a smaller process.
+    // The runtime's Lambdas and the containers reach it over the wire, with a password made
+    // for this start that only they receive (in DATABASE_URL).
+    const database = await startDatabaseProcess({
+      pgliteDir: databaseConfig.dataDir ?? path.join(config.dataDir, 'pglite'),
+      seed,
+      onUnexpectedExit: (description) => {
+        err(
+          `npm start: ${description} unexpectedly; nothing works without the records database, so npm start stops. Start it again (npm start).`,
+        );
+        void shutdown('the database process ended', 1);
+      },
+    });
+    closers.push({ what: 'database process', close: () => database.close() });
+    databaseUrl = database.url;
+    databaseDisplayUrl = database.displayUrl;
+    databasePid = database.pid;
   }
   const sharedEnvironment: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -199,18 +208,11 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     stage: STAGE,
     consoleUrl,
+    ...(databasePid === undefined ? {} : { databasePid }),
   });
   closers.push({ what: 'runtime.json', close: () => removeRuntimeFile(config.dataDir, process.pid) });
 
-  printStatusBlock(
-    config,
-    runtime,
-    databaseDisplayUrl,
-    databaseConfig.url !== undefined,
-    jobs,
-    scheduledJobs,
-    scheduler,
-  );
+  printStatusBlock(config, runtime, databaseDisplayUrl, databasePid, jobs, scheduledJobs, scheduler);
   // Started after the status block so the burst of an `--at` month start prints below it.
   // A simulated clock starts when the scheduler first reads it, at the start of start().
   const schedulerStartedAt = new Date();
@@ -248,27 +250,6 @@ function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSp
     );
   }
   return jobs.filter((job) => only.includes(job.name));
-}
-
-async function seed(db: Database, records: number, templates: number, now: Date): Promise<void> {
-  const started = Date.now();
-  let lastPrinted = -1;
-  const summary = await seedDemoData(db, {
-    records,
-    templates,
-    now,
-    onProgress: ({ phase, done, total }) => {
-      const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-      const step = Math.floor(percent / 25);
-      if (phase === 'records' && step !== lastPrinted) {
-        lastPrinted = step;
-        out(`database: seeding demo data… ${done}/${total} records`);
-      }
-    },
-  });
-  out(
-    `database: seeded ${summary.records} records, ${summary.workspaces} workspaces, ${summary.templates} templates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
 }
 
 async function startScheduled(
@@ -312,7 +293,7 @@ function printStatusBlock(
   config: StartConfig,
   runtime: LocalRuntime,
   databaseUrl: string,
-  externalDatabase: boolean,
+  databasePid: number | undefined,
   jobs: JobSpec[],
   scheduledJobs: JobSpec[],
   scheduler: Scheduler | undefined,
@@ -323,7 +304,7 @@ function printStatusBlock(
     'sfn-batch local runtime is up',
     `  Step Functions API  ${runtime.endpoint}   (AWS SDK/CLI: --endpoint-url ${runtime.endpoint})`,
     `  Console             ${runtime.endpoint}${CONSOLE_PATH}/   (jobs, executions, graphs, start/stop/redrive)`,
-    `  Database            ${externalDatabase ? 'DATABASE_URL (external PostgreSQL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}, served to tasks at ${databaseUrl}`}`,
+    `  Database            ${databasePid === undefined ? 'DATABASE_URL (external PostgreSQL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}, served to tasks at ${databaseUrl} by the database process (pid ${databasePid})`}`,
     `  Data folder         ${config.dataDir}   (runtime file ${runtimeFilePath(config.dataDir)})`,
     `  Jobs                ${jobs.length} state machines; ${
       scheduler
@@ -368,14 +349,15 @@ function pick(environment: NodeJS.ProcessEnv, keys: string[]): Record<string, st
 
 let shuttingDown = false;
 
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(reason: string, exitCode = 0): Promise<void> {
   if (shuttingDown) {
-    err(`received ${signal} again: exiting without waiting for tasks`);
-    process.exit(130);
+    // The database process sees this process go and closes the database itself.
+    if (exitCode === 0) err(`received ${reason} again: exiting without waiting for tasks`);
+    process.exit(exitCode === 0 ? 130 : exitCode);
   }
   shuttingDown = true;
-  out(`\n${signal}: stopping (running tasks get SIGTERM, as ECS would)…`);
-  let failed = false;
+  out(`\n${reason}: stopping (running tasks get SIGTERM, as ECS would)…`);
+  let failed = exitCode !== 0;
   for (const closer of closers.reverse()) {
     try {
       await closer.close();
@@ -385,7 +367,7 @@ async function shutdown(signal: string): Promise<void> {
     }
   }
   out('stopped.');
-  process.exit(failed ? 1 : 0);
+  process.exit(failed ? Math.max(exitCode, 1) : 0);
 }
 
 process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -398,7 +380,11 @@ try {
     process.exit(code);
   }
 } catch (error) {
-  if (error instanceof StartConfigError || error instanceof WorkflowSynthesisError)
+  if (
+    error instanceof StartConfigError ||
+    error instanceof WorkflowSynthesisError ||
+    error instanceof DatabaseProcessError
+  )
     err(`npm start: ${error.message}`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     err(

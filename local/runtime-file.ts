@@ -15,6 +15,8 @@ export const runtimeFileSchema = z.object({
   startedAt: z.iso.datetime(),
   stage: z.string().min(1),
   consoleUrl: z.url().optional(),
+  /** The database process that holds the embedded database's folder (absent with DATABASE_URL). */
+  databasePid: z.number().int().positive().optional(),
 });
 export type RuntimeFile = z.infer<typeof runtimeFileSchema>;
 
@@ -73,6 +75,8 @@ export { isProcessAlive } from '../lib/process-identity.ts';
 export async function describeFolderInUse(error: FolderInUseError, dataDir: string): Promise<string> {
   const runtime = await readRuntimeFile(dataDir).catch(() => undefined);
   const { holder } = error;
-  if (runtime === undefined || runtime.pid !== holder.pid) return error.message;
-  return `${error.folder} is in use by the running local runtime (npm start): pid ${holder.pid}, "${holder.command}", Step Functions API ${runtime.endpoint}, up since ${runtime.startedAt}. Stop it first (Ctrl-C in its terminal, or kill ${holder.pid}), or use another data folder (SFN_BATCH_DATA_DIR).`;
+  if (runtime === undefined || (runtime.pid !== holder.pid && runtime.databasePid !== holder.pid))
+    return error.message;
+  const holderName = holder.pid === runtime.pid ? '' : `, through its database process pid ${holder.pid}`;
+  return `${error.folder} is in use by the running local runtime (npm start): pid ${runtime.pid}${holderName}, "${holder.command}", Step Functions API ${runtime.endpoint}, up since ${runtime.startedAt}. Stop it first (Ctrl-C in its terminal, or kill ${runtime.pid}), or use another data folder (SFN_BATCH_DATA_DIR).`;
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { stateMachineTagList } from '../lib/contracts/state-machine-tags.ts';
 import { acquireFolderLock } from '../lib/db/folder-lock.ts';
 import { type JobSpec, SERVICE_NAME } from '../lib/schedule/job-spec.ts';
@@ -255,6 +256,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       region,
       accountId,
     });
+    const eventLoopDelay = eventLoopDelayMonitor();
     const server = createApiServer(
       {
         ...(options.routes === undefined ? {} : { routes: options.routes }),
@@ -272,7 +274,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ],
         local: (pathname, query) => {
           if (pathname === '/_local/health') {
-            return { status: 'ok', pid: process.pid, stage, runningTasks: ecs.runningTaskCount };
+            const health = {
+              status: 'ok',
+              pid: process.pid,
+              stage,
+              runningTasks: ecs.runningTaskCount,
+              eventLoopDelay: eventLoopDelay.summary(),
+            };
+            // ?resetEventLoopDelay=1 starts a new measurement window after this answer.
+            if (query.get('resetEventLoopDelay') === '1') eventLoopDelay.reset();
+            return health;
           }
           if (pathname === '/_local/logs') {
             const executionArn = query.get('executionArn');
@@ -324,6 +335,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       close: () => {
         closing ??= (async () => {
           notifications?.stopRetrying();
+          eventLoopDelay.stop();
           await service.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
@@ -338,6 +350,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     releaseLock();
     throw error;
   }
+}
+
+/**
+ * How late this process's timers run (Wait states, Retry pauses, task timeouts, the scheduler
+ * all wait on this one event loop), for GET /_local/health. Anything synchronous in the
+ * process (a spawn's fork, a large JSON parse) shows here.
+ */
+function eventLoopDelayMonitor() {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let since = new Date();
+  // The histogram holds the intervals between the 10 ms timer's runs: lateness is what exceeds 10 ms.
+  const milliseconds = (nanoseconds: number) => Math.max(0, Math.round((nanoseconds - 10e6) / 1e4) / 100);
+  return {
+    /** Lateness of a 10 ms timer since the last reset: percentiles and maximum in ms. */
+    summary: () => ({
+      since: since.toISOString(),
+      samples: histogram.count,
+      p50Ms: milliseconds(histogram.count > 0 ? histogram.percentile(50) : 0),
+      p99Ms: milliseconds(histogram.count > 0 ? histogram.percentile(99) : 0),
+      maxMs: milliseconds(histogram.count > 0 ? histogram.max : 0),
+    }),
+    reset: () => {
+      histogram.reset();
+      since = new Date();
+    },
+    stop: () => histogram.disable(),
+  };
 }
 
 /** One runtime per data folder: two would each close the other's executions as interrupted. */

@@ -12,15 +12,17 @@ import { isProcessAlive, processStartTime } from '../process-identity.ts';
  * a lock whose holder is gone (killed with SIGKILL, machine rebooted) is taken over.
  */
 
-const holderSchema = z.object({
+export const folderLockHolderSchema = z.object({
   pid: z.number().int().positive(),
   command: z.string(),
   startedAt: z.string(),
   /** Kernel start time of the holder process (/proc/<pid>/stat field 22), so a reused pid is not mistaken for the holder. */
   processStart: z.string().optional(),
+  /** The holder's parent when it took the lock: a holder whose parent has since changed was orphaned. */
+  parentPid: z.number().int().optional(),
   token: z.string(),
 });
-export type FolderLockHolder = z.infer<typeof holderSchema>;
+export type FolderLockHolder = z.infer<typeof folderLockHolderSchema>;
 
 /** Another live process holds the lock. */
 export class FolderInUseError extends Error {
@@ -62,6 +64,7 @@ export function acquireFolderLock(folder: string, lockFile: string = lockFileOf(
       .slice(0, 300),
     startedAt: new Date().toISOString(),
     ...(processStartTime(process.pid) === undefined ? {} : { processStart: processStartTime(process.pid) }),
+    parentPid: process.ppid,
     token: randomBytes(8).toString('hex'),
   };
   if (heldHere.has(lockFile)) {
@@ -109,7 +112,7 @@ export function acquireFolderLock(folder: string, lockFile: string = lockFileOf(
 /** The holder recorded in a lock file, or undefined if there is none or it is unreadable. */
 export function readHolder(lockFile: string): FolderLockHolder | undefined {
   try {
-    return holderSchema.parse(JSON.parse(readFileSync(lockFile, 'utf8')));
+    return folderLockHolderSchema.parse(JSON.parse(readFileSync(lockFile, 'utf8')));
   } catch {
     return undefined;
   }

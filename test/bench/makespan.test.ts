@@ -37,6 +37,8 @@ describe('bench/makespan.ts', () => {
           rows: summary.seeded.monthRecords,
         });
         expect(run.batches).toBeGreaterThanOrEqual(2);
+        // The database's own CPU is measured: PostgreSQL's backends, or PGlite's database process.
+        expect(run.databaseCpuSeconds).toBeGreaterThan(0);
       }
       const [one, two] = summary.runs;
       // MaxConcurrency 1 never overlaps converter tasks; 2 runs two at once for a while.

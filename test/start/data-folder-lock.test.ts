@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useNpmStart } from '../support/npm-start.ts';
@@ -10,7 +10,7 @@ describe('the embedded database folder has one owner at a time', () => {
   const npmStart = useNpmStart('sfn-batch-lock-', { SFN_BATCH_SEED_RECORDS: '200' });
   const { dataDir } = npmStart;
 
-  it('refuses batchctl seed --reset while npm start runs, naming its pid, command and API endpoint', async () => {
+  it('refuses batchctl seed --reset while npm start runs, naming its pid, its database process and API endpoint', async () => {
     // Act
     const result = await batchctl(dataDir, ['seed', '--reset', '--records', '50']);
 
@@ -19,7 +19,8 @@ describe('the embedded database folder has one owner at a time', () => {
     expect(result.stderr).toContain(
       `in use by the running local runtime (npm start): pid ${npmStart.process.child.pid}`,
     );
-    expect(result.stderr).toContain('local/main.ts');
+    expect(result.stderr).toContain('through its database process pid');
+    expect(result.stderr).toContain('local/database/database-process.ts');
     expect(result.stderr).toContain(`Step Functions API ${npmStart.endpoint}`);
     expect(result.stdout).not.toContain('Seeded');
   }, 60_000);
@@ -38,7 +39,13 @@ describe('the embedded database folder has one owner at a time', () => {
   }, 60_000);
 
   it('lets the next command take over the lock of a runtime killed with SIGKILL, and the folder opens', async () => {
-    // Prepare
+    // Prepare: npm start and its database process both killed at once (a power cut, kill -9 of
+    // both): the database process's lock is left behind. (npm start alone SIGKILLed: its database
+    // process closes and releases the lock itself, test/start/database-process.test.ts.)
+    const { databasePid } = JSON.parse(readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as {
+      databasePid: number;
+    };
+    process.kill(databasePid, 'SIGKILL');
     npmStart.process.child.kill('SIGKILL');
     await npmStart.process.exit;
     expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
