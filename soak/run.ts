@@ -21,7 +21,13 @@ npm start processes, then prints a summary table. Exit code 1 if any scenario fa
 Options:
   --only <name,...>   run only these scenarios (file names without .ts, e.g. month-start-burst)
   --quick             run at the quick size that npm test uses (minutes instead of hours)
-  --help              show this help`;
+  --help              show this help
+
+Environment (month-in-minutes, full size only):
+  MONTH_IN_MINUTES_DAYS=<2-31>      only the first days of the month window
+  MONTH_IN_MINUTES_SPEED=<x>        clock speed instead of 2000x
+  MONTH_IN_MINUTES_HEAP_DIR=<dir>   heap snapshots of npm start after day 1 and once every
+                                    execution ended (compare: node soak/heap-diff.ts a b)`;
 
 /** The scenario files, by name (file name without `.ts`), in name order. */
 export function scenarioNames(dir = SCENARIOS_DIR): string[] {

@@ -227,7 +227,9 @@ class LocalTask implements RegisteredTask {
   private exitCode: number | undefined;
   private lastStatus = 'PROVISIONING';
   private stopRequest: StopRequest | undefined;
+  /** The task's process while it runs; dropped once it has exited (see `run`). */
   private child: ChildProcess | undefined;
+  private pid: number | undefined;
   private exited: Promise<void> | undefined;
   private readonly stopController = new AbortController();
   private readonly meta: TaskMeta;
@@ -378,6 +380,7 @@ class LocalTask implements RegisteredTask {
       // The container is gone once its essential process exits: nothing it started may outlive it.
       if (child.pid !== undefined) signalTaskProcesses(this.taskId, child.pid, 'SIGKILL');
     });
+    this.pid = child.pid;
     if (child.pid !== undefined) {
       this.startedAt = Date.now();
       this.lastStatus = 'RUNNING';
@@ -393,6 +396,9 @@ class LocalTask implements RegisteredTask {
     if (faultTimer !== undefined) clearTimeout(faultTimer);
     stdout.flush();
     stderr.flush();
+    // A stopped task stays listed for an hour (task-registry.ts): it keeps its description, not
+    // the process object with its closed pipes and their buffers.
+    this.child = undefined;
     this.stoppedAt = Date.now();
     this.lastStatus = 'STOPPED';
     markExited();
@@ -445,7 +451,7 @@ class LocalTask implements RegisteredTask {
           NetworkBindings: [],
           NetworkInterfaces: [],
           ...(stopped && this.exitCode === undefined ? { Reason: stop.reason } : {}),
-          RuntimeId: this.child?.pid === undefined ? undefined : `${this.taskId}-${this.child.pid}`,
+          RuntimeId: this.pid === undefined ? undefined : `${this.taskId}-${this.pid}`,
           TaskArn: this.taskArn,
         },
       ],

@@ -5,6 +5,12 @@
  * for at least an hour after they stop.
  */
 export const STOPPED_TASK_RETENTION_MS = 60 * 60 * 1000;
+/**
+ * How often registering a task also forgets the tasks past their retention. Without it only an
+ * ECS API call forgot them, so an npm start that nobody asked for its tasks kept every task it
+ * ever ran (found by the month-in-minutes scenario, docs/reliability.md).
+ */
+const PRUNE_INTERVAL_MS = 60 * 1000;
 
 /** What the registry needs of a task (implemented by run-task.ts). */
 export interface RegisteredTask {
@@ -26,23 +32,36 @@ export interface RegisteredTask {
 export class TaskRegistry {
   private readonly tasks = new Map<string, RegisteredTask>();
   private readonly now: () => number;
+  private prunedAt: number;
 
   constructor(now: () => number = Date.now) {
     this.now = now;
+    this.prunedAt = now();
+  }
+
+  /** How many tasks the registry holds, including stopped ones past their retention not yet forgotten. */
+  get size(): number {
+    return this.tasks.size;
   }
 
   add(task: RegisteredTask): void {
+    if (this.now() - this.prunedAt >= PRUNE_INTERVAL_MS) this.prune();
     this.tasks.set(task.taskArn, task);
   }
 
   /** Every task still visible: running ones and those stopped within the retention, oldest first. */
   all(): RegisteredTask[] {
+    this.prune();
+    return [...this.tasks.values()];
+  }
+
+  private prune(): void {
     const now = this.now();
+    this.prunedAt = now;
     for (const [arn, task] of this.tasks) {
       if (task.stoppedAtMs !== undefined && now - task.stoppedAtMs > STOPPED_TASK_RETENTION_MS)
         this.tasks.delete(arn);
     }
-    return [...this.tasks.values()];
   }
 
   running(): RegisteredTask[] {

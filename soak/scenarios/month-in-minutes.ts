@@ -10,12 +10,22 @@
  * ~10,000 real job runs do not fit in minutes on 2 cores. Everything else is real: the guard
  * Lambda, RunTask through the local ECS, the export's enqueue Lambda and Map.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   DescribeExecutionCommand,
   type ExecutionListItem,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   SFNClient,
@@ -23,6 +33,7 @@ import {
 import { REPO_ROOT } from '../../lib/schedule/load.ts';
 import { scheduledExecutionName } from '../../local/scheduler.ts';
 import { type OutputProcess, runProcess, startNpmStart } from '../../test/support/processes.ts';
+import { summarizeHeap } from '../heap-diff.ts';
 import type { Scenario, ScenarioResult, ScenarioSize } from '../scenario.ts';
 
 interface Window {
@@ -76,10 +87,37 @@ const WINDOWS: Record<ScenarioSize, Window> = {
 };
 
 /**
- * RSS may grow by at most this share between the first and the last slice (medians). V8 grows
- * and trims its heap in steps of several MB, and the first slice already holds the warmed-up
- * runtime (interpreter, AWS SDK clients, PGlite); a leak per execution (the month has ~10,000)
- * shows far above it.
+ * `MONTH_IN_MINUTES_DAYS=<n>` (1 to 31) and `MONTH_IN_MINUTES_SPEED=<x>` shorten the full window to
+ * its first n days and change its speed: a few days at a lower speed tell a leak from a backlog
+ * on a machine that cannot keep up with the month at 2000x (docs/reliability.md).
+ */
+export function windowFor(size: ScenarioSize, env: NodeJS.ProcessEnv = process.env): Window {
+  const window = WINDOWS[size];
+  if (
+    size !== 'full' ||
+    (env.MONTH_IN_MINUTES_DAYS === undefined && env.MONTH_IN_MINUTES_SPEED === undefined)
+  )
+    return window;
+  const days = Number(env.MONTH_IN_MINUTES_DAYS ?? 31);
+  const speed = Number(env.MONTH_IN_MINUTES_SPEED ?? window.speed);
+  if (!Number.isInteger(days) || days < 2 || days > 31)
+    throw new Error(
+      `MONTH_IN_MINUTES_DAYS must be a whole number of days from 2 to 31, got "${env.MONTH_IN_MINUTES_DAYS}"`,
+    );
+  if (!Number.isFinite(speed) || speed < 1 || speed > 10_000)
+    throw new Error(`MONTH_IN_MINUTES_SPEED must be from 1 to 10000, got "${env.MONTH_IN_MINUTES_SPEED}"`);
+  return {
+    ...window,
+    end: new Date(Date.parse(window.at) + days * DAY).toISOString(),
+    speed,
+    covers: `the first ${days} days of the full window${days >= 15 ? ` (${window.covers})` : ''}`,
+  };
+}
+
+/**
+ * Live memory, measured by a full GC (a heap snapshot), may grow by at most this share from the end of the first slice to the end, once every execution has ended.
+ * The first slice already holds the warmed-up runtime (interpreter, AWS SDK clients, PGlite's
+ * ~200 MB of WASM memory); a leak per execution (the month has ~10,000) shows far above it.
  */
 const RSS_GROWTH_TOLERANCE = 0.2;
 /**
@@ -90,11 +128,23 @@ const RSS_GROWTH_TOLERANCE = 0.2;
  */
 const FD_GROWTH_TOLERANCE = 24;
 
+/** The workflows' first state, the duplicate-start guard (statemachines/*.asl.yml). */
+const GUARD_STATE = 'Check for a running duplicate';
+/** Its TimeoutSeconds: the guard Lambda's 20 s plus the 10 s margin (lib/workflows/synthesize.ts). */
+const GUARD_STATE_TIMEOUT_MS = 30_000;
+
 interface Sample {
   /** Simulated instant (ms). */
   simulated: number;
+  /** The npm start process itself (not its children). */
   rssKb: number;
+  /** Its anonymous memory (heap, buffers), the part a leak grows; the rest is mapped files. */
+  anonKb: number;
   fds: number;
+  /** Its long-lived children other than ECS tasks (a database process), summed; 0 when none. */
+  helperRssKb: number;
+  helperFds: number;
+  helpers: number;
 }
 
 interface Fire {
@@ -157,14 +207,126 @@ async function expectedFires(
   return new Map(listed.map((entry) => [entry.job, entry.enabled ? entry.runs : []]));
 }
 
-/** VmRSS (kB) and the open fd count of a live process, from /proc. */
-function readUsage(pid: number): { rssKb: number; fds: number } | undefined {
+/** VmRSS and its anonymous part (kB), and the open fd count of a live process, from /proc. */
+function readUsage(pid: number): { rssKb: number; anonKb: number; fds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
-    return { rssKb, fds: readdirSync(`/proc/${pid}/fd`).length };
+    const anonKb = Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+    return { rssKb, anonKb, fds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return undefined;
+  }
+}
+
+/** Environment variable the local ECS puts on every task process (local/ecs/run-task.ts). */
+const TASK_MARKER = 'SFN_BATCH_LOCAL_TASK_ID=';
+
+/**
+ * The runtime's child processes other than its ECS tasks: the database server when the
+ * embedded database runs in a process of its own. Found by parent pid in /proc/<pid>/stat, so
+ * it works whether or not npm start has such a child; task processes carry TASK_MARKER.
+ */
+function helperChildren(pid: number): Array<{ pid: number; command: string }> {
+  const found: Array<{ pid: number; command: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(TASK_MARKER)) continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      found.push({ pid: Number(entry), command });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/** The runtime's open fds grouped by what they are (socket, pipe, anon_inode:[eventpoll], a folder). */
+function describeFds(pid: number): string {
+  const kinds = new Map<string, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 'process gone';
+  }
+  for (const fd of entries) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    const kind = /^(socket|pipe|anon_inode:[^\]]*\]?)/.exec(target)?.[1] ?? path.dirname(target);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(', ');
+}
+
+interface AfterGc {
+  /** The snapshot file. */
+  file: string;
+  /** Every live object's self size (JS heap and array buffer contents, PGlite's WASM memory included). */
+  liveMb: number;
+  /** VmRSS once the snapshot is written (the collection done, the snapshot's own buffers maybe not yet returned). */
+  rssMb: number;
+}
+
+/**
+ * Signals the runtime (started with --heapsnapshot-signal=SIGUSR2) and waits until the snapshot
+ * file it writes into `dir` stops growing. V8 collects garbage first, so the file holds only live
+ * objects, and the RSS read then is the runtime's memory without the garbage of its last minutes.
+ */
+async function memoryAfterGc(pid: number, dir: string): Promise<AfterGc | undefined> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 300_000;
+  let file: string | undefined;
+  let lastSize = -1;
+  while (Date.now() < deadline) {
+    await sleep(500);
+    file ??= readdirSync(dir).find((name) => name.endsWith('.heapsnapshot') && !before.has(name));
+    if (file === undefined) continue;
+    const size = statSync(path.join(dir, file)).size;
+    // The runtime writes the file in one synchronous call: a size unchanged for half a second
+    // after a non-empty write is the end.
+    if (size > 0 && size === lastSize) {
+      const rssKb = readUsage(pid)?.rssKb ?? Number.NaN;
+      const full = path.join(dir, file);
+      const groups = summarizeHeap(full);
+      const live = [...groups.values()].reduce((sum, group) => sum + group.bytes, 0);
+      return { file: full, liveMb: live / 1024 / 1024, rssMb: rssKb / 1024 };
+    }
+    lastSize = size;
+  }
+  return undefined;
+}
+
+/** Waits until no execution of any state machine is RUNNING (or `timeoutMs` passes); how many still run. */
+async function waitForNoRunning(client: SFNClient, timeoutMs: number): Promise<number> {
+  const machines = (await client.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let running = 0;
+    for (const machine of machines) {
+      const page = await client.send(
+        new ListExecutionsCommand({
+          stateMachineArn: machine.stateMachineArn,
+          statusFilter: 'RUNNING',
+          maxResults: 1000,
+        }),
+      );
+      running += page.executions?.length ?? 0;
+    }
+    if (running === 0 || Date.now() > deadline) return running;
+    await sleep(2000);
   }
 }
 
@@ -272,10 +434,19 @@ async function stopRuntime(runtime: OutputProcess): Promise<number | null> {
 }
 
 const monthInMinutes: Scenario = async ({ size, log }) => {
-  const window = WINDOWS[size];
+  const window = windowFor(size);
   const at = Date.parse(window.at);
   const end = Date.parse(window.end);
   const root = mkdtempSync(path.join(tmpdir(), 'sfn-batch-month-'));
+  // Heap snapshots of the runtime at the end of the first slice and once the last execution has
+  // ended: each starts with a full garbage collection, so they give the memory the runtime
+  // retains. Full size always (in the temp folder, deleted at the end, unless
+  // MONTH_IN_MINUTES_HEAP_DIR=<folder> keeps them for soak/heap-diff.ts); quick only when asked.
+  const heapDir =
+    process.env.MONTH_IN_MINUTES_HEAP_DIR ?? (size === 'full' ? path.join(root, 'heap') : undefined);
+  if (heapDir !== undefined) mkdirSync(heapDir, { recursive: true });
+  let firstGc: AfterGc | undefined;
+  let lastGc: AfterGc | undefined;
   const failures: string[] = [];
   const figures: ScenarioResult['figures'] = {};
   let runtime: OutputProcess | undefined;
@@ -301,7 +472,12 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
         '0',
       ],
       // An empty records database: the stand-in converters convert nothing.
-      { SFN_BATCH_SEED_RECORDS: '0' },
+      {
+        SFN_BATCH_SEED_RECORDS: '0',
+        ...(heapDir === undefined
+          ? {}
+          : { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}` }),
+      },
     );
     const expectedPromise = expectedFires(path.dirname(schedulesDir), jobs, window);
     await runtime.waitForOutput('scheduler: simulated clock started at', 360_000);
@@ -321,18 +497,46 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
 
     const samples: Sample[] = [];
     let lastReportedDay = -1;
+    let helpers: Array<{ pid: number; command: string }> = [];
+    let helpersFoundAt = 0;
+    let firstSnapshotTaken = false;
     const realEnd = realStart + (end - at) / window.speed;
     while (Date.now() < realEnd) {
       if (runtime.child.exitCode !== null)
         throw new Error(`npm start exited early:\n${runtime.output.slice(-4000)}`);
+      // Children are looked up every few seconds: a scan of /proc costs more than a read of it.
+      if (Date.now() - helpersFoundAt > 5000) {
+        helpers = helperChildren(pid);
+        helpersFoundAt = Date.now();
+      }
       const usage = readUsage(pid);
-      if (usage) samples.push({ simulated: simulatedNow(Date.now()), ...usage });
+      const helperUsage = helpers.flatMap((helper) => readUsage(helper.pid) ?? []);
+      if (usage)
+        samples.push({
+          simulated: simulatedNow(Date.now()),
+          ...usage,
+          helperRssKb: helperUsage.reduce((sum, item) => sum + item.rssKb, 0),
+          helperFds: helperUsage.reduce((sum, item) => sum + item.fds, 0),
+          helpers: helperUsage.length,
+        });
       const day = Math.floor((simulatedNow(Date.now()) - at) / DAY);
       if (day !== lastReportedDay && usage) {
         lastReportedDay = day;
+        const helperText =
+          helperUsage.length === 0
+            ? ''
+            : `; ${helperUsage.length} helper process(es) ${(helperUsage.reduce((sum, item) => sum + item.rssKb, 0) / 1024).toFixed(0)} MB`;
         log(
-          `  simulated ${new Date(simulatedNow(Date.now())).toISOString().slice(0, 16)}Z: RSS ${(usage.rssKb / 1024).toFixed(0)} MB, ${usage.fds} fds`,
+          `  simulated ${new Date(simulatedNow(Date.now())).toISOString().slice(0, 16)}Z: RSS ${(usage.rssKb / 1024).toFixed(0)} MB (anonymous ${(usage.anonKb / 1024).toFixed(0)} MB), ${usage.fds} fds${helperText}`,
         );
+      }
+      if (heapDir !== undefined && !firstSnapshotTaken && simulatedNow(Date.now()) >= at + window.sliceMs) {
+        firstSnapshotTaken = true;
+        firstGc = await memoryAfterGc(pid, heapDir);
+        log(
+          `  after a full GC at the end of the first slice: live ${firstGc?.liveMb.toFixed(1)} MB, RSS ${firstGc?.rssMb.toFixed(1)} MB (${firstGc?.file})`,
+        );
+        log(`  fds at the end of the first slice: ${describeFds(pid)}`);
       }
       await sleep(Math.min(window.sampleEveryMs, Math.max(0, realEnd - Date.now())));
     }
@@ -340,6 +544,26 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
     // When the runtime falls behind, starts queue up: that wait is bounded by the window's length.
     await runtime.waitForOutput('(--until); every start is done', Math.max(300_000, realEnd - realStart));
     const expected = await expectedPromise;
+    // Once every execution has ended, what the runtime still holds is no backlog: the settled
+    // figures (and the last heap snapshot) tell a leak from work in flight.
+    const stillRunning = await waitForNoRunning(client, 300_000);
+    if (stillRunning > 0)
+      failures.push(`${stillRunning} executions still RUNNING 300 s after the last start`);
+    // Idle keep-alive connections (each one two fds here: the guard Lambda's SDK client and the
+    // API server are in the same process) close after the server's 5 s keep-alive timeout.
+    await sleep(7000);
+    const settled = readUsage(pid);
+    const settledHelpers = helperChildren(pid).flatMap((helper) => readUsage(helper.pid) ?? []);
+    const settledFds = describeFds(pid);
+    log(
+      `  every execution ended after ${((Date.now() - wallStart) / 1000).toFixed(1)} s: RSS ${((settled?.rssKb ?? Number.NaN) / 1024).toFixed(0)} MB (anonymous ${((settled?.anonKb ?? Number.NaN) / 1024).toFixed(0)} MB), fds ${settledFds}`,
+    );
+    if (heapDir !== undefined) {
+      lastGc = await memoryAfterGc(pid, heapDir);
+      log(
+        `  after a full GC once every execution ended: live ${lastGc?.liveMb.toFixed(1)} MB, RSS ${lastGc?.rssMb.toFixed(1)} MB (${lastGc?.file})`,
+      );
+    }
     log(`  window over after ${((Date.now() - wallStart) / 1000).toFixed(1)} s; reading the executions back`);
     const { fires, problems, inputsChecked } = await readFires(client, log);
     failures.push(...problems);
@@ -386,11 +610,46 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
       .filter((value) => Number.isFinite(value));
     const statuses = new Map<string, number>();
     for (const fire of inWindow) statuses.set(fire.status, (statuses.get(fire.status) ?? 0) + 1);
-    // Why runs did not succeed (a job's own failure is not a scheduler failure, but is explained).
+    // Why runs did not succeed. The one cause found (docs/reliability.md): the duplicate-start
+    // guard timing out (States.Timeout, or middy's TimeoutError just before it) because its
+    // ListExecutions call waits behind the backlog of the runtime that answers it. That is the
+    // clock asking more than the machine gives, not a product fault, when the runtime was behind
+    // by more than the guard's timeout; then such runs are counted apart. Anything else fails.
+    // The worst start lateness: a guard times out at the moment the queue is longest.
+    const behindMs = Math.max(0, ...lateness);
+    const overloaded = behindMs > GUARD_STATE_TIMEOUT_MS;
     const errors = new Map<string, number>();
+    let guardTimeouts = 0;
     for (const fire of inWindow.filter((item) => item.status !== 'SUCCEEDED' && item.status !== 'RUNNING')) {
       const described = await client.send(new DescribeExecutionCommand({ executionArn: fire.executionArn }));
-      const key = `${fire.job}: ${described.error ?? fire.status} ${(described.cause ?? '').slice(0, 160)}`;
+      const history = await client.send(
+        new GetExecutionHistoryCommand({
+          executionArn: fire.executionArn,
+          reverseOrder: true,
+          maxResults: 6,
+        }),
+      );
+      const events = (history.events ?? []).slice().reverse();
+      const failedIn = events.findLast((event) => event.stateEnteredEventDetails)?.stateEnteredEventDetails
+        ?.name;
+      const guardTimedOut =
+        failedIn === GUARD_STATE &&
+        (described.error === 'States.Timeout' ||
+          (described.error === 'TimeoutError' && (described.cause ?? '').includes('AbortError')));
+      if (guardTimedOut && overloaded) {
+        guardTimeouts += 1;
+        continue;
+      }
+      const key = `${fire.job}: ${described.error ?? fire.status} in "${failedIn}" ${(described.cause ?? '').slice(0, 160)}`;
+      if (!errors.has(key))
+        log(
+          `  ${fire.status} ${described.name}: ${events
+            .map(
+              (event) =>
+                `${event.type}${event.stateEnteredEventDetails ? ` "${event.stateEnteredEventDetails.name}"` : ''}`,
+            )
+            .join(' -> ')}; ${described.error}: ${(described.cause ?? '').slice(0, 600)}`,
+        );
       errors.set(key, (errors.get(key) ?? 0) + 1);
     }
 
@@ -407,14 +666,27 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
     const assertFlat = size === 'full';
     if (first.length === 0 || last.length === 0)
       failures.push('no RSS/fd samples in the first or the last slice');
-    if (assertFlat && lastRss > firstRss * (1 + RSS_GROWTH_TOLERANCE))
+    // Memory is compared after a full GC (the heap snapshots): RSS medians move by ±200 MB with
+    // when V8 last collected (702 MB → 502 MB within the first day of one run), far more than a
+    // leak of a few KB per execution, so they are reported, not asserted. So is the RSS read
+    // after a snapshot: writing the snapshot itself lifts it by ~120 MB (433 → 553 MB).
+    if (assertFlat && (firstGc === undefined || lastGc === undefined))
+      failures.push('no heap snapshot of the runtime (SIGUSR2) at the end of the first slice or at the end');
+    if (assertFlat && firstGc !== undefined && lastGc !== undefined) {
+      if (lastGc.liveMb > firstGc.liveMb * (1 + RSS_GROWTH_TOLERANCE))
+        failures.push(
+          `live memory after a full GC grew from ${firstGc.liveMb.toFixed(1)} MB (end of the first slice) to ${lastGc.liveMb.toFixed(1)} MB (every execution ended), more than ${RSS_GROWTH_TOLERANCE * 100}%`,
+        );
+    }
+    // Fds are compared once the work is over: while the runtime is behind, in-flight API calls
+    // hold sockets at both ends (run at 10000x: 164 sockets 2 s after the last execution ended).
+    if (assertFlat && settled !== undefined && settled.fds > firstFds + FD_GROWTH_TOLERANCE)
       failures.push(
-        `RSS grew from ${firstRss.toFixed(1)} MB (median, first slice) to ${lastRss.toFixed(1)} MB (last slice), more than ${RSS_GROWTH_TOLERANCE * 100}%`,
+        `open fds grew from at least ${firstFds} (first slice) to ${settled.fds} once every execution had ended: ${settledFds}`,
       );
-    if (assertFlat && lastFds > firstFds + FD_GROWTH_TOLERANCE)
-      failures.push(
-        `open fds grew from at least ${firstFds} (first slice) to at least ${lastFds} (last slice)`,
-      );
+    // The stand-in containers exit 0 and no fault is injected: a run that did not succeed is a
+    // fault of the runtime (or the machine), and the scenario names it instead of passing.
+    for (const [key, count] of errors) failures.push(`${count} run(s) did not succeed: ${key}`);
 
     const sliceName = window.sliceMs === DAY ? 'day' : `${window.sliceMs / HOUR} h`;
     Object.assign(figures, {
@@ -431,10 +703,40 @@ const monthInMinutes: Scenario = async ({ size, log }) => {
       'execution statuses at read-back': [...statuses]
         .map(([status, count]) => `${status} ${count}`)
         .join(', '),
+      'runs ended by the guard timing out while the runtime was behind': overloaded
+        ? `${guardTimeouts} (start lateness max ${(behindMs / 1000).toFixed(1)} s > the guard's ${GUARD_STATE_TIMEOUT_MS / 1000} s)`
+        : `0 excused (start lateness max ${(behindMs / 1000).toFixed(1)} s is within the guard's ${GUARD_STATE_TIMEOUT_MS / 1000} s, so any guard timeout fails)`,
+      'why runs did not succeed':
+        errors.size === 0
+          ? '-'
+          : [...errors]
+              .sort((a, b) => b[1] - a[1])
+              .map(([key, count]) => `${count}x ${key}`)
+              .join(' | '),
       [`RSS median first ${sliceName} / last ${sliceName} (MB)`]: `${firstRss.toFixed(1)} / ${lastRss.toFixed(1)}`,
+      [`anonymous RSS median first ${sliceName} / last ${sliceName} (MB)`]: `${(median(first.map((sample) => sample.anonKb)) / 1024).toFixed(1)} / ${(median(last.map((sample) => sample.anonKb)) / 1024).toFixed(1)}`,
       [`open fds min first ${sliceName} / last ${sliceName}`]: `${firstFds} / ${lastFds}`,
       [`open fds max first ${sliceName} / last ${sliceName}`]: peakFds,
       samples: `${samples.length} (${first.length} first, ${last.length} last)`,
+      'live memory after a full GC, end of first slice / every execution ended (MB)':
+        firstGc === undefined || lastGc === undefined
+          ? 'not measured'
+          : `${firstGc.liveMb.toFixed(1)} / ${lastGc.liveMb.toFixed(1)}`,
+      'RSS after a full GC, end of first slice / every execution ended (MB)':
+        firstGc === undefined || lastGc === undefined
+          ? 'not measured'
+          : `${firstGc.rssMb.toFixed(1)} / ${lastGc.rssMb.toFixed(1)}`,
+      'once every execution ended: RSS / anonymous (MB)': `${((settled?.rssKb ?? Number.NaN) / 1024).toFixed(1)} / ${((settled?.anonKb ?? Number.NaN) / 1024).toFixed(1)}`,
+      'once every execution ended: open fds': settledFds,
+      [`helper processes (not tasks): RSS median first ${sliceName} / last ${sliceName} / ended (MB)`]:
+        samples.some((sample) => sample.helpers > 0)
+          ? `${(median(first.map((sample) => sample.helperRssKb)) / 1024).toFixed(1)} / ${(median(last.map((sample) => sample.helperRssKb)) / 1024).toFixed(1)} / ${(settledHelpers.reduce((sum, item) => sum + item.rssKb, 0) / 1024).toFixed(1)}`
+          : 'none (the database runs inside npm start)',
+      [`helper processes: open fds min first ${sliceName} / last ${sliceName}`]: samples.some(
+        (sample) => sample.helpers > 0,
+      )
+        ? `${Math.min(...first.map((sample) => sample.helperFds))} / ${Math.min(...last.map((sample) => sample.helperFds))}`
+        : '-',
       'fires per job (seen/expected)': perJob.join(', '),
     });
   } catch (error) {

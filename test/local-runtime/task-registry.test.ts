@@ -1,0 +1,55 @@
+// The local ECS keeps stopped tasks visible for an hour, as ECS does, and then forgets them even
+// when no ECS API call lists them: found by the month-in-minutes scenario (docs/reliability.md),
+// where an npm start that nobody asked for its tasks kept every task it had run.
+import { describe, expect, it } from 'vitest';
+import {
+  type RegisteredTask,
+  STOPPED_TASK_RETENTION_MS,
+  TaskRegistry,
+} from '../../local/ecs/task-registry.ts';
+
+function task(id: string, stoppedAtMs: number | undefined): RegisteredTask {
+  return {
+    taskArn: `arn:aws:ecs:ap-northeast-1:000000000000:task/sfn-batch-test/${id}`,
+    clusterArn: 'arn:aws:ecs:ap-northeast-1:000000000000:cluster/sfn-batch-test',
+    family: 'sfn-batch-test-batch-jobs',
+    startedBy: 'AWS Step Functions',
+    executionArn: `arn:aws:states:ap-northeast-1:000000000000:execution:sfn-batch-test-job:${id}`,
+    stoppedAtMs,
+    describe: () => ({ TaskArn: id }),
+    stop: async () => undefined,
+  };
+}
+
+describe('local ECS task registry', () => {
+  it('forgets a task an hour after it stopped when the next task starts, with no ECS API call', () => {
+    // Prepare
+    let now = 1_000_000;
+    const registry = new TaskRegistry(() => now);
+    registry.add(task('stopped-long-ago', now));
+    registry.add(task('still-running', undefined));
+
+    // Act
+    now += STOPPED_TASK_RETENTION_MS + 1;
+    registry.add(task('new', undefined));
+
+    // Assess
+    expect(registry.size).toBe(2);
+    expect(registry.all().map((entry) => entry.describe().TaskArn)).toEqual(['still-running', 'new']);
+  });
+
+  it('keeps a stopped task listed within the hour', () => {
+    // Prepare
+    let now = 1_000_000;
+    const registry = new TaskRegistry(() => now);
+    registry.add(task('stopped-recently', now));
+
+    // Act
+    now += STOPPED_TASK_RETENTION_MS - 1;
+    registry.add(task('new', undefined));
+
+    // Assess
+    expect(registry.size).toBe(2);
+    expect(registry.find(task('stopped-recently', 0).taskArn)?.describe().TaskArn).toBe('stopped-recently');
+  });
+});
