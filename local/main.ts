@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 // The execution-input rule batchctl run applies (lib/contracts/execution-input.ts); the console validates with it.
 import { manualExecutionName, validateManualInput } from '../cli/commands/run.ts';
 import { FolderInUseError } from '../lib/db/folder-lock.ts';
@@ -33,6 +33,7 @@ import {
   runtimeFilePath,
   writeRuntimeFile,
 } from './runtime-file.ts';
+import { startScheduledExecution } from './scheduled-start.ts';
 import { createScheduler, type Scheduler, simulatedClock } from './scheduler.ts';
 
 const STAGE = 'local';
@@ -182,10 +183,17 @@ async function main(): Promise<number> {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 
+  // Stops the scheduler's retries of starts that failed (local/scheduled-start.ts) at shutdown.
+  const schedulerStopping = new AbortController();
   if (config.schedule) {
     scheduler = createScheduler({
       jobs: scheduledJobs,
-      start: (job, request) => startScheduled(client, runtime, job, request),
+      start: (job, request) =>
+        startScheduledExecution(
+          client,
+          { stateMachineArn: runtime.stateMachineArn(job.name), ...request },
+          { signal: schedulerStopping.signal, log: out },
+        ),
       log: {
         info: (message) => out(`scheduler: ${message}`),
         warn: (message) => out(`scheduler: ${message}`),
@@ -198,7 +206,13 @@ async function main(): Promise<number> {
         ? { clock: simulatedClock(config.at, config.speed ?? 1) }
         : { stateFile: path.join(config.dataDir, 'scheduler.json') }),
     });
-    closers.push({ what: 'scheduler', close: () => scheduler?.stop() ?? Promise.resolve() });
+    closers.push({
+      what: 'scheduler',
+      close: () => {
+        schedulerStopping.abort();
+        return scheduler?.stop() ?? Promise.resolve();
+      },
+    });
   }
 
   const startedAt = new Date();
@@ -250,28 +264,6 @@ function selectScheduledJobs(jobs: JobSpec[], only: string[] | undefined): JobSp
     );
   }
   return jobs.filter((job) => only.includes(job.name));
-}
-
-async function startScheduled(
-  client: SFNClient,
-  runtime: LocalRuntime,
-  job: JobSpec,
-  request: { name: string; input: unknown },
-): Promise<void> {
-  try {
-    await client.send(
-      new StartExecutionCommand({
-        stateMachineArn: runtime.stateMachineArn(job.name),
-        name: request.name,
-        input: JSON.stringify(request.input),
-      }),
-    );
-  } catch (error) {
-    // The deterministic name makes a second fire of the same instant a no-op, as on AWS.
-    if (error instanceof ExecutionAlreadyExists)
-      out(`scheduler: ${request.name} was already started; not started again`);
-    else throw error;
-  }
 }
 
 function printExecutionEvent(event: ExecutionEvent): void {

@@ -1,0 +1,105 @@
+/**
+ * How `npm start`'s scheduler starts an execution: StartExecution with the scheduled run's
+ * deterministic name, retried on transient failures the way EventBridge Scheduler retries
+ * its target (the deployment sets no RetryPolicy, so AWS's default applies: up to 185 retries
+ * within 24 hours, with exponential backoff). The SDK client's own 3 attempts come first; this
+ * is the scheduler's retry around them, for a runtime too busy to answer for a while.
+ */
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+
+/** EventBridge Scheduler's default retry policy (MaximumEventAgeInSeconds, MaximumRetryAttempts). */
+export const SCHEDULER_RETRY_POLICY = { maximumEventAgeMs: 86_400_000, maximumRetryAttempts: 185 } as const;
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 60_000;
+
+export interface ScheduledStartRequest {
+  stateMachineArn: string;
+  name: string;
+  input: unknown;
+}
+
+export interface ScheduledStartOptions {
+  /** Aborted when the scheduler stops: no retry after that. */
+  signal?: AbortSignal;
+  log: (line: string) => void;
+  /** Delay before retry `n` (1-based); full jitter over the exponential bound by default. */
+  delayMs?: (retry: number) => number;
+}
+
+/** Throttling, 5xx, and answers that never came (connection reset, timeout): worth another try. */
+export function isTransientStartFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  const status = metadata?.httpStatusCode;
+  if (status === undefined) return true;
+  return status === 429 || status >= 500 || error.name === 'ThrottlingException';
+}
+
+function defaultDelay(retry: number): number {
+  return Math.random() * Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (retry - 1));
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Starts the scheduled run. Resolves once the execution exists (started now, or by an earlier
+ * attempt whose answer was lost, or already before: a second fire of the same instant); throws
+ * the last error when a failure is not transient, the event is older than a day, the
+ * retries are spent, or the scheduler stopped.
+ */
+export async function startScheduledExecution(
+  client: SFNClient,
+  request: ScheduledStartRequest,
+  options: ScheduledStartOptions,
+): Promise<void> {
+  const firstAttemptAt = Date.now();
+  const delayMs = options.delayMs ?? defaultDelay;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(
+        new StartExecutionCommand({
+          stateMachineArn: request.stateMachineArn,
+          name: request.name,
+          input: JSON.stringify(request.input),
+        }),
+      );
+      if (attempt > 1) options.log(`scheduler: ${request.name} started on attempt ${attempt}`);
+      return;
+    } catch (error) {
+      // The deterministic name makes a second start of the same run a no-op, as on AWS.
+      if (error instanceof ExecutionAlreadyExists) {
+        options.log(
+          attempt === 1
+            ? `scheduler: ${request.name} was already started; not started again`
+            : `scheduler: ${request.name} was started by attempt ${attempt - 1}, whose answer was lost; not started again`,
+        );
+        return;
+      }
+      const retry = attempt;
+      const wait = delayMs(retry);
+      if (
+        !isTransientStartFailure(error) ||
+        options.signal?.aborted ||
+        retry > SCHEDULER_RETRY_POLICY.maximumRetryAttempts ||
+        Date.now() + wait - firstAttemptAt > SCHEDULER_RETRY_POLICY.maximumEventAgeMs
+      )
+        throw error;
+      options.log(
+        `scheduler: starting ${request.name} failed (${error instanceof Error ? error.message : String(error)}); retry ${retry} in ${(wait / 1000).toFixed(1)} s, as EventBridge Scheduler retries`,
+      );
+      await sleep(wait, options.signal);
+      if (options.signal?.aborted) throw error;
+    }
+  }
+}
