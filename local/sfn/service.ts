@@ -490,8 +490,11 @@ export class StepFunctionsService {
     history?: HistoryLinker,
   ): void {
     const stopDate = stoppedAt.toISOString();
+    // Only a redrive reads the resume point, and a SUCCEEDED execution cannot be redriven: the
+    // store keeps every record in memory, so a month of runs would hold ~10,000 of them for nothing.
+    const { resumeFrom: _resumePoint, ...withoutResumePoint } = record;
     const closed: ExecutionRecord = {
-      ...record,
+      ...(outcome.status === 'SUCCEEDED' ? withoutResumePoint : record),
       status: outcome.status,
       stopDate,
       output: outcome.output,

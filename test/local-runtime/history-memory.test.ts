@@ -1,11 +1,19 @@
 // The execution store keeps a history in memory only while its execution runs: found by the
 // month-in-minutes scenario (docs/reliability.md), where ~10,000 finished executions' histories
 // grew the runtime's RSS by ~17 MB a simulated day.
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { type ExecutionRecord, ExecutionStore } from '../../local/store/execution-store.ts';
-import { tempDataDir } from './helpers.ts';
+import {
+  makeJob,
+  runtimesPerTest,
+  sfnClient,
+  taskDefinition,
+  tempDataDir,
+  waitForStatus,
+} from './helpers.ts';
 
 const STATE_MACHINE = 'arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-test-pass';
 
@@ -68,6 +76,47 @@ describe('execution history in the store', () => {
       '1:ExecutionStarted',
       '2:ExecutionFailed',
       '3:ExecutionRedriven',
+    ]);
+  });
+});
+
+describe('resume points in the store', () => {
+  const startRuntime = runtimesPerTest();
+
+  it('drops the resume point of a SUCCEEDED execution (never redrivable) and keeps a FAILED one’s', async () => {
+    // Prepare
+    const dataDir = tempDataDir();
+    const runtime = await startRuntime(
+      [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) }],
+      {
+        dataDir,
+      },
+    );
+    const client = sfnClient(runtime.endpoint);
+    const run = async (command: string[]) => {
+      const { executionArn = '' } = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn: runtime.stateMachineArn('run-task'),
+          input: JSON.stringify({ command }),
+        }),
+      );
+      return (await waitForStatus(client, executionArn)).status;
+    };
+
+    // Act
+    const statuses = [await run(['succeed']), await run(['exit', '3'])];
+
+    // Assess: read back the records as written to disk.
+    const records = readdirSync(path.join(dataDir, 'sfn', 'executions'), { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('record.json'))
+      .map(
+        (file) => JSON.parse(readFileSync(path.join(dataDir, 'sfn', 'executions', file), 'utf8')) as ExecutionRecord,
+      );
+    expect(statuses).toEqual(['SUCCEEDED', 'FAILED']);
+    expect(records.map((record) => [record.status, record.resumeFrom?.state]).sort()).toEqual([
+      ['FAILED', 'Run job task'],
+      ['SUCCEEDED', undefined],
     ]);
   });
 });
