@@ -89,6 +89,8 @@ export async function buildConsole(distDir: string = CONSOLE_DIST_DIR): Promise<
     renameSync(path.join(staging, STAMP), path.join(distDir, STAMP));
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    // esbuild keeps its service process (~26 MB) alive for more builds; npm start builds once.
+    await esbuild.stop();
   }
 }
 
