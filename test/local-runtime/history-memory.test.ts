@@ -111,7 +111,8 @@ describe('resume points in the store', () => {
       .map(String)
       .filter((file) => file.endsWith('record.json'))
       .map(
-        (file) => JSON.parse(readFileSync(path.join(dataDir, 'sfn', 'executions', file), 'utf8')) as ExecutionRecord,
+        (file) =>
+          JSON.parse(readFileSync(path.join(dataDir, 'sfn', 'executions', file), 'utf8')) as ExecutionRecord,
       );
     expect(statuses).toEqual(['SUCCEEDED', 'FAILED']);
     expect(records.map((record) => [record.status, record.resumeFrom?.state]).sort()).toEqual([
