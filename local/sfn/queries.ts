@@ -4,7 +4,7 @@
  * GetExecutionHistory, ListStateMachines, DescribeStateMachine(ForExecution) and
  * ListTagsForResource, shaped as AWS returns them.
  */
-import type { ExecutionRecord, ExecutionStore, ExecutionSummary } from '../store/execution-store.ts';
+import type { ExecutionStore, ExecutionSummary } from '../store/execution-store.ts';
 import { SfnApiError } from './errors.ts';
 import { redriveStatus } from './execution-outcome.ts';
 import {
