@@ -49,6 +49,16 @@ export class TaskRegistry {
     this.tasks.set(task.taskArn, task);
   }
 
+  /**
+   * Called when a task's run is over: a stopped task is kept for its retention as its final
+   * description only, not as the task object with its RunTask parameters and abort controller
+   * (an accelerated month kept every task of the last simulated hour whole, docs/reliability.md).
+   */
+  settle(task: RegisteredTask): void {
+    if (task.stoppedAtMs === undefined || this.tasks.get(task.taskArn) !== task) return;
+    this.tasks.set(task.taskArn, stoppedTask(task));
+  }
+
   /** Every task still visible: running ones and those stopped within the retention, oldest first. */
   all(): RegisteredTask[] {
     this.prune();
@@ -82,4 +92,22 @@ export class TaskRegistry {
   ofExecution(executionArn: string): RegisteredTask[] {
     return this.all().filter((task) => task.executionArn === executionArn);
   }
+}
+
+/** A stopped task as the registry keeps it: what ListTasks, DescribeTasks and StopTask read. */
+export function stoppedTask(task: RegisteredTask): RegisteredTask {
+  const description = task.describe();
+  const { taskArn, clusterArn, family, startedBy, executionArn, stoppedAtMs } = task;
+  return {
+    taskArn,
+    clusterArn,
+    family,
+    startedBy,
+    executionArn,
+    stoppedAtMs,
+    // A copy per call, as the task's own describe() returns a new object each time.
+    describe: () => structuredClone(description),
+    // Stopping a stopped task changes nothing, as in ECS.
+    stop: async () => undefined,
+  };
 }
