@@ -289,7 +289,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             const executionArn = query.get('executionArn');
             if (executionArn === null)
               throw new SfnApiError('ValidationException', 'executionArn query parameter is required');
-            if (store.get(executionArn) === undefined) {
+            if (!store.has(executionArn)) {
               throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
             }
             return {

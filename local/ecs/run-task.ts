@@ -188,6 +188,7 @@ export class EcsEmulator {
       }
     } finally {
       this.tasks.delete(task);
+      this.registry.settle(task);
     }
   }
 

@@ -49,6 +49,16 @@ export class TaskRegistry {
     this.tasks.set(task.taskArn, task);
   }
 
+  /**
+   * Called when a task's run is over: a stopped task is kept for its retention as its final
+   * description only, not as the task object with its RunTask parameters and abort controller
+   * (an accelerated month kept every task of the last simulated hour whole, docs/reliability.md).
+   */
+  settle(task: RegisteredTask): void {
+    if (task.stoppedAtMs === undefined || this.tasks.get(task.taskArn) !== task) return;
+    this.tasks.set(task.taskArn, stoppedTask(task));
+  }
+
   /** Every task still visible: running ones and those stopped within the retention, oldest first. */
   all(): RegisteredTask[] {
     this.prune();
@@ -82,4 +92,24 @@ export class TaskRegistry {
   ofExecution(executionArn: string): RegisteredTask[] {
     return this.all().filter((task) => task.executionArn === executionArn);
   }
+}
+
+/** A stopped task as the registry keeps it: what ListTasks, DescribeTasks and StopTask read. */
+export function stoppedTask(task: RegisteredTask): RegisteredTask {
+  // As one JSON string: a description is ~30 strings in ~10 objects and arrays, and an hour of
+  // an accelerated month keeps ~1,000 of them.
+  const description = JSON.stringify(task.describe());
+  const { taskArn, clusterArn, family, startedBy, executionArn, stoppedAtMs } = task;
+  return {
+    taskArn,
+    clusterArn,
+    family,
+    startedBy,
+    executionArn,
+    stoppedAtMs,
+    // A new object per call, as the task's own describe() returns.
+    describe: () => JSON.parse(description) as Record<string, unknown>,
+    // Stopping a stopped task changes nothing, as in ECS.
+    stop: async () => undefined,
+  };
 }

@@ -4,7 +4,7 @@
  * GetExecutionHistory, ListStateMachines, DescribeStateMachine(ForExecution) and
  * ListTagsForResource, shaped as AWS returns them.
  */
-import type { ExecutionRecord, ExecutionStore } from '../store/execution-store.ts';
+import type { ExecutionStore, ExecutionSummary } from '../store/execution-store.ts';
 import { SfnApiError } from './errors.ts';
 import { redriveStatus } from './execution-outcome.ts';
 import {
@@ -29,7 +29,7 @@ function optionalEpochSeconds(iso: string | undefined): number | undefined {
 }
 
 /** An execution as ListExecutions lists it (DescribeExecution adds to it). */
-function executionListItem(record: ExecutionRecord): Record<string, unknown> {
+function executionListItem(record: ExecutionSummary): Record<string, unknown> {
   return {
     executionArn: record.executionArn,
     stateMachineArn: record.stateMachineArn,
@@ -87,7 +87,7 @@ export class ExecutionQueries {
     const scope = `ListExecutions:${machine.arn}:${request.statusFilter ?? ''}:${request.redriveFilter ?? ''}`;
     const size = pageSize(request);
     const after = request.nextToken === undefined ? undefined : readListingToken(request.nextToken, scope);
-    const items: ExecutionRecord[] = [];
+    const items: ExecutionSummary[] = [];
     let more = false;
     // PENDING_REDRIVE is never a stored status (a local redrive starts at once): it lists nothing.
     if (request.statusFilter !== 'PENDING_REDRIVE') {

@@ -131,8 +131,10 @@ export class StepFunctionsService {
 
   /** Closes executions a previous process left RUNNING (it died), and kills task processes it left behind. */
   recoverInterruptedExecutions(): void {
-    for (const record of this.options.store.all()) {
-      if (record.status !== 'RUNNING') continue;
+    for (const summary of this.options.store.all()) {
+      if (summary.status !== 'RUNNING') continue;
+      const record = this.options.store.get(summary.executionArn);
+      if (record === undefined) continue;
       for (const task of this.options.store.tasks(record.executionArn)) {
         if (task.stoppedAt !== undefined) continue;
         killLeftoverTask(task.taskId, task.pid, task.container);

@@ -41,6 +41,18 @@ const executionRecordSchema = z.object({
 });
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
 
+/**
+ * What the store keeps in memory of a finished execution: the record without its data
+ * (`input`, `output`, `cause`, `resumeFrom`), which stays in record.json and is read when
+ * DescribeExecution, the console or a redrive asks (ExecutionStore.get).
+ */
+export type ExecutionSummary = Omit<ExecutionRecord, 'input' | 'output' | 'cause' | 'resumeFrom'>;
+
+function summaryOf(record: ExecutionRecord): ExecutionSummary {
+  const { input: _input, output: _output, cause: _cause, resumeFrom: _resumeFrom, ...summary } = record;
+  return summary;
+}
+
 const heartbeatSchema = z.object({ pid: z.number().int(), at: z.iso.datetime() });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
@@ -80,7 +92,14 @@ export interface TaskLogLine {
 }
 
 interface StoredExecution {
-  record: ExecutionRecord;
+  /**
+   * The whole record while the execution is RUNNING; otherwise only its summary, the rest read
+   * from record.json when asked. A month of schedules is ~10,000 executions, and their inputs
+   * and outputs kept the runtime's live heap growing (~5 KB an execution, docs/reliability.md).
+   */
+  record: ExecutionRecord | ExecutionSummary;
+  /** Whether `record` is whole (RUNNING) or a summary. */
+  whole: boolean;
   /**
    * The history, kept in memory only while the execution is RUNNING; otherwise read from
    * history.jsonl when asked. A month of schedules is ~10,000 executions, and their histories
@@ -178,8 +197,10 @@ export class ExecutionStore {
           this.quarantine(dir, recordFile, error);
           continue;
         }
+        const whole = record.status === 'RUNNING';
         this.executions.set(record.executionArn, {
-          record,
+          record: whole ? record : summaryOf(record),
+          whole,
           history: undefined,
           dir,
           listedStatus: record.status,
@@ -203,7 +224,7 @@ export class ExecutionStore {
   *newestFirst(
     stateMachineArn: string,
     options: { status?: ExecutionStatus; after?: ListingCursor } = {},
-  ): Generator<ExecutionRecord> {
+  ): Generator<ExecutionSummary> {
     const list = this.listings.get(listingKey(stateMachineArn, options.status)) ?? [];
     let index = options.after === undefined ? 0 : indexAfter(list, options.after);
     // A snapshot of identities is not needed: the generator re-reads the live list, and a
@@ -260,12 +281,29 @@ export class ExecutionStore {
     );
   }
 
-  all(): ExecutionRecord[] {
+  /** Every execution's summary (no input or output: get() reads those). */
+  all(): ExecutionSummary[] {
     return [...this.executions.values()].map((stored) => stored.record);
   }
 
+  has(executionArn: string): boolean {
+    return this.executions.has(executionArn);
+  }
+
+  /** The whole record: in memory while RUNNING, else read from record.json. */
   get(executionArn: string): ExecutionRecord | undefined {
-    return this.executions.get(executionArn)?.record;
+    const stored = this.executions.get(executionArn);
+    if (stored === undefined) return undefined;
+    if (stored.whole) return stored.record as ExecutionRecord;
+    const file = path.join(stored.dir, 'record.json');
+    try {
+      return executionRecordSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (error) {
+      const reason = error instanceof z.ZodError ? z.prettifyError(error) : String(error);
+      throw new Error(
+        `Cannot read execution ${executionArn} from ${file} (${reason}). Restore or delete that execution's folder, then restart npm start.`,
+      );
+    }
   }
 
   create(record: ExecutionRecord, stateMachineName: string, definition: unknown): void {
@@ -278,7 +316,7 @@ export class ExecutionStore {
     );
     mkdirSync(path.join(dir, 'tasks'), { recursive: true });
     writeAtomically(path.join(dir, 'definition.json'), JSON.stringify(definition));
-    const stored: StoredExecution = { record, history: [], dir, listedStatus: record.status };
+    const stored: StoredExecution = { record, whole: true, history: [], dir, listedStatus: record.status };
     this.executions.set(record.executionArn, stored);
     for (const key of listingKeys(record)) this.insertListed(key, stored);
     this.update(record);
@@ -289,8 +327,9 @@ export class ExecutionStore {
     record.updatedAt = new Date().toISOString();
     const moved = stored.listedStatus !== record.status;
     if (moved) this.removeListed(listingKey(record.stateMachineArn, stored.listedStatus), stored);
-    stored.record = record;
-    if (record.status !== 'RUNNING') stored.history = undefined;
+    stored.whole = record.status === 'RUNNING';
+    stored.record = stored.whole ? record : summaryOf(record);
+    if (!stored.whole) stored.history = undefined;
     if (moved) {
       stored.listedStatus = record.status;
       this.insertListed(listingKey(record.stateMachineArn, record.status), stored);
@@ -333,7 +372,7 @@ export class ExecutionStore {
   private historyOf(stored: StoredExecution): HistoryEvent[] {
     if (stored.history !== undefined) return stored.history;
     const history = readHistoryFile(path.join(stored.dir, 'history.jsonl'));
-    if (stored.record.status === 'RUNNING') stored.history = history;
+    if (stored.whole) stored.history = history;
     return history;
   }
 
@@ -423,7 +462,7 @@ function listingKey(stateMachineArn: string, status?: ExecutionStatus): string {
   return status === undefined ? stateMachineArn : `${stateMachineArn} ${status}`;
 }
 
-function listingKeys(record: ExecutionRecord): string[] {
+function listingKeys(record: ExecutionSummary): string[] {
   return [listingKey(record.stateMachineArn), listingKey(record.stateMachineArn, record.status)];
 }
 

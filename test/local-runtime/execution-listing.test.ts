@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ExecutionRecord, ExecutionStore } from '../../local/store/execution-store.ts';
+import {
+  type ExecutionRecord,
+  ExecutionStore,
+  type ExecutionSummary,
+} from '../../local/store/execution-store.ts';
 
 const MACHINE = 'arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-a';
 const OTHER = 'arn:aws:states:ap-northeast-1:000000000000:stateMachine:sfn-batch-local-b';
@@ -23,7 +27,7 @@ function record(machine: string, name: string, startDate: string, status: Execut
   return stored;
 }
 
-const names = (records: Iterable<ExecutionRecord>) => [...records].map((item) => item.name);
+const names = (records: Iterable<ExecutionSummary>) => [...records].map((item) => item.name);
 
 describe('execution store listing index', () => {
   let dataDir: string;

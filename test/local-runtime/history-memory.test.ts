@@ -1,7 +1,7 @@
 // The execution store keeps a history in memory only while its execution runs: found by the
 // month-in-minutes scenario (docs/reliability.md), where ~10,000 finished executions' histories
 // grew the runtime's RSS by ~17 MB a simulated day.
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,77 @@ describe('execution history in the store', () => {
       '2:ExecutionFailed',
       '3:ExecutionRedriven',
     ]);
+  });
+});
+
+describe('execution data in the store', () => {
+  it('keeps a finished execution input and output out of memory and reads them from record.json', () => {
+    // Prepare
+    const store = new ExecutionStore(tempDataDir());
+    const record = runningRecord('data');
+    store.create(record, 'sfn-batch-test-pass', { StartAt: 'Done', States: {} });
+    store.update({
+      ...record,
+      status: 'FAILED',
+      stopDate: '2026-11-30T00:00:01.000Z',
+      output: '{"result":1}',
+      error: 'States.TaskFailed',
+      cause: 'x'.repeat(1000),
+      resumeFrom: { state: 'Run', input: { step: 1 } },
+    });
+    const machineDir = path.join(store.root, 'executions', 'sfn-batch-test-pass');
+    const recordFile = path.join(machineDir, readdirSync(machineDir)[0] ?? '', 'record.json');
+
+    // Act: an input written to the file by hand shows where get() reads from.
+    const onDisk = JSON.parse(readFileSync(recordFile, 'utf8')) as ExecutionRecord;
+    writeFileSync(recordFile, JSON.stringify({ ...onDisk, input: '{"edited":true}' }));
+    const listed = [...store.newestFirst(STATE_MACHINE)];
+    const described = store.get(record.executionArn);
+
+    // Assess
+    expect(listed.map((item) => [item.name, item.status, item.error])).toEqual([
+      ['data', 'FAILED', 'States.TaskFailed'],
+    ]);
+    expect(listed[0]).not.toHaveProperty('input');
+    expect(listed[0]).not.toHaveProperty('output');
+    expect(listed[0]).not.toHaveProperty('cause');
+    expect(store.all()[0]).not.toHaveProperty('input');
+    expect(described).toMatchObject({
+      input: '{"edited":true}',
+      output: '{"result":1}',
+      cause: 'x'.repeat(1000),
+      resumeFrom: { state: 'Run', input: { step: 1 } },
+    });
+  });
+
+  it('keeps a RUNNING execution whole in memory, also after a new store reads the folder', () => {
+    // Prepare
+    const dataDir = tempDataDir();
+    const record = runningRecord('running');
+    new ExecutionStore(dataDir).create(record, 'sfn-batch-test-pass', { StartAt: 'Done', States: {} });
+
+    // Act
+    const reopened = new ExecutionStore(dataDir);
+
+    // Assess
+    expect([...reopened.newestFirst(STATE_MACHINE)][0]).toMatchObject({ name: 'running', input: '{}' });
+    expect(reopened.get(record.executionArn)?.input).toBe('{}');
+  });
+
+  it('reads a finished execution data from disk after a new store reads the folder', () => {
+    // Prepare
+    const dataDir = tempDataDir();
+    const record = runningRecord('reopened');
+    const store = new ExecutionStore(dataDir);
+    store.create(record, 'sfn-batch-test-pass', { StartAt: 'Done', States: {} });
+    store.update({ ...record, status: 'SUCCEEDED', output: '{"ok":true}' });
+
+    // Act
+    const reopened = new ExecutionStore(dataDir);
+
+    // Assess
+    expect(reopened.all()[0]).not.toHaveProperty('output');
+    expect(reopened.get(record.executionArn)).toMatchObject({ input: '{}', output: '{"ok":true}' });
   });
 });
 

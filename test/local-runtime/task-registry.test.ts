@@ -53,3 +53,27 @@ describe('local ECS task registry', () => {
     expect(registry.find(task('stopped-recently', 0).taskArn)?.describe().TaskArn).toBe('stopped-recently');
   });
 });
+
+describe('stopped tasks in the local ECS task registry', () => {
+  it('keeps a stopped task as its final description, not the task object', () => {
+    // Prepare: a task object holding more than ECS shows (as LocalTask holds its RunTask parameters).
+    const registry = new TaskRegistry(() => 1_000_000);
+    const stopped = { ...task('stopped', 1_000_000), parameters: { Overrides: { big: 'x'.repeat(1000) } } };
+    const running = task('running', undefined);
+    registry.add(stopped);
+    registry.add(running);
+
+    // Act
+    registry.settle(stopped);
+    registry.settle(running);
+
+    // Assess
+    const kept = registry.find(stopped.taskArn);
+    expect(kept).not.toBe(stopped);
+    expect(kept).not.toHaveProperty('parameters');
+    expect(kept).toMatchObject({ taskArn: stopped.taskArn, stoppedAtMs: 1_000_000, family: stopped.family });
+    expect(kept?.describe()).toEqual({ TaskArn: 'stopped' });
+    expect(registry.find(running.taskArn)).toBe(running);
+    expect(registry.all().map((entry) => entry.describe().TaskArn)).toEqual(['stopped', 'running']);
+  });
+});
