@@ -9,7 +9,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ConsoleRuntime,
   launchBrowser,
@@ -108,6 +108,15 @@ describe('local console in a browser', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
   }, 180_000);
+
+  // A failed case says what npm start printed (it runs the API, the console and the tasks):
+  // CI once saw a Start execution click never navigate, with nothing else to go on.
+  beforeEach((context) => {
+    context.onTestFailed(() => {
+      if (runtime)
+        console.error(`npm start output (last 6,000 characters):\n${runtime.process.output.slice(-6000)}`);
+    });
+  });
 
   afterAll(async () => {
     await browser?.close();
