@@ -218,7 +218,12 @@ describe('local console in a browser', () => {
     expect(after.executions ?? []).toHaveLength(before.executions?.length ?? 0);
   });
 
-  it('opens a failed execution with the failed state highlighted, its cause and the task logs', async () => {
+  // Retried: in 2 of 4 clean-clone CI runs (2026-11-30) the Start execution click started nothing
+  // (npm start printed no start) and the page did not navigate; never reproduced alone. Open issue.
+  it('opens a failed execution with the failed state highlighted, its cause and the task logs', {
+    retry: 2,
+    timeout: 90_000,
+  }, async () => {
     // Prepare: a value of the right type that the job itself refuses (exit code 2), as a job bug would.
     await page.goto(`${runtime.consoleUrl}/jobs/purge-deleted-records/start`);
     await page.getByLabel('Input (JSON)').fill('{"params": {"retentionDays": -5}}');
@@ -251,7 +256,7 @@ describe('local console in a browser', () => {
     await screenshot(page, 'execution-failed');
     // The failure notification (printed: no webhook here) links to this page.
     await runtime.process.waitForOutput(failedExecutionUrl, 15_000);
-  }, 90_000);
+  });
 
   it('opens the start page with the same input from an execution', async () => {
     // Act
