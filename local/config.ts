@@ -77,7 +77,9 @@ Options:
   --speed <factor>       run the scheduler clock <factor> times as fast as real time, from --at
                          or from now, e.g. --speed 1440 (a day in a minute); 1 to ${MAX_SPEED}.
                          scheduledTime and execution names follow this clock; execution
-                         start/stop dates, task timeouts and Wait states stay real time.
+                         start/stop dates, task timeouts and Wait states stay real time;
+                         stopped ECS tasks stay listed for an hour of this clock (at least
+                         a real minute).
                          scheduler.json is not used
   --until <iso-instant>  start no scheduled run at or after this instant (ends a simulation;
                          the API and console stay up), e.g. 2027-04-01T00:00:00Z

@@ -164,6 +164,8 @@ async function main(): Promise<number> {
     ...(config.faults ? { faults: config.faults } : {}),
     ...(config.maxConcurrentTasks ? { maxConcurrentTasks: config.maxConcurrentTasks } : {}),
     ...(config.timeScale === undefined ? {} : { timeScale: config.timeScale }),
+    // Stopped ECS tasks stay listed for an hour of the --speed clock (task-registry.ts).
+    ...(config.speed === undefined ? {} : { clockSpeed: config.speed }),
     ...projectContainersDir(config.schedulesDir),
     onExecutionEvent: printExecutionEvent,
     // Status changes go through the real notify Lambda (as EventBridge delivers them);

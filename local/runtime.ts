@@ -19,6 +19,7 @@ import { ECS_MODEL, ecsApiService } from './ecs/ecs-api.ts';
 import { type FaultInjectionConfig, FaultPicker } from './ecs/faults.ts';
 import { EcsEmulator } from './ecs/run-task.ts';
 import { localTaskDefinitions } from './ecs/task-definitions.ts';
+import { stoppedTaskRetentionMs } from './ecs/task-registry.ts';
 import { LambdaInvoker } from './lambda/invoke.ts';
 import { notifyDelivery } from './notify/deliver.ts';
 import {
@@ -105,6 +106,12 @@ export interface LocalRuntimeOptions {
    * and jitter, Wait states, the jobs' retry.interval) by this factor; see sfn/time-scale.ts.
    */
   timeScale?: number;
+  /**
+   * How many times as fast as real time the runtime's clock runs (`npm start --speed`; default 1).
+   * The scheduler's clock follows it; so does how long the local ECS keeps stopped tasks listed
+   * (an hour of that clock, at least a real minute). Execution dates stay real.
+   */
+  clockSpeed?: number;
   /** Where `<container>/main.ts` and `<function>/handler.ts` live (default: the repository's containers/ and functions/). */
   containersDir?: string;
   functionsDir?: string;
@@ -186,6 +193,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxConcurrentTasks: options.maxConcurrentTasks ?? 8,
       stopTimeoutSeconds: options.stopTimeoutSeconds ?? 30,
       faults: new FaultPicker(options.faults),
+      stoppedTaskRetentionMs: stoppedTaskRetentionMs(options.clockSpeed),
     });
     const lambdaEnvironment: Record<string, string> = {
       AWS_REGION: region,

@@ -58,6 +58,8 @@ export interface EcsEmulatorOptions {
   maxConcurrentTasks: number;
   stopTimeoutSeconds: number;
   faults: FaultPicker;
+  /** How long stopped tasks stay listed, in real ms (default an hour; see stoppedTaskRetentionMs). */
+  stoppedTaskRetentionMs?: number;
 }
 
 export interface RunTaskContext {
@@ -93,11 +95,12 @@ export class EcsEmulator {
   private readonly options: EcsEmulatorOptions;
   private readonly tasks = new Set<LocalTask>();
   /** The ECS API's view: the same task objects, kept an hour after they stop. */
-  readonly registry = new TaskRegistry();
+  readonly registry: TaskRegistry;
   private readonly slots: Semaphore;
 
   constructor(options: EcsEmulatorOptions) {
     this.options = options;
+    this.registry = new TaskRegistry(Date.now, options.stoppedTaskRetentionMs);
     this.slots = new Semaphore(options.maxConcurrentTasks);
   }
 

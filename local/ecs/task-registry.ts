@@ -6,6 +6,21 @@
  */
 export const STOPPED_TASK_RETENTION_MS = 60 * 60 * 1000;
 /**
+ * The shortest retention on a fast clock (`npm start --speed`), in real time: a minute, so a
+ * person or a script still sees a task stop.
+ */
+const MIN_RETENTION_MS = 60 * 1000;
+
+/**
+ * The real milliseconds a stopped task stays listed when the runtime's clock runs `speed` times
+ * as fast as real time: an hour of that clock, at least a minute. At `--speed 2000` a real hour
+ * is 83 simulated days; keeping every task of it made an accelerated month's memory grow with
+ * every task it ran (about 2.5 KB a task, docs/reliability.md), which no month on ECS does.
+ */
+export function stoppedTaskRetentionMs(speed = 1): number {
+  return Math.max(MIN_RETENTION_MS, STOPPED_TASK_RETENTION_MS / speed);
+}
+/**
  * How often registering a task also forgets the tasks past their retention. Without it only an
  * ECS API call forgot them, so an npm start that nobody asked for its tasks kept every task it
  * ever ran (found by the month-in-minutes scenario, docs/reliability.md).
@@ -32,10 +47,13 @@ export interface RegisteredTask {
 export class TaskRegistry {
   private readonly tasks = new Map<string, RegisteredTask>();
   private readonly now: () => number;
+  private readonly retentionMs: number;
   private prunedAt: number;
 
-  constructor(now: () => number = Date.now) {
+  /** `retentionMs`: how long stopped tasks stay listed (default an hour, see stoppedTaskRetentionMs). */
+  constructor(now: () => number = Date.now, retentionMs = STOPPED_TASK_RETENTION_MS) {
     this.now = now;
+    this.retentionMs = retentionMs;
     this.prunedAt = now();
   }
 
@@ -45,7 +63,7 @@ export class TaskRegistry {
   }
 
   add(task: RegisteredTask): void {
-    if (this.now() - this.prunedAt >= PRUNE_INTERVAL_MS) this.prune();
+    if (this.now() - this.prunedAt >= Math.min(PRUNE_INTERVAL_MS, this.retentionMs)) this.prune();
     this.tasks.set(task.taskArn, task);
   }
 
@@ -69,8 +87,7 @@ export class TaskRegistry {
     const now = this.now();
     this.prunedAt = now;
     for (const [arn, task] of this.tasks) {
-      if (task.stoppedAtMs !== undefined && now - task.stoppedAtMs > STOPPED_TASK_RETENTION_MS)
-        this.tasks.delete(arn);
+      if (task.stoppedAtMs !== undefined && now - task.stoppedAtMs > this.retentionMs) this.tasks.delete(arn);
     }
   }
 

@@ -42,15 +42,44 @@ const executionRecordSchema = z.object({
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
 
 /**
- * What the store keeps in memory of a finished execution: the record without its data
- * (`input`, `output`, `cause`, `resumeFrom`), which stays in record.json and is read when
+ * What the store keeps in memory of a finished execution: what ListExecutions shows. The rest
+ * (`input`, `output`, `cause`, `resumeFrom`, `updatedAt`) stays in record.json and is read when
  * DescribeExecution, the console or a redrive asks (ExecutionStore.get).
  */
-export type ExecutionSummary = Omit<ExecutionRecord, 'input' | 'output' | 'cause' | 'resumeFrom'>;
+export type ExecutionSummary = Omit<
+  ExecutionRecord,
+  'input' | 'output' | 'cause' | 'resumeFrom' | 'updatedAt'
+>;
 
+/** One copy of each state machine ARN, job name and status, shared by every summary. */
+const sharedStrings = new Map<string, string>();
+
+function shared(value: string): string {
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  sharedStrings.set(value, value);
+  return value;
+}
+
+/**
+ * A summary of one shape (every field present, so V8 gives all summaries one hidden class) and
+ * no strings shared with the record: a month of schedules keeps ~10,000 of them, and the
+ * scenario that runs one requires the runtime's memory to stay flat (docs/reliability.md).
+ */
 function summaryOf(record: ExecutionRecord): ExecutionSummary {
-  const { input: _input, output: _output, cause: _cause, resumeFrom: _resumeFrom, ...summary } = record;
-  return summary;
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: shared(record.stateMachineArn),
+    job: shared(record.job),
+    name: record.name,
+    status: shared(record.status) as ExecutionStatus,
+    startDate: record.startDate,
+    stopDate: record.stopDate,
+    error: record.error,
+    redriveCount: record.redriveCount,
+    redriveDate: record.redriveDate,
+    runtimePid: record.runtimePid,
+  };
 }
 
 const heartbeatSchema = z.object({ pid: z.number().int(), at: z.iso.datetime() });
@@ -106,7 +135,12 @@ interface StoredExecution {
    * (each ECS task description included) would grow the runtime by ~17 MB a simulated day.
    */
   history: HistoryEvent[] | undefined;
-  dir: string;
+  /**
+   * The execution's folder when it is not where executionFolderName puts it (an older version
+   * made it); otherwise undefined and computed when needed (ExecutionStore.dirOf), since a month
+   * of schedules would keep ~10,000 paths of ~170 characters each in memory.
+   */
+  dir: string | undefined;
   /** The status the listings file it under (a caller may have changed `record` in place). */
   listedStatus: ExecutionStatus;
 }
@@ -202,7 +236,7 @@ export class ExecutionStore {
           record: whole ? record : summaryOf(record),
           whole,
           history: undefined,
-          dir,
+          dir: dir === this.standardDir(record) ? undefined : dir,
           listedStatus: record.status,
         });
       }
@@ -281,6 +315,16 @@ export class ExecutionStore {
     );
   }
 
+  /** Where executionFolderName puts an execution's folder. */
+  private standardDir(record: ExecutionSummary): string {
+    const machine = record.stateMachineArn.split(':').at(-1) ?? 'unknown';
+    return path.join(this.root, 'executions', machine, executionFolderName(record.executionArn, record.name));
+  }
+
+  private dirOf(stored: StoredExecution): string {
+    return stored.dir ?? this.standardDir(stored.record);
+  }
+
   /** Every execution's summary (no input or output: get() reads those). */
   all(): ExecutionSummary[] {
     return [...this.executions.values()].map((stored) => stored.record);
@@ -295,7 +339,7 @@ export class ExecutionStore {
     const stored = this.executions.get(executionArn);
     if (stored === undefined) return undefined;
     if (stored.whole) return stored.record as ExecutionRecord;
-    const file = path.join(stored.dir, 'record.json');
+    const file = path.join(this.dirOf(stored), 'record.json');
     try {
       return executionRecordSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     } catch (error) {
@@ -316,7 +360,13 @@ export class ExecutionStore {
     );
     mkdirSync(path.join(dir, 'tasks'), { recursive: true });
     writeAtomically(path.join(dir, 'definition.json'), JSON.stringify(definition));
-    const stored: StoredExecution = { record, whole: true, history: [], dir, listedStatus: record.status };
+    const stored: StoredExecution = {
+      record,
+      whole: true,
+      history: [],
+      dir: dir === this.standardDir(record) ? undefined : dir,
+      listedStatus: record.status,
+    };
     this.executions.set(record.executionArn, stored);
     for (const key of listingKeys(record)) this.insertListed(key, stored);
     this.update(record);
@@ -334,11 +384,13 @@ export class ExecutionStore {
       stored.listedStatus = record.status;
       this.insertListed(listingKey(record.stateMachineArn, record.status), stored);
     }
-    writeAtomically(path.join(stored.dir, 'record.json'), JSON.stringify(record, null, 2));
+    writeAtomically(path.join(this.dirOf(stored), 'record.json'), JSON.stringify(record, null, 2));
   }
 
   definition(executionArn: string): unknown {
-    return JSON.parse(readFileSync(path.join(this.require(executionArn).dir, 'definition.json'), 'utf8'));
+    return JSON.parse(
+      readFileSync(path.join(this.dirOf(this.require(executionArn)), 'definition.json'), 'utf8'),
+    );
   }
 
   /** Appends an event, assigning the next id; `previousEventId` defaults to the event before it. */
@@ -360,7 +412,7 @@ export class ExecutionStore {
       ...details,
     };
     history.push(event);
-    appendFileSync(path.join(stored.dir, 'history.jsonl'), `${JSON.stringify(event)}\n`);
+    appendFileSync(path.join(this.dirOf(stored), 'history.jsonl'), `${JSON.stringify(event)}\n`);
     return event;
   }
 
@@ -371,26 +423,26 @@ export class ExecutionStore {
   /** The cached history of a RUNNING execution, else history.jsonl (cached if it runs). */
   private historyOf(stored: StoredExecution): HistoryEvent[] {
     if (stored.history !== undefined) return stored.history;
-    const history = readHistoryFile(path.join(stored.dir, 'history.jsonl'));
+    const history = readHistoryFile(path.join(this.dirOf(stored), 'history.jsonl'));
     if (stored.whole) stored.history = history;
     return history;
   }
 
   writeTask(executionArn: string, taskId: string, meta: TaskMeta): void {
-    const dir = path.join(this.require(executionArn).dir, 'tasks');
+    const dir = path.join(this.dirOf(this.require(executionArn)), 'tasks');
     mkdirSync(dir, { recursive: true });
     writeAtomically(path.join(dir, `${taskId}.json`), JSON.stringify(meta, null, 2));
   }
 
   appendTaskLog(executionArn: string, taskId: string, lines: TaskLogLine[]): void {
     if (lines.length === 0) return;
-    const file = path.join(this.require(executionArn).dir, 'tasks', `${taskId}.log.jsonl`);
+    const file = path.join(this.dirOf(this.require(executionArn)), 'tasks', `${taskId}.log.jsonl`);
     appendFileSync(file, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
   }
 
   /** The execution's ECS tasks in start order, each with its captured output. */
   tasks(executionArn: string): Array<TaskMeta & { taskId: string; lines: TaskLogLine[] }> {
-    const dir = path.join(this.require(executionArn).dir, 'tasks');
+    const dir = path.join(this.dirOf(this.require(executionArn)), 'tasks');
     if (!existsSync(dir)) return [];
     const tasks = readdirSync(dir)
       .filter((file) => file.endsWith('.json'))

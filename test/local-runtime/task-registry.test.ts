@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type RegisteredTask,
   STOPPED_TASK_RETENTION_MS,
+  stoppedTaskRetentionMs,
   TaskRegistry,
 } from '../../local/ecs/task-registry.ts';
 
@@ -51,6 +52,34 @@ describe('local ECS task registry', () => {
     // Assess
     expect(registry.size).toBe(2);
     expect(registry.find(task('stopped-recently', 0).taskArn)?.describe().TaskArn).toBe('stopped-recently');
+  });
+});
+
+describe('stopped-task retention on a fast clock (npm start --speed)', () => {
+  it('is an hour of the clock, but never under a real minute', () => {
+    // Act, Assess
+    expect(stoppedTaskRetentionMs()).toBe(STOPPED_TASK_RETENTION_MS);
+    expect(stoppedTaskRetentionMs(1)).toBe(60 * 60 * 1000);
+    expect(stoppedTaskRetentionMs(30)).toBe(2 * 60 * 1000);
+    expect(stoppedTaskRetentionMs(2000)).toBe(60 * 1000);
+    expect(stoppedTaskRetentionMs(10_000)).toBe(60 * 1000);
+  });
+
+  it('forgets a stopped task after the retention it was given', () => {
+    // Prepare
+    let now = 1_000_000;
+    const registry = new TaskRegistry(() => now, stoppedTaskRetentionMs(2000));
+    registry.add(task('stopped', now));
+
+    // Act
+    now += 60 * 1000 - 1;
+    const within = registry.all().map((entry) => entry.describe().TaskArn);
+    now += 2;
+    registry.add(task('new', undefined));
+
+    // Assess
+    expect(within).toEqual(['stopped']);
+    expect(registry.all().map((entry) => entry.describe().TaskArn)).toEqual(['new']);
   });
 });
 
