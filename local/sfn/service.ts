@@ -496,8 +496,8 @@ export class StepFunctionsService {
     history?: HistoryLinker,
   ): void {
     const stopDate = stoppedAt.toISOString();
-    // Only a redrive reads the resume point, and a SUCCEEDED execution cannot be redriven: the
-    // store keeps every record in memory, so a month of runs would hold ~10,000 of them for nothing.
+    // Only a redrive reads the resume point (a state's whole input), and a SUCCEEDED execution
+    // cannot be redriven: its record.json, read whenever it is described, does not carry it.
     const { resumeFrom: _resumePoint, ...withoutResumePoint } = record;
     const closed: ExecutionRecord = {
       ...(outcome.status === 'SUCCEEDED' ? withoutResumePoint : record),
