@@ -26,12 +26,15 @@ export function imageEnvironment(dockerfileText: string, file = 'Dockerfile'): R
   for (const instruction of dockerfile.getENVs()) {
     const line = instruction.getRange().start.line;
     if (line < finalStageStart) continue;
+    // The parser's variable references: an escaped `\$HOME` is a literal, not one of them.
+    const references = instruction.getVariables().map((variable) => variable.getRange().start);
     for (const property of instruction.getProperties()) {
       const name = property.getName();
       const value = property.getValue() ?? '';
       if (KEPT_FROM_HOST.has(name)) continue;
+      const valueRange = property.getValueRange();
       // Substitution needs the base image's environment, which only a real build has.
-      if (/\$\{?[A-Za-z_]/.test(value))
+      if (valueRange !== null && references.some((at) => isWithin(at, valueRange)))
         throw new ImageEnvironmentError(
           `${file}:${line + 1}: ENV ${name} refers to another variable (${value}); the local runtime cannot expand it. Write the value out.`,
         );
@@ -39,6 +42,18 @@ export function imageEnvironment(dockerfileText: string, file = 'Dockerfile'): R
     }
   }
   return environment;
+}
+
+/** A place in the Dockerfile text, as dockerfile-ast reports it (0-based). */
+interface Position {
+  line: number;
+  character: number;
+}
+
+function isWithin(at: Position, range: { start: Position; end: Position }): boolean {
+  const notBefore = (a: Position, b: Position) =>
+    a.line > b.line || (a.line === b.line && a.character >= b.character);
+  return notBefore(at, range.start) && notBefore(range.end, at);
 }
 
 const cache = new Map<string, Record<string, string>>();
