@@ -5,36 +5,29 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined off Linux or when the pid is gone. */
-export function processStartTime(pid: number): string | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name (so index 0 is field 3, the state);
+ * undefined off Linux or when the pid is gone.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces: count after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined off Linux or when the pid is gone. */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
 }
 
 /** Field 4 of /proc/<pid>/stat (the parent's pid; it changes when the parent dies); undefined off Linux or when the pid is gone. */
 export function parentPidOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(parent) ? parent : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether /proc says `pid` has exited and only waits to be reaped (state Z); false off Linux. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
+  const parent = Number(statFields(pid)?.[1]);
+  return Number.isInteger(parent) ? parent : undefined;
 }
 
 /**
@@ -49,7 +42,9 @@ export function isProcessAlive(pid: number, startTime?: string): boolean {
     // EPERM: it exists but belongs to another user.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (isZombie(pid)) return false;
-  const start = processStartTime(pid);
+  const fields = statFields(pid);
+  // State Z: it has exited and only waits to be reaped.
+  if (fields?.[0] === 'Z') return false;
+  const start = fields?.[19];
   return startTime === undefined || start === undefined || start === startTime;
 }

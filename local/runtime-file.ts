@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FolderInUseError } from '../lib/db/folder-lock.ts';
+import { isProcessAlive } from '../lib/process-identity.ts';
 
 /**
  * `<dataDir>/runtime.json`: written by `npm start` while it runs, read by batchctl to
@@ -66,7 +67,7 @@ export async function readRuntimeFile(dataDir: string): Promise<RuntimeFile | un
 }
 
 /** Whether a process with this id exists (one definition, in lib/process-identity.ts). */
-export { isProcessAlive } from '../lib/process-identity.ts';
+export { isProcessAlive };
 
 /**
  * The refusal for a data folder another process holds, naming the running local runtime
@@ -77,6 +78,11 @@ export async function describeFolderInUse(error: FolderInUseError, dataDir: stri
   const { holder } = error;
   if (runtime === undefined || (runtime.pid !== holder.pid && runtime.databasePid !== holder.pid))
     return error.message;
+  // npm start was killed and its database process has not closed the folder (database-process.ts
+  // waited 30 s for it): it ignores SIGINT and SIGTERM, and killing npm start's pid does nothing.
+  if (holder.pid !== runtime.pid && !isProcessAlive(runtime.pid)) {
+    return `${error.folder} is still held by pid ${holder.pid} ("${holder.command}"), the database process of an npm start (pid ${runtime.pid}, up since ${runtime.startedAt}) that has ended; it has not closed the database. Wait a little and try again; if pid ${holder.pid} is still there, end it with kill -KILL ${holder.pid} (it ignores SIGINT and SIGTERM: it closes only when its npm start asks or is gone), or use another data folder (SFN_BATCH_DATA_DIR).`;
+  }
   const holderName = holder.pid === runtime.pid ? '' : `, through its database process pid ${holder.pid}`;
   return `${error.folder} is in use by the running local runtime (npm start): pid ${runtime.pid}${holderName}, "${holder.command}", Step Functions API ${runtime.endpoint}, up since ${runtime.startedAt}. Stop it first (Ctrl-C in its terminal, or kill ${runtime.pid}), or use another data folder (SFN_BATCH_DATA_DIR).`;
 }

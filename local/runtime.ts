@@ -264,7 +264,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       region,
       accountId,
     });
-    const eventLoopDelay = eventLoopDelayMonitor();
     const server = createApiServer(
       {
         ...(options.routes === undefined ? {} : { routes: options.routes }),
@@ -335,6 +334,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // After listen: listeners of the ABORTED status changes may call the API back.
     service.recoverInterruptedExecutions();
     service.startHeartbeat(options.heartbeatIntervalMs ?? 5000);
+    // Started last: a start that fails before (port in use, say) leaves no sampling timer behind.
+    const eventLoopDelay = eventLoopDelayMonitor();
 
     let closing: Promise<void> | undefined;
     return {

@@ -57,6 +57,12 @@ export class ZipWriter {
   readonly #entries: EntryRecord[] = [];
   readonly #modified: { dosTime: number; dosDate: number };
   readonly #zip64Above: number;
+  /**
+   * Rejects when the sink fails (a full disk, say). Every wait for the sink races
+   * it: a file stream reports a failed write later, often while the caller renders rows, and
+   * an 'error' event with no listener would end the converter's process.
+   */
+  readonly #sinkFailed: Promise<never>;
   #offset = 0;
   #busy = false;
 
@@ -66,6 +72,8 @@ export class ZipWriter {
     this.#zip64Above = options.zip64Above ?? ZIP64_LIMIT;
     this.#level = options.level ?? constants.Z_BEST_SPEED;
     this.#modified = dosDateTime(options.modified ?? new Date());
+    this.#sinkFailed = new Promise<never>((_, reject) => sink.on('error', reject));
+    this.#sinkFailed.catch(() => undefined);
   }
 
   /** Bytes written to the sink so far. */
@@ -75,7 +83,7 @@ export class ZipWriter {
 
   async #emit(buffer: Buffer): Promise<void> {
     this.#offset += buffer.length;
-    if (!this.#sink.write(buffer)) await once(this.#sink, 'drain');
+    if (!this.#sink.write(buffer)) await Promise.race([once(this.#sink, 'drain'), this.#sinkFailed]);
   }
 
   /** Adds a whole entry from memory. */

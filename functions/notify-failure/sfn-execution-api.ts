@@ -29,8 +29,7 @@ export interface ExecutionApi {
   /** Name of the state whose failure ended the execution, from the history, if any. */
   failedStateName(executionArn: string): Promise<string | undefined>;
   stateMachineTags(stateMachineArn: string): Promise<Record<string, string>>;
-  /** Executions of a state machine with one status, newest first, every page (ListExecutions with nextToken). */
-  /** Newest first, every page; `status` filters, undefined lists every status. */
+  /** Executions of a state machine, newest first, every page (ListExecutions with nextToken); `status` filters, undefined lists every status. */
   executionsNewestFirst(stateMachineArn: string, status?: string): AsyncIterable<ExecutionSummary>;
 }
 

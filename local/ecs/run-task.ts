@@ -137,8 +137,9 @@ export class EcsEmulator {
       );
     }
 
+    let imageEnvironment: Record<string, string>;
     try {
-      imageEnvironmentOf(path.join(path.dirname(entrypoint), 'Dockerfile'));
+      imageEnvironment = imageEnvironmentOf(path.join(path.dirname(entrypoint), 'Dockerfile'));
     } catch (error) {
       if (!(error instanceof ImageEnvironmentError)) throw error;
       throw new TaskStateError('ECS.ClientException', error.message);
@@ -147,7 +148,14 @@ export class EcsEmulator {
     const fault = this.options.faults.pickStartFault();
     if (fault?.kind === 'runTaskError') throw new TaskStateError(fault.error, fault.message);
 
-    const task = new LocalTask(this.options, parameters, container, entrypoint, context.executionArn);
+    const task = new LocalTask(
+      this.options,
+      parameters,
+      container,
+      entrypoint,
+      imageEnvironment,
+      context.executionArn,
+    );
     this.tasks.add(task);
     this.registry.add(task);
     try {
@@ -221,6 +229,8 @@ class LocalTask implements RegisteredTask {
   private readonly parameters: RunTaskParameters;
   private readonly container: string;
   private readonly entrypoint: string;
+  /** The ENV of the container's Dockerfile (image-environment.ts), read when RunTask checked it. */
+  private readonly imageEnvironment: Record<string, string>;
   private readonly taskId = randomBytes(16).toString('hex');
   readonly taskArn: string;
   readonly clusterArn: string;
@@ -243,12 +253,14 @@ class LocalTask implements RegisteredTask {
     parameters: RunTaskParameters,
     container: string,
     entrypoint: string,
+    imageEnvironment: Record<string, string>,
     executionArn: string,
   ) {
     this.options = options;
     this.parameters = parameters;
     this.container = container;
     this.entrypoint = entrypoint;
+    this.imageEnvironment = imageEnvironment;
     this.executionArn = executionArn;
     const cluster = parameters.Cluster ?? 'default';
     const clusterName = cluster.startsWith('arn:') ? (cluster.split('/').pop() ?? cluster) : cluster;
@@ -351,7 +363,7 @@ class LocalTask implements RegisteredTask {
       AWS_DEFAULT_REGION: this.options.region,
       AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE',
       // As on Fargate: the image's ENV, then the task definition's environment, then the overrides.
-      ...imageEnvironmentOf(path.join(path.dirname(this.entrypoint), 'Dockerfile')),
+      ...this.imageEnvironment,
       ...this.options.taskEnvironment,
       ...overrideEnvironment,
       // Inherited by every descendant, also one that leaves the process group with setsid.

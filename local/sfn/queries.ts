@@ -11,6 +11,7 @@ import {
   type HistoryRequest,
   type ListExecutionsRequest,
   lookupExecution,
+  lookupExecutionSummary,
   lookupStateMachine,
   type Pagination,
   pageSize,
@@ -114,7 +115,7 @@ export class ExecutionQueries {
   }
 
   getExecutionHistory(request: HistoryRequest): unknown {
-    lookupExecution(this.store, request.executionArn);
+    lookupExecutionSummary(this.store, request.executionArn);
     const all = this.store.history(request.executionArn);
     const ordered = request.reverseOrder === true ? [...all].reverse() : all;
     const page = paginate(
@@ -154,7 +155,7 @@ export class ExecutionQueries {
   }
 
   describeStateMachineForExecution(executionArn: string): unknown {
-    const record = lookupExecution(this.store, executionArn);
+    const record = lookupExecutionSummary(this.store, executionArn);
     const machine = lookupStateMachine(this.machines, record.stateMachineArn);
     // Exactly DescribeStateMachineForExecutionOutput: no status/type/creationDate, updateDate required.
     return { ...stateMachineDescription(machine), updateDate: machine.creationDate.getTime() / 1000 };

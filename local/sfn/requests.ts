@@ -6,7 +6,12 @@
  * these schemas only type them.
  */
 import { z } from 'zod';
-import type { ExecutionRecord, ExecutionStore, ListingCursor } from '../store/execution-store.ts';
+import type {
+  ExecutionRecord,
+  ExecutionStore,
+  ExecutionSummary,
+  ListingCursor,
+} from '../store/execution-store.ts';
 import { SfnApiError } from './errors.ts';
 
 export const executionArnSchema = z.object({ executionArn: z.string() });
@@ -80,7 +85,7 @@ export function lookupStateMachine<T>(machines: ReadonlyMap<string, T>, stateMac
   return machine;
 }
 
-/** The stored execution a request names. */
+/** The stored execution a request names, whole (a finished one's is read from record.json). */
 export function lookupExecution(store: ExecutionStore, executionArn: string): ExecutionRecord {
   requireArnShape(executionArn, EXECUTION_ARN);
   const record = store.get(executionArn);
@@ -88,6 +93,19 @@ export function lookupExecution(store: ExecutionStore, executionArn: string): Ex
     throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
   }
   return record;
+}
+
+/**
+ * The summary of the stored execution a request names (status, dates, state machine), from
+ * memory: for a request that needs no input, output or cause.
+ */
+export function lookupExecutionSummary(store: ExecutionStore, executionArn: string): ExecutionSummary {
+  requireArnShape(executionArn, EXECUTION_ARN);
+  const summary = store.summary(executionArn);
+  if (summary === undefined) {
+    throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+  }
+  return summary;
 }
 
 /** The page size a request asks for (0 or absent: the API default of 100). */

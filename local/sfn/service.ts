@@ -36,6 +36,7 @@ import {
   jsonNestingDepth,
   listExecutionsSchema,
   lookupExecution,
+  lookupExecutionSummary,
   lookupStateMachine,
   MAX_INPUT_NESTING_DEPTH,
   paginationSchema,
@@ -240,10 +241,12 @@ export class StepFunctionsService {
       );
     }
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${machine.name}:${name}`;
-    const existing = this.options.store.get(executionArn);
+    // The summary first: only a RUNNING execution's input matters, and it is in memory.
+    const existing = this.options.store.summary(executionArn);
     if (existing !== undefined) {
       // AWS: same name and input while RUNNING is idempotent; anything else is a conflict.
-      if (existing.status === 'RUNNING' && sameJson(existing.input, inputText)) {
+      const running = existing.status === 'RUNNING' ? this.options.store.get(executionArn) : undefined;
+      if (running !== undefined && sameJson(running.input, inputText)) {
         return { executionArn, startDate: epochSeconds(existing.startDate) };
       }
       throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
@@ -274,11 +277,12 @@ export class StepFunctionsService {
   }
 
   private stopExecution(request: StopExecutionRequest): unknown {
-    const record = lookupExecution(this.options.store, request.executionArn);
-    if (record.status === 'RUNNING') {
+    const summary = lookupExecutionSummary(this.options.store, request.executionArn);
+    if (summary.status === 'RUNNING') {
+      const record = lookupExecution(this.options.store, request.executionArn);
       this.stopRun(record, { status: 'ABORTED', error: request.error, cause: request.cause }, false);
     }
-    const stopped = lookupExecution(this.options.store, request.executionArn);
+    const stopped = lookupExecutionSummary(this.options.store, request.executionArn);
     return { stopDate: epochSeconds(stopped.stopDate ?? new Date().toISOString()) };
   }
 
@@ -492,8 +496,8 @@ export class StepFunctionsService {
     history?: HistoryLinker,
   ): void {
     const stopDate = stoppedAt.toISOString();
-    // Only a redrive reads the resume point, and a SUCCEEDED execution cannot be redriven: the
-    // store keeps every record in memory, so a month of runs would hold ~10,000 of them for nothing.
+    // Only a redrive reads the resume point (a state's whole input), and a SUCCEEDED execution
+    // cannot be redriven: its record.json, read whenever it is described, does not carry it.
     const { resumeFrom: _resumePoint, ...withoutResumePoint } = record;
     const closed: ExecutionRecord = {
       ...(outcome.status === 'SUCCEEDED' ? withoutResumePoint : record),

@@ -334,6 +334,11 @@ export class ExecutionStore {
     return this.executions.has(executionArn);
   }
 
+  /** What ListExecutions shows of one execution, from memory (get() reads the rest from disk). */
+  summary(executionArn: string): ExecutionSummary | undefined {
+    return this.executions.get(executionArn)?.record;
+  }
+
   /** The whole record: in memory while RUNNING, else read from record.json. */
   get(executionArn: string): ExecutionRecord | undefined {
     const stored = this.executions.get(executionArn);

@@ -3,7 +3,12 @@
 // grew the runtime's RSS by ~17 MB a simulated day.
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { type ExecutionRecord, ExecutionStore } from '../../local/store/execution-store.ts';
 import {
@@ -190,5 +195,41 @@ describe('resume points in the store', () => {
       ['FAILED', 'Run job task'],
       ['SUCCEEDED', undefined],
     ]);
+  });
+});
+
+describe('requests that need no execution data', () => {
+  const startRuntime = runtimesPerTest();
+
+  it('answers GetExecutionHistory, StopExecution and a repeated StartExecution of a finished execution without reading its record.json', async () => {
+    // Prepare: a finished execution whose record.json can no longer be read.
+    const dataDir = tempDataDir();
+    const runtime = await startRuntime(
+      [{ job: makeJob('run-task'), definition: taskDefinition({ timeoutSeconds: 30 }) }],
+      { dataDir },
+    );
+    const client = sfnClient(runtime.endpoint);
+    const start = new StartExecutionCommand({
+      stateMachineArn: runtime.stateMachineArn('run-task'),
+      name: 'finished-run',
+      input: JSON.stringify({ command: ['succeed'] }),
+    });
+    const { executionArn = '' } = await client.send(start);
+    await waitForStatus(client, executionArn);
+    const recordFile = readdirSync(path.join(dataDir, 'sfn', 'executions'), { recursive: true })
+      .map(String)
+      .find((file) => file.endsWith('record.json'));
+    writeFileSync(path.join(dataDir, 'sfn', 'executions', recordFile ?? ''), '{');
+
+    // Act
+    const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
+    const stopped = await client.send(new StopExecutionCommand({ executionArn }));
+    const restarted = client.send(start);
+
+    // Assess: the summary in memory answers them; DescribeExecution needs the file and says so.
+    expect(history.events?.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(stopped.stopDate).toBeInstanceOf(Date);
+    await expect(restarted).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(client.send(new DescribeExecutionCommand({ executionArn }))).rejects.toThrow('record.json');
   });
 });

@@ -31,6 +31,26 @@ describe('imageEnvironment: the ENV of a Dockerfile final stage, which the local
     ).toThrow('containers/x/Dockerfile:3: ENV NODE_PATH refers to another variable ($HOME/lib)');
   });
 
+  it('starts a stage built FROM an earlier stage with that stage ENV, as docker build does', () => {
+    const text = [
+      'FROM node:22 AS base',
+      'ENV NODE_ENV=production SHARED=base',
+      'FROM node:22 AS unrelated',
+      'ENV BUILD_ONLY=1',
+      'FROM Base AS runtime',
+      'ENV SHARED=runtime',
+    ].join('\n');
+    expect(imageEnvironment(text)).toEqual({ NODE_ENV: 'production', SHARED: 'runtime' });
+  });
+
+  it('keeps an escaped dollar sign as a literal, as docker build does', () => {
+    expect(imageEnvironment('FROM node:22\nENV GREETING=\\$HOME\n')).toEqual({ GREETING: '$HOME' });
+    // Next to an escaped one, a real reference is still refused.
+    expect(() => imageEnvironment('FROM node:22\nENV A=\\$HOME B=$X\n')).toThrow(
+      'ENV B refers to another variable ($X)',
+    );
+  });
+
   it("gives this project's images what their Dockerfiles set (the converter's young-generation cap included)", () => {
     const read = (name: string) =>
       imageEnvironment(readFileSync(path.resolve('containers', name, 'Dockerfile'), 'utf8'));

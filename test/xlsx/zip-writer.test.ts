@@ -3,6 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ZipWriter } from '../../containers/xlsx-converter/zip-writer.ts';
 
@@ -62,5 +64,26 @@ describe('ZipWriter', () => {
     const zip = new ZipWriter(createWriteStream(join(dir, 'x.zip')));
     await zip.openEntry('a.xml');
     await expect(zip.openEntry('b.xml')).rejects.toThrow('still being written');
+  });
+
+  it("rejects with the sink's error when the sink fails while the caller is between writes", async () => {
+    // Prepare: a sink that fails its second write later, as a file stream reports a full disk.
+    let writes = 0;
+    const sink = new Writable({
+      write(_chunk, _encoding, callback) {
+        writes += 1;
+        if (writes === 2) setTimeout(() => callback(new Error('ENOSPC: no space left on device')), 10);
+        else callback();
+      },
+    });
+    const zip = new ZipWriter(sink);
+    await zip.addFile('a.xml', 'a'.repeat(1000));
+
+    // Act: the converter waits for the next rows while the sink fails.
+    await sleep(50);
+    const next = zip.addFile('b.xml', 'b'.repeat(1000));
+
+    // Assess: the error reaches the caller (before, it was an unhandled 'error' event that ended the process).
+    await expect(next).rejects.toThrow('ENOSPC');
   });
 });
