@@ -12,7 +12,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ConsoleRuntime,
+  describePage,
   launchBrowser,
+  recordRequests,
   screenshot,
   startConsoleRuntime,
   testSchedules,
@@ -90,6 +92,7 @@ describe('local console in a browser', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[];
+  let requests: string[] = [];
   let sfn: SFNClient;
   let failedExecutionUrl: string;
 
@@ -102,6 +105,7 @@ describe('local console in a browser', () => {
     ]);
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     pageErrors = watchPageErrors(page);
+    requests = recordRequests(page);
     sfn = new SFNClient({
       endpoint: runtime.endpoint,
       region: 'ap-northeast-1',
@@ -109,12 +113,20 @@ describe('local console in a browser', () => {
     });
   }, 180_000);
 
-  // A failed case says what npm start printed (it runs the API, the console and the tasks):
-  // CI once saw a Start execution click never navigate, with nothing else to go on.
+  // A failed case says what npm start printed (it runs the API, the console and the tasks) and
+  // what the page showed and asked for: CI once saw a Start execution click never navigate,
+  // with nothing else to go on.
   beforeEach((context) => {
-    context.onTestFailed(() => {
+    requests.length = 0;
+    context.onTestFailed(async () => {
       if (runtime)
         console.error(`npm start output (last 6,000 characters):\n${runtime.process.output.slice(-6000)}`);
+      if (page) {
+        const name = context.task.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
+        console.error(
+          `The page when "${context.task.name}" failed:\n${await describePage(page, name, requests)}`,
+        );
+      }
     });
   });
 
