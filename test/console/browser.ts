@@ -4,7 +4,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page, type Request } from 'playwright-core';
 import { REPO, type ServingRuntime, startServingNpmStart } from '../support/processes.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -71,6 +71,59 @@ export function startConsoleRuntime(
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Records the page's requests to the console as `METHOD path status` lines (a Step Functions
+ * call names its operation), the latest `limit` of them, for a failed case to print.
+ */
+export function recordRequests(page: Page, limit = 80): string[] {
+  const lines: string[] = [];
+  const add = (line: string) => {
+    lines.push(line);
+    if (lines.length > limit) lines.shift();
+  };
+  const describe = (request: Request) => {
+    const url = new URL(request.url());
+    const target = request.headers()['x-amz-target'];
+    return `${request.method()} ${url.pathname}${url.search}${target === undefined ? '' : ` ${target}`}`;
+  };
+  page.on('response', (response) => add(`${describe(response.request())} ${response.status()}`));
+  page.on('requestfailed', (request) => add(`${describe(request)} failed: ${request.failure()?.errorText}`));
+  return lines;
+}
+
+/**
+ * What a failed case needs to be diagnosed by: the page's URL, the text of its main area
+ * (error notes, input problems, button labels), the form fields' values, the recent
+ * requests and a screenshot (saved as `failed-<name>.png`).
+ */
+export async function describePage(page: Page, name: string, requests: readonly string[]): Promise<string> {
+  const parts = [`page URL: ${page.url()}`];
+  try {
+    parts.push(`main text:\n${await page.locator('main').innerText({ timeout: 2_000 })}`);
+    const fields = await page.locator('main textarea, main input, main button').evaluateAll((elements) =>
+      // The test's TypeScript has no DOM types: only what is read here.
+      elements.map((element) => {
+        const field = element as unknown as { tagName: string; id: string; disabled: boolean; value: string };
+        const shown = field.tagName === 'BUTTON' ? element.textContent : field.value;
+        return `${field.tagName.toLowerCase()}#${field.id}${field.disabled ? ' (disabled)' : ''}: ${JSON.stringify(shown)}`;
+      }),
+    );
+    parts.push(`fields:\n${fields.join('\n')}`);
+  } catch (error) {
+    parts.push(`main text unavailable: ${(error as Error).message}`);
+  }
+  parts.push(`recent requests (oldest first):\n${requests.join('\n')}`);
+  try {
+    const file = path.join(SCREENSHOTS, `failed-${name}.png`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
+    parts.push(`screenshot: ${file}`);
+  } catch (error) {
+    parts.push(`screenshot failed: ${(error as Error).message}`);
+  }
+  return parts.join('\n');
 }
 
 /** Fails the test on any uncaught page error or CSP violation (they would be silent otherwise). */

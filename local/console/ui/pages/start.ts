@@ -16,7 +16,12 @@ const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 export function StartPage(props: { name: string; prefill?: string }): VNode {
   const jobs = useAsync(loadJobs, 'jobs');
   const job = jobs.value?.find((candidate) => candidate.name === props.name);
-  const initial = props.prefill ?? JSON.stringify({ params: job?.defaultInput ?? {} }, null, 2);
+  // Until the job list arrives the editor is read-only (and empty unless prefilled): were it
+  // editable, the job's default input would replace its text under an edit in progress (a
+  // selection made to type over collapses, and the typing lands after the default, as invalid JSON).
+  const loading = job === undefined;
+  const initial =
+    props.prefill ?? (job === undefined ? '' : JSON.stringify({ params: job.defaultInput ?? {} }, null, 2));
   const [text, setText] = useState<string | undefined>(undefined);
   const [executionName, setExecutionName] = useState('');
   const [problems, setProblems] = useState<string[]>([]);
@@ -75,6 +80,7 @@ export function StartPage(props: { name: string; prefill?: string }): VNode {
         job declares in <code>input</code> of its schedule file, with values of the same type.
       </p>
       <textarea id="execution-input" name="input" rows="14" spellcheck="false" autocomplete="off"
+        readOnly=${loading} aria-busy=${loading ? 'true' : 'false'} placeholder=${jobs.value === undefined && jobs.error === undefined ? 'Loading the job…' : undefined}
         aria-describedby=${invalid ? 'input-help input-problems' : 'input-help'} aria-invalid=${invalid ? 'true' : 'false'}
         value=${value} onInput=${(event: Event) => setText((event.target as HTMLTextAreaElement).value)}></textarea>
       ${
@@ -88,8 +94,8 @@ export function StartPage(props: { name: string; prefill?: string }): VNode {
         onInput=${(event: Event) => setExecutionName((event.target as HTMLInputElement).value)} />
       ${nameProblem ? html`<p id="name-problem" class="problems" role="alert">${nameProblem}</p>` : null}
       <p class="actions">
-        <button type="submit" class="primary" disabled=${busy || job === undefined}>${busy ? 'Starting…' : 'Start execution'}</button>
-        <button type="button" onClick=${() => {
+        <button type="submit" class="primary" disabled=${busy || loading}>${busy ? 'Starting…' : 'Start execution'}</button>
+        <button type="button" disabled=${loading} onClick=${() => {
           setText(initial);
           setProblems([]);
         }}>Reset input</button>
