@@ -150,7 +150,7 @@ Examples:
         const shown = options.all ? rows : [...running, ...stopped.slice(0, RECENT_STOPPED)];
         if (shown.length === 0) {
           process.stdout.write(
-            `no tasks in cluster ${cluster} of ${target.description}${options.job ? ` for ${options.job}` : ''}\n`,
+            `no tasks in cluster ${cluster} of ${target.description}${options.job ? ` for ${options.job}` : ''} (ECS lists a stopped task for about an hour; npm start --speed shortens that hour, down to a minute). An execution's task logs stay readable: batchctl logs <execution>\n`,
           );
           return;
         }

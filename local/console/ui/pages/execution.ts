@@ -276,7 +276,7 @@ function TaskPanel(props: { task: ExecutionTask; open: boolean; busy: boolean; o
   const sourceNote =
     task.source === 'ecs'
       ? 'Status from the ECS API (DescribeTasks)'
-      : "Status from the runtime's task record: ECS no longer lists this task (stopped over an hour ago, or by an earlier npm start)";
+      : "Status from the runtime's task record: ECS no longer lists this task (stopped over an hour ago on the runtime's clock, which --speed makes faster, or by an earlier npm start)";
   return html`<article class="task" data-task=${taskId} data-status=${task.lastStatus} data-source=${task.source} aria-label=${`Task ${taskId}`}>
     <h3 class="mono">${taskId} <span class="muted small">${task.container}: ${task.command.join(' ')}</span></h3>
     <dl class="summary">
