@@ -5,12 +5,37 @@
  * within 24 hours, with exponential backoff). The SDK client's own 3 attempts come first; this
  * is the scheduler's retry around them, for a runtime too busy to answer for a while.
  */
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  ExecutionAlreadyExists,
+  SFNClient,
+  type SFNClientConfig,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 
 /** EventBridge Scheduler's default retry policy (MaximumEventAgeInSeconds, MaximumRetryAttempts). */
 export const SCHEDULER_RETRY_POLICY = { maximumEventAgeMs: 86_400_000, maximumRetryAttempts: 185 } as const;
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 60_000;
+
+/**
+ * Time limits of one StartExecution of the scheduler. The local API answers in milliseconds;
+ * a request still unanswered after 5 s is treated as lost, fails with the SDK's TimeoutError and
+ * is retried like any answer that never came (a run it started meanwhile is found by the retry,
+ * see "whose answer was lost" below). The SDK's NodeHttpHandler has no timeout by default, and
+ * its requestTimeout alone only logs a warning unless throwOnRequestTimeout is set.
+ */
+export const START_REQUEST_TIMEOUTS = {
+  connectionTimeout: 1_000,
+  requestTimeout: 5_000,
+  throwOnRequestTimeout: true,
+} as const;
+
+/** The scheduler's Step Functions client: `config` with the request time limits above. */
+export function createStartClient(config: Omit<SFNClientConfig, 'requestHandler'>): SFNClient {
+  // Options rather than a NodeHttpHandler instance: the SDK builds its own handler from them,
+  // so @smithy/node-http-handler (an SDK dependency, not the project's) is not imported here.
+  return new SFNClient({ ...config, requestHandler: { ...START_REQUEST_TIMEOUTS } });
+}
 
 export interface ScheduledStartRequest {
   stateMachineArn: string;
