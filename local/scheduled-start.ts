@@ -51,13 +51,38 @@ export interface ScheduledStartOptions {
   delayMs?: (retry: number) => number;
 }
 
-/** Throttling, 5xx, and answers that never came (connection reset, timeout): worth another try. */
+/** Node's codes for a connection that failed or ended before an answer ("socket hang up" is ECONNRESET). */
+const NO_ANSWER_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+/** The SDK's names for a request that timed out, including createStartClient's limits (TimeoutError). */
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+/** Throttling error codes of AWS APIs, as the SDK's own retry strategy lists them. */
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ThrottledException',
+  'SlowDown',
+]);
+
+/**
+ * What EventBridge Scheduler retries: no answer (connection refused or reset, a timeout), a
+ * 5xx answer, and throttling. Everything else (a 4xx answer such as a missing state machine, an
+ * answer the SDK could not read, a TypeError in this process) fails the same way every time.
+ */
 export function isTransientStartFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  const status = metadata?.httpStatusCode;
-  if (status === undefined) return true;
-  return status === 429 || status >= 500 || error.name === 'ThrottlingException';
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
+  if (THROTTLING_NAMES.has(error.name) || TIMEOUT_NAMES.has(error.name)) return true;
+  const code = (error as { code?: unknown }).code;
+  return status === undefined && typeof code === 'string' && NO_ANSWER_CODES.has(code);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function defaultDelay(retry: number): number {
@@ -111,10 +136,15 @@ export async function startScheduledExecution(
         );
         return;
       }
+      if (!isTransientStartFailure(error)) {
+        options.log(
+          `scheduler: starting ${request.name} failed (${describeError(error)}); not retried: EventBridge Scheduler retries only network errors, timeouts, throttling and 5xx answers`,
+        );
+        throw error;
+      }
       const retry = attempt;
       const wait = delayMs(retry);
       if (
-        !isTransientStartFailure(error) ||
         options.signal?.aborted ||
         retry > SCHEDULER_RETRY_POLICY.maximumRetryAttempts ||
         Date.now() + wait - firstAttemptAt > SCHEDULER_RETRY_POLICY.maximumEventAgeMs
