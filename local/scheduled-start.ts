@@ -18,23 +18,37 @@ const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 60_000;
 
 /**
- * Time limits of one StartExecution of the scheduler. The local API answers in milliseconds;
- * a request still unanswered after 5 s is treated as lost, fails with the SDK's TimeoutError and
- * is retried like any answer that never came (a run it started meanwhile is found by the retry,
- * see "whose answer was lost" below). The SDK's NodeHttpHandler has no timeout by default, and
- * its requestTimeout alone only logs a warning unless throwOnRequestTimeout is set.
+ * Time limits of one StartExecution of the scheduler. The local API answers in milliseconds when
+ * it keeps up, and in seconds on a loaded machine (a month at 2000x on 2 busy cores); a request
+ * still unanswered after 30 s is treated as lost, fails with the SDK's TimeoutError and is
+ * retried like any answer that never came (a run it started meanwhile is found by the retry, see
+ * "whose answer was lost" below). The SDK's NodeHttpHandler has no timeout by default, and its
+ * requestTimeout alone only logs a warning unless throwOnRequestTimeout is set.
  */
 export const START_REQUEST_TIMEOUTS = {
   connectionTimeout: 1_000,
-  requestTimeout: 5_000,
+  requestTimeout: 30_000,
   throwOnRequestTimeout: true,
 } as const;
 
-/** The scheduler's Step Functions client: `config` with the request time limits above. */
-export function createStartClient(config: Omit<SFNClientConfig, 'requestHandler'>): SFNClient {
+/**
+ * The scheduler's Step Functions client: `config` with the request time limits above (tests
+ * pass shorter ones) and one attempt per send. The SDK's own retries would resend a request whose
+ * answer was lost, and its ExecutionAlreadyExists would then read as a second fire of the same
+ * instant; with one attempt per send, every retry is startScheduledExecution's, which tells the two
+ * apart.
+ */
+export function createStartClient(
+  config: Omit<SFNClientConfig, 'requestHandler' | 'maxAttempts'>,
+  timeouts: { connectionTimeout: number; requestTimeout: number } = START_REQUEST_TIMEOUTS,
+): SFNClient {
   // Options rather than a NodeHttpHandler instance: the SDK builds its own handler from them,
   // so @smithy/node-http-handler (an SDK dependency, not the project's) is not imported here.
-  return new SFNClient({ ...config, requestHandler: { ...START_REQUEST_TIMEOUTS } });
+  return new SFNClient({
+    ...config,
+    maxAttempts: 1,
+    requestHandler: { ...timeouts, throwOnRequestTimeout: true },
+  });
 }
 
 export interface ScheduledStartRequest {

@@ -1,11 +1,7 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { ListExecutionsCommand, type SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createStartClient,
-  START_REQUEST_TIMEOUTS,
-  startScheduledExecution,
-} from '../../local/scheduled-start.ts';
+import { createStartClient, startScheduledExecution } from '../../local/scheduled-start.ts';
 import { makeJob, REGION, taskDefinition, useTestRuntime, waitForStatus } from './helpers.ts';
 
 /**
@@ -40,19 +36,21 @@ async function flakyProxy(target: string, faults: Array<'drop' | 'lose-answer' |
   return server;
 }
 
-/**
- * The scheduler's client (with its request time limits) through the proxy, with the SDK's own
- * retries off: every attempt is the scheduler's.
- */
+/** Request time limits short enough for a test (the scheduler's own: START_REQUEST_TIMEOUTS). */
+const TEST_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000 };
+
+/** The scheduler's client (one attempt per send: every retry is the scheduler's) through the proxy. */
 function clientThrough(server: Server): SFNClient {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return createStartClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  return createStartClient(
+    {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    },
+    TEST_TIMEOUTS,
+  );
 }
 
 describe('scheduled starts retry as EventBridge Scheduler does, without starting a run twice', () => {
@@ -119,7 +117,7 @@ describe('scheduled starts retry as EventBridge Scheduler does, without starting
     );
   });
 
-  // Slow by design: the first attempt waits out the scheduler's 5 s request timeout.
+  // The first attempt waits out the request timeout (TEST_TIMEOUTS: 2 s).
   it('gives up on a request that is never answered and retries it, and the run starts once', {
     timeout: 30_000,
   }, async () => {
@@ -142,7 +140,7 @@ describe('scheduled starts retry as EventBridge Scheduler does, without starting
     await waitForStatus(local.sfn, executions[0]?.executionArn ?? '');
     expect(lines).toEqual([
       expect.stringContaining(
-        `scheduler: starting ${name} failed (@smithy/node-http-handler - [ERROR] a request has exceeded the configured ${START_REQUEST_TIMEOUTS.requestTimeout} ms requestTimeout.); retry 1 in 1.5 s`,
+        `scheduler: starting ${name} failed (@smithy/node-http-handler - [ERROR] a request has exceeded the configured ${TEST_TIMEOUTS.requestTimeout} ms requestTimeout.); retry 1 in 1.5 s`,
       ),
       `scheduler: ${name} was started by attempt 1, whose answer was lost; not started again`,
     ]);
