@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { SFNClient } from '@aws-sdk/client-sfn';
 // The execution-input rule batchctl run applies (lib/contracts/execution-input.ts); the console validates with it.
 import { manualExecutionName, validateManualInput } from '../cli/commands/run.ts';
 import { FolderInUseError } from '../lib/db/folder-lock.ts';
@@ -33,7 +32,7 @@ import {
   runtimeFilePath,
   writeRuntimeFile,
 } from './runtime-file.ts';
-import { startScheduledExecution } from './scheduled-start.ts';
+import { createStartClient, startScheduledExecution } from './scheduled-start.ts';
 import { createScheduler, type Scheduler, simulatedClock } from './scheduler.ts';
 
 const STAGE = 'local';
@@ -179,7 +178,7 @@ async function main(): Promise<number> {
   closers.push({ what: 'local runtime', close: () => runtime.close() });
   stateMachineArnOf = (job) => runtime.stateMachineArn(job);
   const consoleUrl = `${runtime.endpoint}${CONSOLE_PATH}`;
-  const client = new SFNClient({
+  const client = createStartClient({
     endpoint: runtime.endpoint,
     region: REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },

@@ -156,8 +156,14 @@ export function openS3Storage(
       const uploaded = upload.done();
       // Keep a rejection from being unhandled while write() is still running.
       uploaded.catch(() => undefined);
+      const writing = (async () => write(sink))();
+      // When the upload fails first, the writer is left running and fails later (its sink is
+      // destroyed below); that later rejection is a consequence, not news.
+      writing.catch(() => undefined);
       try {
-        await write(sink);
+        // Once the upload has failed nothing reads the sink any more, so a writer that waits
+        // for 'drain' would wait forever: the upload's failure ends the write at once.
+        await Promise.race([writing, uploaded]);
         if (!sink.writableEnded) sink.end();
         await Promise.race([finished(sink), uploaded]);
         await options.beforePublish?.({ bytes, version });
@@ -166,7 +172,11 @@ export function openS3Storage(
         return { bytes };
       } catch (error) {
         await upload.abort().catch(() => undefined);
-        sink.destroy();
+        // Destroyed with the error, so a writer still waiting on the sink ('drain', pipeline)
+        // fails now instead of hanging; the listener keeps a writer that does not listen
+        // for 'error' from turning it into an uncaught exception.
+        sink.on('error', () => undefined);
+        sink.destroy(error instanceof Error ? error : new Error(String(error)));
         body.destroy();
         await uploaded.catch(() => undefined);
         throw error;

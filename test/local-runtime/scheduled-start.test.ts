@@ -1,15 +1,16 @@
 import { createServer, type Server, Socket } from 'node:net';
-import { ListExecutionsCommand, SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, type SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScheduledExecution } from '../../local/scheduled-start.ts';
+import { createStartClient, startScheduledExecution } from '../../local/scheduled-start.ts';
 import { makeJob, REGION, taskDefinition, useTestRuntime, waitForStatus } from './helpers.ts';
 
 /**
  * A TCP proxy in front of the real local runtime that misbehaves on the first connections:
  * 'drop' closes a connection before the request reaches the runtime, 'lose-answer' passes the
- * request on and closes the client's connection before the answer comes back.
+ * request on and closes the client's connection before the answer comes back, 'hang' passes the
+ * request on and never answers, keeping the client's connection open.
  */
-async function flakyProxy(target: string, faults: Array<'drop' | 'lose-answer'>): Promise<Server> {
+async function flakyProxy(target: string, faults: Array<'drop' | 'lose-answer' | 'hang'>): Promise<Server> {
   const { port } = new URL(target);
   const server = createServer((client: Socket) => {
     const fault = faults.shift();
@@ -25,6 +26,7 @@ async function flakyProxy(target: string, faults: Array<'drop' | 'lose-answer'>)
       upstream.write(chunk.toString('latin1').replace(`127.0.0.1:${ownPort}`, `127.0.0.1:${port}`), 'latin1'),
     );
     if (fault === 'lose-answer') upstream.once('data', () => client.destroy());
+    else if (fault === 'hang') upstream.resume();
     else upstream.pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -34,16 +36,21 @@ async function flakyProxy(target: string, faults: Array<'drop' | 'lose-answer'>)
   return server;
 }
 
-/** An SDK client through the proxy, with the SDK's own retries off: every attempt is the scheduler's. */
+/** Request time limits short enough for a test (the scheduler's own: START_REQUEST_TIMEOUTS). */
+const TEST_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000 };
+
+/** The scheduler's client (one attempt per send: every retry is the scheduler's) through the proxy. */
 function clientThrough(server: Server): SFNClient {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return new SFNClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  return createStartClient(
+    {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    },
+    TEST_TIMEOUTS,
+  );
 }
 
 describe('scheduled starts retry as EventBridge Scheduler does, without starting a run twice', () => {
@@ -108,6 +115,35 @@ describe('scheduled starts retry as EventBridge Scheduler does, without starting
     expect(lines.at(-1)).toBe(
       `scheduler: ${name} was started by attempt 1, whose answer was lost; not started again`,
     );
+  });
+
+  // The first attempt waits out the request timeout (TEST_TIMEOUTS: 2 s).
+  it('gives up on a request that is never answered and retries it, and the run starts once', {
+    timeout: 30_000,
+  }, async () => {
+    // Prepare
+    const proxy = await flakyProxy(local.runtime.endpoint, ['hang']);
+    servers.push(proxy);
+    const lines: string[] = [];
+    const name = 'hourly-20261201T0300Z';
+
+    // Act: the runtime starts the run, its answer never arrives, the request times out.
+    await startScheduledExecution(
+      clientThrough(proxy),
+      { stateMachineArn: local.runtime.stateMachineArn('hourly'), name, input },
+      { log: (line) => lines.push(line), delayMs: () => 1500 },
+    );
+
+    // Assess
+    const executions = await executionsNamed(name);
+    expect(executions).toHaveLength(1);
+    await waitForStatus(local.sfn, executions[0]?.executionArn ?? '');
+    expect(lines).toEqual([
+      expect.stringContaining(
+        `scheduler: starting ${name} failed (@smithy/node-http-handler - [ERROR] a request has exceeded the configured ${TEST_TIMEOUTS.requestTimeout} ms requestTimeout.); retry 1 in 1.5 s`,
+      ),
+      `scheduler: ${name} was started by attempt 1, whose answer was lost; not started again`,
+    ]);
   });
 
   it('does not retry what no retry can fix, and stops retrying when the scheduler stops', async () => {
