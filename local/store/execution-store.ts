@@ -51,28 +51,106 @@ export type ExecutionSummary = Omit<
   'input' | 'output' | 'cause' | 'resumeFrom' | 'updatedAt'
 >;
 
-/** One copy of each state machine ARN, job name and status, shared by every summary. */
+/** One copy of each state machine ARN, job name, status and ARN prefix, shared by every summary. */
 const sharedStrings = new Map<string, string>();
 
 function shared(value: string): string {
   const known = sharedStrings.get(value);
   if (known !== undefined) return known;
-  sharedStrings.set(value, value);
-  return value;
+  // A flat copy: a slice or a concatenation would keep the string it came from alive.
+  const flat = JSON.parse(JSON.stringify(value)) as string;
+  sharedStrings.set(flat, flat);
+  return flat;
 }
 
 /**
- * A summary of one shape (every field present, so V8 gives all summaries one hidden class) and
- * no strings shared with the record: a month of schedules keeps ~10,000 of them, and the
- * scenario that runs one requires the runtime's memory to stay flat (docs/reliability.md).
+ * An execution ARN split after its state machine (`arn:aws:states:<region>:<account>:execution:
+ * <state machine>`) and its name, or undefined when it is not shaped so.
+ */
+function splitExecutionArn(executionArn: string): { prefix: string; name: string } | undefined {
+  let colon = -1;
+  for (let field = 0; field < 7; field++) {
+    colon = executionArn.indexOf(':', colon + 1);
+    if (colon < 0) return undefined;
+  }
+  return { prefix: executionArn.slice(0, colon), name: executionArn.slice(colon + 1) };
+}
+
+/** An ISO instant as epoch ms when it converts back unchanged (toISOString wrote it), else as is. */
+function compactInstant(iso: string): number | string {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : iso;
+}
+
+function isoOf(instant: number | string): string {
+  return typeof instant === 'number' ? new Date(instant).toISOString() : instant;
+}
+
+/**
+ * A finished execution's summary, compact: a month of schedules keeps ~10,000 of them, and the
+ * scenario that runs one requires the runtime's memory to stay flat (docs/reliability.md). It
+ * holds no ARN string (the ARN is its state machine's shared prefix and its name) and its dates
+ * as numbers; the ExecutionSummary fields are getters. Every instance has one shape.
+ */
+class FinishedExecution implements ExecutionSummary {
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly job: string;
+  readonly status: ExecutionStatus;
+  readonly error: string | undefined;
+  readonly redriveCount: number;
+  readonly runtimePid: number;
+  private readonly arnPrefix: string;
+  private readonly start: number | string;
+  private readonly stop: number | string | undefined;
+  private readonly redrive: number | string | undefined;
+
+  constructor(record: ExecutionRecord, arnPrefix: string) {
+    this.name = record.name;
+    this.stateMachineArn = shared(record.stateMachineArn);
+    this.job = shared(record.job);
+    this.status = shared(record.status) as ExecutionStatus;
+    this.error = record.error;
+    this.redriveCount = record.redriveCount;
+    this.runtimePid = record.runtimePid;
+    this.arnPrefix = arnPrefix;
+    this.start = compactInstant(record.startDate);
+    this.stop = record.stopDate === undefined ? undefined : compactInstant(record.stopDate);
+    this.redrive = record.redriveDate === undefined ? undefined : compactInstant(record.redriveDate);
+  }
+
+  get executionArn(): string {
+    return `${this.arnPrefix}:${this.name}`;
+  }
+
+  get startDate(): string {
+    return isoOf(this.start);
+  }
+
+  get stopDate(): string | undefined {
+    return this.stop === undefined ? undefined : isoOf(this.stop);
+  }
+
+  get redriveDate(): string | undefined {
+    return this.redrive === undefined ? undefined : isoOf(this.redrive);
+  }
+}
+
+/**
+ * The summary the store keeps of a finished execution: the compact one when its ARN is its
+ * state machine's prefix and its name (always, for executions this runtime started), otherwise
+ * a plain copy of the summary fields.
  */
 function summaryOf(record: ExecutionRecord): ExecutionSummary {
+  const split = splitExecutionArn(record.executionArn);
+  if (split !== undefined && split.name === record.name)
+    return new FinishedExecution(record, shared(split.prefix));
   return {
     executionArn: record.executionArn,
-    stateMachineArn: shared(record.stateMachineArn),
-    job: shared(record.job),
+    stateMachineArn: record.stateMachineArn,
+    job: record.job,
     name: record.name,
-    status: shared(record.status) as ExecutionStatus,
+    status: record.status,
     startDate: record.startDate,
     stopDate: record.stopDate,
     error: record.error,
@@ -80,6 +158,50 @@ function summaryOf(record: ExecutionRecord): ExecutionSummary {
     redriveDate: record.redriveDate,
     runtimePid: record.runtimePid,
   };
+}
+
+/**
+ * The stored executions by ARN, without keeping ARN strings: by the ARN's state machine prefix
+ * (one shared string per state machine), then by name. ~10,000 ARNs of ~110 characters were
+ * 1.6 MB of the runtime's live heap after an accelerated month. An ARN not shaped
+ * `<prefix>:<name>` (never one this runtime made) is kept by its whole ARN.
+ */
+class ExecutionsByArn {
+  private readonly byPrefix = new Map<string, Map<string, StoredExecution>>();
+  private readonly other = new Map<string, StoredExecution>();
+
+  get(executionArn: string): StoredExecution | undefined {
+    const split = splitExecutionArn(executionArn);
+    return (
+      (split === undefined ? undefined : this.byPrefix.get(split.prefix)?.get(split.name)) ??
+      this.other.get(executionArn)
+    );
+  }
+
+  has(executionArn: string): boolean {
+    return this.get(executionArn) !== undefined;
+  }
+
+  /** Adds an execution; `name` is the record's own string, kept as the key. */
+  set(executionArn: string, name: string, stored: StoredExecution): void {
+    const split = splitExecutionArn(executionArn);
+    if (split === undefined || split.name !== name) {
+      this.other.set(executionArn, stored);
+      return;
+    }
+    const prefix = shared(split.prefix);
+    let byName = this.byPrefix.get(prefix);
+    if (byName === undefined) {
+      byName = new Map();
+      this.byPrefix.set(prefix, byName);
+    }
+    byName.set(name, stored);
+  }
+
+  *values(): Generator<StoredExecution> {
+    for (const byName of this.byPrefix.values()) yield* byName.values();
+    yield* this.other.values();
+  }
 }
 
 const heartbeatSchema = z.object({ pid: z.number().int(), at: z.iso.datetime() });
@@ -180,7 +302,7 @@ function indexAfter(list: readonly StoredExecution[], cursor: ListingCursor): nu
  */
 export class ExecutionStore {
   readonly root: string;
-  private readonly executions = new Map<string, StoredExecution>();
+  private readonly executions = new ExecutionsByArn();
   /**
    * Newest-first listings per state machine, and per state machine and status, so a
    * ListExecutions page reads only the executions it returns (10,000 executions in the
@@ -232,7 +354,7 @@ export class ExecutionStore {
           continue;
         }
         const whole = record.status === 'RUNNING';
-        this.executions.set(record.executionArn, {
+        this.executions.set(record.executionArn, record.name, {
           record: whole ? record : summaryOf(record),
           whole,
           history: undefined,
@@ -372,7 +494,7 @@ export class ExecutionStore {
       dir: dir === this.standardDir(record) ? undefined : dir,
       listedStatus: record.status,
     };
-    this.executions.set(record.executionArn, stored);
+    this.executions.set(record.executionArn, record.name, stored);
     for (const key of listingKeys(record)) this.insertListed(key, stored);
     this.update(record);
   }

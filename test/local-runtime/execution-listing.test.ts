@@ -95,3 +95,85 @@ describe('execution store listing index', () => {
     expect(iterator.next().value?.name).toBe('c');
   });
 });
+
+describe("a finished execution's summary in the store", () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-batch-summary-'));
+  });
+
+  afterEach(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const summaryFields = (summary: ExecutionSummary | undefined) => ({
+    executionArn: summary?.executionArn,
+    stateMachineArn: summary?.stateMachineArn,
+    job: summary?.job,
+    name: summary?.name,
+    status: summary?.status,
+    startDate: summary?.startDate,
+    stopDate: summary?.stopDate,
+    error: summary?.error,
+    redriveCount: summary?.redriveCount,
+    redriveDate: summary?.redriveDate,
+    runtimePid: summary?.runtimePid,
+  });
+
+  it('gives back every field of the record it summarises, also after a reopen (kept compact in memory)', () => {
+    // Prepare: one date that toISOString did not write, which must come back as written.
+    const store = new ExecutionStore(dataDir);
+    const running = record(MACHINE, 'nightly-20261101T0000Z', '2026-11-01T00:00:00.123Z', 'RUNNING');
+    store.create(running, 'a', {});
+    const finished: ExecutionRecord = {
+      ...running,
+      status: 'FAILED',
+      stopDate: '2026-11-01T00:00:09Z',
+      error: 'States.TaskFailed',
+      redriveCount: 1,
+      redriveDate: '2026-11-01T00:00:05.000Z',
+    };
+
+    // Act
+    store.update(finished);
+    const reopened = new ExecutionStore(dataDir);
+
+    // Assess
+    const expected = {
+      executionArn: running.executionArn,
+      stateMachineArn: MACHINE,
+      job: running.job,
+      name: 'nightly-20261101T0000Z',
+      status: 'FAILED',
+      startDate: '2026-11-01T00:00:00.123Z',
+      stopDate: '2026-11-01T00:00:09Z',
+      error: 'States.TaskFailed',
+      redriveCount: 1,
+      redriveDate: '2026-11-01T00:00:05.000Z',
+      runtimePid: process.pid,
+    };
+    expect(summaryFields(store.summary(running.executionArn))).toEqual(expected);
+    expect(summaryFields(reopened.summary(running.executionArn))).toEqual(expected);
+    expect(summaryFields([...reopened.newestFirst(MACHINE)][0])).toEqual(expected);
+    expect(reopened.has(running.executionArn)).toBe(true);
+    expect(reopened.has(`${running.executionArn}x`)).toBe(false);
+    expect(reopened.get(running.executionArn)?.input).toBe('{}');
+  });
+
+  it('finds an execution whose ARN does not end in its name (an older store)', () => {
+    // Prepare
+    const store = new ExecutionStore(dataDir);
+    const odd = { ...record(MACHINE, 'renamed', '2026-11-01T00:00:00.000Z', 'RUNNING'), name: 'other' };
+    store.create(odd, 'a', {});
+
+    // Act
+    store.update({ ...odd, status: 'SUCCEEDED', stopDate: '2026-11-01T00:00:01.000Z' });
+    const reopened = new ExecutionStore(dataDir);
+
+    // Assess
+    expect(reopened.summary(odd.executionArn)?.executionArn).toBe(odd.executionArn);
+    expect(reopened.summary(odd.executionArn)?.name).toBe('other');
+    expect(names(reopened.newestFirst(MACHINE))).toEqual(['other']);
+  });
+});
