@@ -87,12 +87,9 @@ export function lookupStateMachine<T>(machines: ReadonlyMap<string, T>, stateMac
 
 /** The stored execution a request names, whole (a finished one's is read from record.json). */
 export function lookupExecution(store: ExecutionStore, executionArn: string): ExecutionRecord {
-  requireArnShape(executionArn, EXECUTION_ARN);
-  const record = store.get(executionArn);
-  if (record === undefined) {
-    throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-  }
-  return record;
+  lookupExecutionSummary(store, executionArn);
+  // Known to exist: only a damaged record.json makes get() fail, and it says so.
+  return store.get(executionArn) as ExecutionRecord;
 }
 
 /**

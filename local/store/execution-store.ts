@@ -406,7 +406,7 @@ export class ExecutionStore {
       } catch {
         continue;
       }
-      const machine = record.stateMachineArn.split(':').at(-1) ?? 'unknown';
+      const machine = machineNameOf(record.stateMachineArn);
       const target = path.join(base, machine, executionFolderName(record.executionArn, record.name));
       if (existsSync(target)) continue;
       mkdirSync(target, { recursive: true });
@@ -439,8 +439,12 @@ export class ExecutionStore {
 
   /** Where executionFolderName puts an execution's folder. */
   private standardDir(record: ExecutionSummary): string {
-    const machine = record.stateMachineArn.split(':').at(-1) ?? 'unknown';
-    return path.join(this.root, 'executions', machine, executionFolderName(record.executionArn, record.name));
+    return path.join(
+      this.root,
+      'executions',
+      machineNameOf(record.stateMachineArn),
+      executionFolderName(record.executionArn, record.name),
+    );
   }
 
   private dirOf(stored: StoredExecution): string {
@@ -479,19 +483,18 @@ export class ExecutionStore {
 
   create(record: ExecutionRecord, stateMachineName: string, definition: unknown): void {
     // Never a path from the name: execution names may be `..` or `.` (AWS accepts them).
-    const dir = path.join(
-      this.root,
-      'executions',
-      stateMachineName,
-      executionFolderName(record.executionArn, record.name),
-    );
+    const standard = this.standardDir(record);
+    const dir =
+      stateMachineName === machineNameOf(record.stateMachineArn)
+        ? standard
+        : path.join(this.root, 'executions', stateMachineName, path.basename(standard));
     mkdirSync(path.join(dir, 'tasks'), { recursive: true });
     writeAtomically(path.join(dir, 'definition.json'), JSON.stringify(definition));
     const stored: StoredExecution = {
       record,
       whole: true,
       history: [],
-      dir: dir === this.standardDir(record) ? undefined : dir,
+      dir: dir === standard ? undefined : dir,
       listedStatus: record.status,
     };
     this.executions.set(record.executionArn, record.name, stored);
@@ -643,6 +646,11 @@ function listingKey(stateMachineArn: string, status?: ExecutionStatus): string {
 
 function listingKeys(record: ExecutionSummary): string[] {
   return [listingKey(record.stateMachineArn), listingKey(record.stateMachineArn, record.status)];
+}
+
+/** The state machine's name, last in its ARN: the folder its executions are under. */
+function machineNameOf(stateMachineArn: string): string {
+  return stateMachineArn.split(':').at(-1) ?? 'unknown';
 }
 
 /**
